@@ -1,0 +1,74 @@
+"""One error hierarchy, one exit code per class.
+
+Every failure a user can cause or meet is an `EnvgenError` subclass with its own exit code, so scripts
+can tell "your profile file is malformed" from "no TensorFlow fits this machine" without parsing text.
+The CLI prints `message` as one line and `hint` as a second; a traceback only with `--debug`.
+Codes 1 (unexpected bug) and 130 (interrupted) are reserved for the CLI itself.
+"""
+
+from __future__ import annotations
+
+
+class EnvgenError(Exception):
+    """Base class: a failure with a stable code, a one-line message and an actionable hint."""
+
+    exit_code = 1
+    code = "error"
+
+    def __init__(self, message: str, *, hint: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+
+class UsageError(EnvgenError):
+    """The command line (or an ENVGEN_* variable standing in for a flag) is invalid."""
+
+    exit_code = 2
+    code = "usage"
+
+
+class InputFileError(EnvgenError):
+    """A file the user gave us (profile, config, lock, log) cannot be read or is malformed."""
+
+    exit_code = 3
+    code = "bad-input"
+
+
+class NoSolutionError(EnvgenError):
+    """No candidate satisfies every hard constraint; `remedies` lists ways out, cheapest first."""
+
+    exit_code = 4
+    code = "no-solution"
+
+    def __init__(self, message: str, *, hint: str = "", remedies: list[str] | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.remedies = list(remedies or [])
+
+
+class ExternalToolError(EnvgenError):
+    """A program envgen runs (uv, pip, podman, nvidia-smi, ...) failed or timed out."""
+
+    exit_code = 5
+    code = "external-tool"
+
+
+class VerificationError(EnvgenError):
+    """An environment was built or found but does not pass verification."""
+
+    exit_code = 6
+    code = "verification-failed"
+
+
+class KnowledgeBaseError(EnvgenError):
+    """A knowledge-base data file violates its schema; this is a bug in envgen's data."""
+
+    exit_code = 7
+    code = "knowledge-base"
+
+
+class FileConflictError(EnvgenError):
+    """envgen would overwrite a file or directory that a person wrote or edited."""
+
+    exit_code = 8
+    code = "file-conflict"

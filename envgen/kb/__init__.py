@@ -1,0 +1,67 @@
+"""The knowledge base: compatibility facts as TOML data files, loaded into typed, validated objects.
+
+Facts live in the `*.toml` files beside this module, never in Python `if` chains. Every row carries
+a `source` (a URL or a citation of the reference notes) so a reviewer can check it. Each data file
+has one typed loader module here (`drivers.py` for `cuda-drivers.toml`, ...) that validates it and
+names the exact key on error; `load_kb()` bundles them, each parsed on first use only, so commands
+pay only for the tables they read.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import tomllib
+from importlib import resources
+from typing import TYPE_CHECKING, Any
+
+from envgen.errors import KnowledgeBaseError
+
+if TYPE_CHECKING:
+    from envgen.kb.drivers import DriverTable
+
+
+def data_text(name: str) -> str:
+    """The text of a packaged knowledge-base file, e.g. `cuda-drivers.toml`."""
+    return resources.files(__name__).joinpath(name).read_text(encoding="utf-8")
+
+
+@functools.cache
+def load_toml(name: str) -> dict[str, Any]:
+    """Parse a packaged data file; a syntax error is envgen's bug and says which file."""
+    try:
+        return tomllib.loads(data_text(name))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise KnowledgeBaseError(f"knowledge base file {name}: {exc}") from exc
+
+
+def data_files() -> list[str]:
+    """Every packaged data file, sorted, for invariant tests and the knowledge-base hash."""
+    return sorted(
+        p.name for p in resources.files(__name__).iterdir() if p.name.endswith(".toml")
+    )
+
+
+@functools.cache
+def kb_hash() -> str:
+    """A short content hash of every data file: it goes into lock and file headers."""
+    digest = hashlib.sha256()
+    for name in data_files():
+        digest.update(name.encode())
+        digest.update(data_text(name).encode())
+    return digest.hexdigest()[:16]
+
+
+class KnowledgeBase:
+    """All tables, each parsed and validated on first access."""
+
+    @functools.cached_property
+    def drivers(self) -> DriverTable:
+        from envgen.kb.drivers import load_drivers
+
+        return load_drivers()
+
+
+@functools.cache
+def load_kb() -> KnowledgeBase:
+    return KnowledgeBase()

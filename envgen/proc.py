@@ -1,0 +1,82 @@
+"""The one gate through which envgen starts external programs.
+
+Every subprocess goes through `run()`: it applies a timeout, logs the command, and turns the ways a
+program can fail (missing, timed out, non-zero exit) into `ExternalToolError` with the tail of its
+output. Unit tests forbid subprocesses by patching `subprocess.Popen` in one autouse fixture; this
+module is the only production caller, so the guard covers everything.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from envgen.errors import ExternalToolError
+
+log = logging.getLogger(__name__)
+
+# How much of a failing command's output to quote in the one-line error: enough for the last
+# meaningful line of pip/uv/podman output, short enough to stay readable.
+_TAIL_CHARS = 400
+
+
+@dataclass(frozen=True)
+class Completed:
+    """What a finished command left behind."""
+
+    argv: tuple[str, ...]
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def _tail(text: str) -> str:
+    text = text.strip()
+    return text if len(text) <= _TAIL_CHARS else "…" + text[-_TAIL_CHARS:]
+
+
+def run(
+    argv: Sequence[str],
+    *,
+    timeout: float,
+    check: bool = True,
+    env: Mapping[str, str] | None = None,
+    cwd: str | os.PathLike[str] | None = None,
+    input_text: str | None = None,
+) -> Completed:
+    """Run `argv` to completion and capture its text output.
+
+    `check=False` returns non-zero exits to the caller (detectors treat them as "no answer");
+    a missing program or a timeout always raises, because the caller cannot act on partial output.
+    """
+    log.debug("run: %s", " ".join(argv))
+    try:
+        proc = subprocess.run(
+            list(argv),
+            capture_output=True,
+            text=True,
+            errors="replace",
+            timeout=timeout,
+            env=None if env is None else dict(env),
+            cwd=cwd,
+            input=input_text,
+            check=False,
+        )
+    except FileNotFoundError as exc:
+        raise ExternalToolError(
+            f"{argv[0]} is not installed or not on PATH", hint="install it, or check PATH"
+        ) from exc
+    except subprocess.TimeoutExpired as exc:
+        raise ExternalToolError(
+            f"{argv[0]} did not finish within {timeout:g} s", hint="it may be hung; retry or kill it"
+        ) from exc
+    done = Completed(tuple(argv), proc.returncode, proc.stdout, proc.stderr)
+    if check and proc.returncode != 0:
+        raise ExternalToolError(
+            f"{' '.join(argv[:3])} failed with exit code {proc.returncode}: "
+            f"{_tail(proc.stderr or proc.stdout)}",
+        )
+    return done
