@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from envgen.errors import KnowledgeBaseError
 
 if TYPE_CHECKING:
+    from envgen.kb.cpu import CpuTable
     from envgen.kb.drivers import DriverTable
 
 
@@ -60,6 +61,12 @@ class KnowledgeBase:
         from envgen.kb.drivers import load_drivers
 
         return load_drivers()
+
+    @functools.cached_property
+    def cpu(self) -> CpuTable:
+        from envgen.kb.cpu import load_cpu
+
+        return load_cpu()
 
 
 @functools.cache
