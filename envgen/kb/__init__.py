@@ -19,7 +19,9 @@ from envgen.errors import KnowledgeBaseError
 
 if TYPE_CHECKING:
     from envgen.kb.cpu import CpuTable
+    from envgen.kb.cuda_arch import CudaArchTable
     from envgen.kb.drivers import DriverTable
+    from envgen.kb.gpus import GpuTable
 
 
 def data_text(name: str) -> str:
@@ -67,6 +69,18 @@ class KnowledgeBase:
         from envgen.kb.cpu import load_cpu
 
         return load_cpu()
+
+    @functools.cached_property
+    def gpus(self) -> GpuTable:
+        from envgen.kb.gpus import load_gpus
+
+        return load_gpus()
+
+    @functools.cached_property
+    def cuda_arch(self) -> CudaArchTable:
+        from envgen.kb.cuda_arch import load_cuda_arch
+
+        return load_cuda_arch()
 
 
 @functools.cache
