@@ -18,8 +18,10 @@ from typing import TYPE_CHECKING, Any
 from envgen.errors import KnowledgeBaseError
 
 if TYPE_CHECKING:
+    from envgen.kb.conda import CondaTable
     from envgen.kb.cpu import CpuTable
     from envgen.kb.cuda_arch import CudaArchTable
+    from envgen.kb.cudnn import CudnnTable
     from envgen.kb.drivers import DriverTable
     from envgen.kb.gpus import GpuTable
 
@@ -81,6 +83,18 @@ class KnowledgeBase:
         from envgen.kb.cuda_arch import load_cuda_arch
 
         return load_cuda_arch()
+
+    @functools.cached_property
+    def cudnn(self) -> CudnnTable:
+        from envgen.kb.cudnn import load_cudnn
+
+        return load_cudnn()
+
+    @functools.cached_property
+    def conda(self) -> CondaTable:
+        from envgen.kb.conda import load_conda
+
+        return load_conda()
 
 
 @functools.cache

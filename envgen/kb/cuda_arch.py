@@ -21,7 +21,9 @@ def req_cc(row: dict[str, Any], key: str, where: str) -> str:
     """A compute capability written `X.Y` (two dotted integers, as NVIDIA prints it)."""
     value = req_str(row, key, where)
     if not is_dotted(value, parts=2):
-        raise KnowledgeBaseError(f"{where}: {key} must be a compute capability 'X.Y', got {value!r}")
+        raise KnowledgeBaseError(
+            f"{where}: {key} must be a compute capability 'X.Y', got {value!r}"
+        )
     return value
 
 
@@ -34,7 +36,9 @@ def req_version(row: dict[str, Any], key: str, where: str, *, parts: int | None 
     return value
 
 
-def opt_version(row: dict[str, Any], key: str, where: str, *, parts: int | None = None) -> str | None:
+def opt_version(
+    row: dict[str, Any], key: str, where: str, *, parts: int | None = None
+) -> str | None:
     return None if row.get(key) is None else req_version(row, key, where, parts=parts)
 
 
