@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from envgen.kb.cudnn import CudnnTable
     from envgen.kb.drivers import DriverTable
     from envgen.kb.gpus import GpuTable
+    from envgen.kb.mirrors import MirrorTable
 
 
 def data_text(name: str) -> str:
@@ -95,6 +96,12 @@ class KnowledgeBase:
         from envgen.kb.conda import load_conda
 
         return load_conda()
+
+    @functools.cached_property
+    def mirrors(self) -> MirrorTable:
+        from envgen.kb.mirrors import load_mirrors
+
+        return load_mirrors()
 
 
 @functools.cache
