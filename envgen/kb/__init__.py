@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from envgen.kb.drivers import DriverTable
     from envgen.kb.gpus import GpuTable
     from envgen.kb.mirrors import MirrorTable
+    from envgen.kb.tensorflow import TensorFlowTable
 
 
 def data_text(name: str) -> str:
@@ -102,6 +103,12 @@ class KnowledgeBase:
         from envgen.kb.mirrors import load_mirrors
 
         return load_mirrors()
+
+    @functools.cached_property
+    def tensorflow(self) -> TensorFlowTable:
+        from envgen.kb.tensorflow import load_tensorflow
+
+        return load_tensorflow()
 
 
 @functools.cache
