@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from envgen.kb.drivers import DriverTable
     from envgen.kb.gpus import GpuTable
     from envgen.kb.mirrors import MirrorTable
+    from envgen.kb.signatures import SignatureTable
     from envgen.kb.tensorflow import TensorFlowTable
 
 
@@ -109,6 +110,12 @@ class KnowledgeBase:
         from envgen.kb.tensorflow import load_tensorflow
 
         return load_tensorflow()
+
+    @functools.cached_property
+    def signatures(self) -> SignatureTable:
+        from envgen.kb.signatures import load_signatures
+
+        return load_signatures()
 
 
 @functools.cache
