@@ -1,0 +1,360 @@
+"""The TensorFlow knowledge base: schema, invariants, canonical form, the update command, spot facts.
+
+The update command runs here on PyPI answers recorded in `tests/data/pypi/` (the simple index of
+each project trimmed to four releases, and the METADATA headers of the wheels it reads).
+"""
+
+from __future__ import annotations
+
+import copy
+import io
+import json
+import tomllib
+import zipfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+from packaging.version import Version
+
+from envgen.errors import KnowledgeBaseError
+from envgen.kb import data_text, load_kb, load_toml, update
+from envgen.kb import tensorflow as tf_kb
+from envgen.kb.tensorflow import PLATFORMS, TensorFlowTable, load_tensorflow
+from envgen.versions import parse_dotted
+
+RECORDED = ("1.15.2", "2.13.1", "2.16.1", "2.21.0")
+
+
+@pytest.fixture(scope="module")
+def table() -> TensorFlowTable:
+    return load_tensorflow()
+
+
+# ---------------------------------------------------------------------------------------------
+# Schema
+
+
+def test_loader_accepts_the_packaged_data(table: TensorFlowTable) -> None:
+    assert len(table.builds) == 38
+    assert load_kb().tensorflow.releases == table.releases
+
+
+def _broken(
+    monkeypatch: pytest.MonkeyPatch, name: str, table: str, *, index: int, key: str, value: Any
+) -> None:
+    doc = copy.deepcopy(load_toml(name))
+    if value is None:
+        del doc[table][index][key]
+    else:
+        doc[table][index][key] = value
+    real = load_toml
+
+    def fake(requested: str) -> dict[str, Any]:
+        return doc if requested == name else real(requested)
+
+    monkeypatch.setattr(tf_kb, "load_toml", fake)
+
+
+@pytest.mark.parametrize(
+    ("name", "table", "key", "value"),
+    [
+        ("tensorflow-builds.toml", "build", "cuda", None),
+        ("tensorflow-builds.toml", "build", "cuda", "12"),
+        ("tensorflow-builds.toml", "build", "sass", ["sm_35"]),
+        ("tensorflow-builds.toml", "build", "keras-kind", "keras4"),
+        ("tensorflow-builds.toml", "build", "gpu-platforms", ["linux-riscv64"]),
+        ("tensorflow-builds.toml", "build", "numpy-cap", "<<2"),
+        ("tensorflow-builds.toml", "build", "colour", "blue"),
+        ("tensorflow-releases.toml", "release", "version", None),
+        ("tensorflow-releases.toml", "release", "version", "2.99.0rc1"),
+        ("tensorflow-releases.toml", "release", "numpy", ["scipy>=1"]),
+        ("tensorflow-releases.toml", "release", "linux-x86_64", {"package": "tensorflow"}),
+        (
+            "tensorflow-releases.toml",
+            "release",
+            "linux-x86_64",
+            {"package": "tensorflow", "python": ["3.10", "3.9"]},
+        ),
+        (
+            "tensorflow-releases.toml",
+            "release",
+            "windows-x86_64",
+            {"package": "tensorflow", "python": ["3.5"], "glibc": "2.17"},
+        ),
+    ],
+)
+def test_a_bad_row_names_file_row_and_key(
+    monkeypatch: pytest.MonkeyPatch, name: str, table: str, key: str, value: Any
+) -> None:
+    _broken(monkeypatch, name, table, index=3, key=key, value=value)
+    with pytest.raises(KnowledgeBaseError) as info:
+        load_tensorflow()
+    message = str(info.value)
+    assert name in message
+    assert f"{table}[3]" in message
+    assert "\n" not in message
+    wanted = "unknown key" if key == "colour" else key
+    assert wanted in message
+
+
+# ---------------------------------------------------------------------------------------------
+# Invariants
+
+
+def test_every_minor_from_1_0_to_2_21_has_one_build_row(table: TensorFlowTable) -> None:
+    expected = [f"1.{n}" for n in range(16)] + [f"2.{n}" for n in range(22)]
+    assert [b.minor for b in table.builds] == expected
+
+
+def test_releases_sorted_unique_and_span_1_0_0_to_2_21_0(table: TensorFlowTable) -> None:
+    versions = [r.version for r in table.releases]
+    assert versions == sorted(set(versions))
+    assert versions[0] == Version("1.0.0")
+    assert versions[-1] == Version("2.21.0")
+    assert not any(v.is_prerelease for v in versions)
+    assert {r.minor for r in table.releases} == {b.minor for b in table.builds}
+
+
+def test_every_build_cuda_has_a_driver_row(table: TensorFlowTable) -> None:
+    known = {t.cuda for t in load_kb().drivers.toolkits}
+    assert {b.cuda for b in table.builds} <= known
+
+
+def test_python_lists_are_well_formed(table: TensorFlowTable) -> None:
+    for release in table.releases:
+        assert release.wheels or release.gpu_wheels, release.version
+        for wheels in (*release.wheels.values(), *release.gpu_wheels.values()):
+            assert wheels.platform in PLATFORMS
+            assert wheels.python, (release.version, wheels.platform)
+            for python in wheels.python:
+                major, minor = parse_dotted(python)
+                assert (major, minor) == (2, 7) or (major == 3 and 3 <= minor <= 14), python
+            if release.requires_python is not None:
+                assert all(f"{p}.0" in release.requires_python for p in wheels.python)
+
+
+def test_and_cuda_exactly_from_2_14(table: TensorFlowTable) -> None:
+    for release in table.releases:
+        has = release.and_cuda is not None
+        assert has == (release.version >= Version("2.14.0")), release.version
+
+
+def test_numpy_below_2_up_to_2_17_and_declared_caps_after(table: TensorFlowTable) -> None:
+    for release in table.releases:
+        wheels = release.wheel("linux-x86_64") or next(iter(release.wheels.values()))
+        for python in wheels.python:
+            allows_2 = "2.0.0" in release.numpy_effective(python)
+            if release.version < Version("2.18"):
+                assert not allows_2, (release.version, python)
+            else:
+                assert release.build.numpy_cap is None
+                assert release.numpy_effective(python) == release.numpy_declared(python)
+
+
+def test_keras3_only_from_2_16(table: TensorFlowTable) -> None:
+    for build in table.builds:
+        is_keras3 = build.keras.kind == "keras3"
+        assert is_keras3 == (parse_dotted(build.minor) >= (2, 16)), build.minor
+        assert (build.keras.tf_keras is not None) == is_keras3
+
+
+def test_min_compute_capability_is_the_lowest_sass(table: TensorFlowTable) -> None:
+    for build in table.builds:
+        cc = parse_dotted(build.min_compute_capability)
+        assert all(cc <= parse_dotted(s) for s in build.sass), build.minor
+        assert build.min_compute_capability == build.sass[0]
+        assert parse_dotted(build.ptx[-1]) <= parse_dotted(build.sass[-1])
+
+
+def test_every_release_has_a_linux_gpu_build(table: TensorFlowTable) -> None:
+    for release in table.releases:
+        if release.build.gpu_package == "tensorflow":
+            assert not release.gpu_wheels, release.version
+        assert release.gpu_wheel("linux-x86_64") is not None, release.version
+        assert release.gpu_wheel("linux-aarch64") is None  # no official CUDA aarch64 wheels
+
+
+# ---------------------------------------------------------------------------------------------
+# Canonical form and the update command
+
+
+def test_packaged_release_file_is_canonical() -> None:
+    text = data_text(update.FILE)
+    assert update.render_releases(tomllib.loads(text)["release"]) == text
+
+
+def _recorded_fetch(data_dir: Path) -> update.Fetch:
+    root = data_dir / "pypi"
+
+    def fetch(url: str, headers: Mapping[str, str]) -> bytes:
+        if url.startswith("https://pypi.org/simple/"):
+            assert headers.get("Accept") == update.SIMPLE_ACCEPT
+            name = url.rstrip("/").rsplit("/", 1)[1]
+            return (root / "simple" / f"{name}.json").read_bytes()
+        if url.endswith(".metadata"):
+            path = root / "metadata" / url.rsplit("/", 1)[1]
+            if path.exists():
+                return path.read_bytes()
+        raise update.ResourceNotFoundError(url)
+
+    return fetch
+
+
+def test_update_rederives_the_packaged_rows(data_dir: Path) -> None:
+    result = update.update_releases(_recorded_fetch(data_dir))
+    derived = {r["version"]: r for r in tomllib.loads(result.new_text)["release"]}
+    packaged = {r["version"]: r for r in tomllib.loads(result.old_text)["release"]}
+    assert sorted(derived, key=Version) == list(RECORDED)
+    for version in RECORDED:
+        assert derived[version] == packaged[version], version
+    assert result.changed  # the recording holds 4 of 100 releases
+    assert result.diff.startswith("--- a/envgen/kb/tensorflow-releases.toml")
+    assert not result.written
+    assert result.skipped == ()
+
+
+def test_update_is_deterministic(data_dir: Path) -> None:
+    first = update.update_releases(_recorded_fetch(data_dir)).new_text
+    assert update.update_releases(_recorded_fetch(data_dir)).new_text == first
+
+
+def test_metadata_falls_back_to_zip_range_reads() -> None:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as wheel:
+        wheel.writestr("tensorflow/__init__.py", "x = 1\n" * 500)
+        wheel.writestr(
+            "tensorflow-9.9.9.dist-info/METADATA", "Name: tensorflow\nRequires-Dist: numpy>=2\n"
+        )
+        wheel.writestr("tensorflow-9.9.9.dist-info/RECORD", "")
+    body = buffer.getvalue()
+    ranges = []
+
+    def fetch(url: str, headers: Mapping[str, str]) -> bytes:
+        assert url.endswith(".whl")
+        start, end = headers["Range"].removeprefix("bytes=").split("-")
+        ranges.append((int(start), int(end)))
+        return body[int(start) : int(end) + 1]
+
+    raw = update.zip_member_by_range(
+        fetch, "https://x.invalid/w.whl", len(body), ".dist-info/METADATA"
+    )
+    assert update.parse_metadata(raw.decode()).requires_dist == ("numpy>=2",)
+    assert len(ranges) <= 3  # tail, local header, member: never the whole wheel
+
+
+@pytest.mark.parametrize(
+    ("tag", "expected"),
+    [
+        ("manylinux_2_17_x86_64.manylinux2014_x86_64", {"linux-x86_64": "2.17"}),
+        ("manylinux1_x86_64", {"linux-x86_64": "2.5"}),
+        ("manylinux2010_x86_64", {"linux-x86_64": "2.12"}),
+        ("manylinux_2_27_aarch64", {"linux-aarch64": "2.27"}),
+        ("macosx_10_6_intel", {"macos-x86_64": "10.6"}),
+        ("macosx_12_0_arm64", {"macos-arm64": "12.0"}),
+        ("win_amd64", {"windows-x86_64": None}),
+        ("linux_x86_64", {}),
+    ],
+)
+def test_platform_tags(tag: str, expected: dict[str, str | None]) -> None:
+    assert update.platform_floors(tag) == expected
+
+
+def test_python_tags() -> None:
+    assert update.python_versions("cp310") == {"3.10"}
+    assert update.python_versions("cp27") == {"2.7"}
+    assert update.python_versions("py3") == frozenset()
+
+
+def test_recorded_data_stays_small(data_dir: Path) -> None:
+    total = sum(p.stat().st_size for p in (data_dir / "pypi").rglob("*") if p.is_file())
+    assert total < 1_000_000
+    for path in (data_dir / "pypi" / "simple").glob("*.json"):
+        assert json.loads(path.read_text())["files"]
+
+
+# ---------------------------------------------------------------------------------------------
+# Spot facts from the reference notes (kb-tensorflow.md)
+
+
+def test_2_21_0_linux_x86_64(table: TensorFlowTable) -> None:
+    release = table.release("2.21.0")
+    assert release is not None
+    wheels = release.wheel("linux-x86_64")
+    assert wheels is not None
+    assert wheels.python == ("3.10", "3.11", "3.12", "3.13")
+    assert wheels.glibc == "2.27"  # manylinux_2_27 (§0 rule 13)
+    assert release.gpu_wheel("linux-x86_64") == wheels
+    assert release.cuda == "12.5"
+    assert release.and_cuda is not None
+    assert "nvidia-cudnn-cu12<10.0,>=9.3.0.75" in release.and_cuda
+
+
+def test_2_15_1_cudnn_8_9(table: TensorFlowTable) -> None:
+    release = table.release("2.15.1")
+    assert release is not None
+    assert (release.cuda, release.cudnn) == ("12.2", "8.9")
+    assert release.and_cuda is not None
+    assert "nvidia-cudnn-cu12==8.9.4.25" in release.and_cuda
+    assert not any(r.startswith("tensorrt") for r in release.and_cuda)  # dropped after 2.15.0
+
+
+def test_2_10_is_the_last_native_windows_gpu(table: TensorFlowTable) -> None:
+    windows_gpu = [b.minor for b in table.builds if b.windows_gpu]
+    assert windows_gpu[-1] == "2.10"
+    last = table.release("2.10.1")
+    assert last is not None
+    assert last.gpu_wheel("windows-x86_64") is not None
+    nxt = table.release("2.11.0")
+    assert nxt is not None
+    assert nxt.gpu_wheel("windows-x86_64") is None
+    windows = nxt.wheel("windows-x86_64")
+    assert windows is not None
+    assert (windows.package, windows.shim) == ("tensorflow-intel", True)
+
+
+def test_1_15_2_gpu_is_tensorflow_gpu(table: TensorFlowTable) -> None:
+    release = table.release("1.15.2")
+    assert release is not None
+    gpu = release.gpu_wheel("linux-x86_64")
+    assert gpu is not None
+    assert gpu.package == "tensorflow-gpu"
+    assert gpu.python == ("3.5", "3.6", "3.7")
+    assert (release.cuda, release.cudnn) == ("10.0", "7.4")
+
+
+def test_2_4_needs_avx2_and_1_5_needs_no_avx(table: TensorFlowTable) -> None:
+    assert table.releases_of("2.4")[0].cpu_features == ("avx", "avx2")
+    build_1_5 = table.build("1.5")
+    assert build_1_5 is not None
+    assert build_1_5.cpu_features == ()
+    build_1_6 = table.build("1.6")
+    assert build_1_6 is not None
+    assert build_1_6.cpu_features == ("avx",)
+
+
+def test_2_17_min_compute_capability_6_0(table: TensorFlowTable) -> None:
+    build = table.build("2.17")
+    assert build is not None
+    assert build.min_compute_capability == "6.0"
+    assert "8.9" in build.sass
+
+
+def test_2_13_1_windows_has_no_python_3_8(table: TensorFlowTable) -> None:
+    # The shim has cp38, tensorflow-intel 2.13.1 does not (§1.2): installable = intersection.
+    release = table.release("2.13.1")
+    assert release is not None
+    windows = release.wheel("windows-x86_64")
+    assert windows is not None
+    assert windows.python == ("3.9", "3.10", "3.11")
+    assert not windows.supports_python("3.8")
+
+
+def test_numpy_markers_of_2_16(table: TensorFlowTable) -> None:
+    release = table.release("2.16.1")
+    assert release is not None
+    assert "1.24.0" in release.numpy_effective("3.11")
+    assert "1.24.0" not in release.numpy_effective("3.12")
+    assert release.keras.requirement == "keras>=3.0.0"
+    assert release.keras.tf_keras == "tf-keras~=2.16.0"
