@@ -71,7 +71,8 @@ def run(
         ) from exc
     except subprocess.TimeoutExpired as exc:
         raise ExternalToolError(
-            f"{argv[0]} did not finish within {timeout:g} s", hint="it may be hung; retry or kill it"
+            f"{argv[0]} did not finish within {timeout:g} s",
+            hint="it may be hung; retry or kill it",
         ) from exc
     done = Completed(tuple(argv), proc.returncode, proc.stdout, proc.stderr)
     if check and proc.returncode != 0:

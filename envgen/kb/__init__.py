@@ -45,9 +45,7 @@ def load_toml(name: str) -> dict[str, Any]:
 
 def data_files() -> list[str]:
     """Every packaged data file, sorted, for invariant tests and the knowledge-base hash."""
-    return sorted(
-        p.name for p in resources.files(__name__).iterdir() if p.name.endswith(".toml")
-    )
+    return sorted(p.name for p in resources.files(__name__).iterdir() if p.name.endswith(".toml"))
 
 
 @functools.cache

@@ -41,8 +41,12 @@ class CpuTable:
         return frozenset(have)
 
     def x86_64_level(self, flags: Iterable[str]) -> int:
-        """The highest psABI level whose flags (and all lower levels' flags) are present; 0 if none."""
-        have = set(flags)
+        """The highest psABI level whose flags (and all lower levels' flags) are present.
+
+        Level 1 is the x86-64 architecture itself, so any x86-64 CPU has it even when a
+        hand-written flag list omits `cmov` and friends.
+        """
+        have = set(flags) | self.levels[0][1]
         level = 0
         for number, needed in self.levels:
             if not needed <= have:

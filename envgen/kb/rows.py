@@ -42,7 +42,9 @@ def req_int(row: dict[str, Any], key: str, where: str) -> int:
     return value
 
 
-def str_list(row: dict[str, Any], key: str, where: str, *, default: list[str] | None = None) -> list[str]:
+def str_list(
+    row: dict[str, Any], key: str, where: str, *, default: list[str] | None = None
+) -> list[str]:
     value = row.get(key, default)
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise KnowledgeBaseError(f"{where}: {key} must be a list of strings, got {value!r}")

@@ -1,0 +1,96 @@
+"""The CLI in-process: envelopes, exit codes, one-line errors, and live detection here."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from envgen.cli import main
+from envgen.errors import FileConflictError, InputFileError, UsageError
+
+
+def test_detect_json_envelope_from_profile(
+    data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(
+        ["detect", "--json", "--profile", str(data_dir / "profiles/issue-example-h100.toml")]
+    )
+    out = json.loads(capsys.readouterr().out)
+    assert code == 0
+    assert out["schema"] == "envgen.detect/1"
+    assert out["ok"] is True
+    assert out["profile"]["gpu"][0]["compute-capability"] == "9.0"
+
+
+def test_bad_profile_is_one_line_with_distinct_code(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text('schema = 1\n[os]\narch = "sparc"\n')
+    code = main(["detect", "--profile", str(bad)])
+    err = capsys.readouterr().err
+    assert code == InputFileError.exit_code == 3
+    assert err.splitlines()[0] == (
+        f"envgen: error: {bad}: os.arch: expected one of x86_64, aarch64, arm64, armv7l, got 'sparc'"
+    )
+    assert "Traceback" not in err
+
+
+def test_error_as_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["detect", "--json", "--profile", str(tmp_path / "none.toml")])
+    out = json.loads(capsys.readouterr().out)
+    assert code == 3
+    assert out["ok"] is False
+    assert out["error"]["code"] == "bad-input"
+
+
+def test_bad_override_variable_is_usage_error(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("ENVGEN_OS", "plan9")
+    code = main(["detect", "--profile", str(data_dir / "profiles/issue-example-h100.toml")])
+    assert code == UsageError.exit_code
+    assert "ENVGEN_OS" in capsys.readouterr().err
+
+
+def test_live_detection_here_never_mistakes_a_toolkit_for_a_gpu(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """This runs detection on the test machine itself, with subprocesses forbidden.
+
+    envgen's development and CI machines have a CUDA toolkit but no driver: detection must report
+    the toolkit and no GPU, and must not need any subprocess to do so on Linux.
+    """
+    code = main(["detect", "--json"])
+    p = json.loads(capsys.readouterr().out)["profile"]
+    assert code == 0
+    assert p["schema"] == 1
+    if Path("/proc/driver/nvidia/version").exists():
+        pytest.skip("this machine has an NVIDIA driver")
+    assert "nvidia" not in p
+    assert p["gpu"] == []
+    if Path("/usr/local/cuda/include/cuda.h").exists():
+        assert p["cuda-toolkit"], "the installed toolkit is reported"
+    assert p["python"]["version"].count(".") == 1
+
+
+def test_output_file_written_and_not_overwritten_if_foreign(
+    tmp_path: Path, data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "p.toml"
+    profile = str(data_dir / "profiles/issue-example-h100.toml")
+    assert main(["detect", "--profile", profile, "--output", str(out)]) == 0
+    first = out.read_bytes()
+    assert main(["detect", "--profile", profile, "--output", str(out)]) == 0
+    assert out.read_bytes() == first  # byte-identical, rewritten in place
+    foreign = tmp_path / "mine.toml"
+    foreign.write_text("# my notes\n")
+    assert (
+        main(["detect", "--profile", profile, "--output", str(foreign)])
+        == FileConflictError.exit_code
+    )
+    assert foreign.read_text() == "# my notes\n"
+    assert main(["detect", "--profile", profile, "--output", str(foreign), "--force"]) == 0
+    capsys.readouterr()
