@@ -1,26 +1,31 @@
-"""Command-line interface: the only module that parses arguments, prints and picks exit codes.
+"""Command-line interface: the only layer that parses arguments, prints and picks exit codes.
 
-argparse keeps start-up cheap (click/typer add 70-120 ms, lab report §6). Each subcommand's
-handler returns a `Result`; `main()` prints it as a versioned JSON envelope (`--json`) or as
+argparse keeps start-up cheap (click/typer add 70-120 ms, lab report §6). Each subcommand lives
+in its own module here (argument declarations + a handler that calls the stage and formats its
+result); the handler returns a `Result`; `main()` prints it as a versioned JSON envelope (`--json`) or as
 human text, and maps `EnvgenError` subclasses to their exit codes. Tracebacks only with --debug.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from envgen import __version__
 from envgen.errors import EnvgenError, UsageError
 
 EXIT_INTERRUPTED = 130
+
+# One module per subcommand under envgen/cli/, each with `add_parser(sub, common)` that sets
+# `handler` (args -> Result) and `option_defaults` (the values `settings.resolve` falls back to).
+COMMANDS = ("detect",)
 
 
 @dataclass
@@ -40,43 +45,6 @@ Handler = Callable[[argparse.Namespace], Result]
 
 def envelope(command: str, ok: bool, **payload: Any) -> dict[str, Any]:
     return {"schema": f"envgen.{command}/1", "ok": ok, **payload}
-
-
-# --- detect --------------------------------------------------------------------------------------
-
-
-def cmd_detect(args: argparse.Namespace) -> Result:
-    from envgen.detect import detect, load_or_detect
-    from envgen.files import write_text
-    from envgen.profile import to_json, to_toml
-    from envgen.show import show_profile
-
-    if args.profile:
-        profile = load_or_detect(args.profile)
-        raw: dict[str, str] = {}
-    else:
-        detection = detect()
-        profile, raw = detection.profile, detection.raw
-    lines = []
-    if args.output:
-        out = Path(args.output)
-        text = to_json(profile) + "\n" if out.suffix == ".json" else to_toml(profile)
-        write_text(out, text, force=args.force)
-        lines.append(f"profile written to {out}")
-    if args.capture:
-        directory = Path(args.capture)
-        if not args.profile:
-            raw = {**raw, "profile.json": to_json(profile) + "\n"}
-            for name in ("/proc/cpuinfo", "/etc/os-release"):
-                if Path(name).is_file():
-                    raw[name.strip("/").replace("/", "-") + ".txt"] = Path(name).read_text(
-                        encoding="utf-8", errors="replace"
-                    )
-        for name, text in sorted(raw.items()):
-            write_text(directory / name, text, force=True)
-        lines.append(f"{len(raw)} raw source file(s) written to {directory}")
-    human = show_profile(profile) + ("\n" + "\n".join(lines) if lines else "")
-    return Result("detect", {"profile": profile.to_dict()}, human)
 
 
 # --- parser --------------------------------------------------------------------------------------
@@ -99,8 +67,6 @@ def _common(parser: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from envgen.overrides import PROFILE_VARIABLES
-
     parser = argparse.ArgumentParser(
         prog="envgen",
         description="Detect the machine, decide a known-good TensorFlow stack, build and verify it.",
@@ -111,36 +77,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
 
-    overrides = "\n".join(f"  {k:<22} {v}" for k, v in PROFILE_VARIABLES.items())
-    p = sub.add_parser(
-        "detect",
-        help="observe this machine: OS, CPU, NVIDIA driver and GPUs, CUDA/cuDNN, Pythons",
-        description="Observe this machine and print its hardware profile.",
-        epilog="Environment variables that override single facts (testing, CI):\n" + overrides,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        allow_abbrev=False,
-    )
-    _common(p)
-    p.add_argument(
-        "--profile",
-        metavar="FILE",
-        help="read a profile file instead of detecting (validates and completes it)",
-    )
-    p.add_argument(
-        "--output", "-o", metavar="FILE", help="write the profile to FILE (.toml, or .json)"
-    )
-    p.add_argument(
-        "--capture",
-        metavar="DIR",
-        help="also save the raw text each source returned (for bug reports and tests)",
-    )
-    p.add_argument(
-        "--force",
-        action="store_true",
-        default=None,
-        help="overwrite an output file that envgen did not write",
-    )
-    p.set_defaults(handler=cmd_detect, option_defaults={"profile": None, "force": False})
+    for name in COMMANDS:
+        module = importlib.import_module(f"envgen.cli.{name}")
+        module.add_parser(sub, _common)
     return parser
 
 
