@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from envgen.profile import HardwareProfile
+
+if TYPE_CHECKING:
+    from envgen.plan import Plan, Rejection
+    from envgen.resolve import NoSolution
 
 # The flags a TensorFlow user asks about first; the full list is in --json.
 _HEADLINE_FLAGS = ("sse4_2", "popcnt", "avx", "avx2", "fma", "avx512f", "asimd", "sve")
@@ -82,4 +88,46 @@ def show_profile(p: HardwareProfile) -> str:
         lines.append(_row("cuDNN", "none found"))
     for note in p.notes:
         lines.append(_row("note", note))
+    return "\n".join(lines)
+
+
+def show_plan(plan: Plan) -> str:
+    """A table of pins with their reasons, then warnings."""
+    head = f"{plan.target.upper()} plan for {plan.platform}, Python {plan.python}"
+    if plan.cuda:
+        head += f", CUDA {plan.cuda} / cuDNN {plan.cudnn} via {plan.cuda_channel}"
+    lines = [head, ""]
+    rows = [
+        (p.requirement() if p.channel == "pip" else f"{p.name} {p.version}", p.channel, p.reason)
+        for p in plan.packages
+    ]
+    width = min(max(len(r[0]) for r in rows), 44)
+    for req, channel, reason in rows:
+        lines.append(f"  {req:<{width}}  {channel:<6}  {reason}")
+    for key, value in plan.environment:
+        lines.append(f"  set {key}={value}")
+    if plan.warnings:
+        lines.append("")
+        lines.extend(f"warning [{w.code}]: {w.message}" for w in plan.warnings)
+    return "\n".join(lines)
+
+
+def show_rejections(rejections: list[Rejection], spec: str) -> str:
+    if not rejections:
+        return f"no TensorFlow release matches {spec}"
+    lines = []
+    for r in rejections:
+        if r.reasons:
+            lines.append(f"{r.candidate}: does not fit")
+            lines.extend(f"  - {reason}" for reason in r.reasons)
+        else:
+            lines.append(f"{r.candidate}: fits this machine")
+    return "\n".join(lines)
+
+
+def show_no_solution(result: NoSolution) -> str:
+    lines = [f"envgen: error: {result.message}"]
+    if result.remedies:
+        lines.append("remedies, cheapest first:")
+        lines.extend(f"  - {r}" for r in result.remedies)
     return "\n".join(lines)

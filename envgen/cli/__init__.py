@@ -25,7 +25,7 @@ EXIT_INTERRUPTED = 130
 
 # One module per subcommand under envgen/cli/, each with `add_parser(sub, common)` that sets
 # `handler` (args -> Result) and `option_defaults` (the values `settings.resolve` falls back to).
-COMMANDS = ("detect",)
+COMMANDS = ("detect", "plan")
 
 
 @dataclass
@@ -136,7 +136,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         payload = envelope(result.command, result.ok, **result.payload)
         print(json.dumps(payload, indent=2))
     else:
-        print(result.human)
+        print(result.human, file=sys.stdout if result.ok else sys.stderr)
     return result.exit_code
 
 

@@ -23,8 +23,11 @@ if TYPE_CHECKING:
     from envgen.kb.cuda_arch import CudaArchTable
     from envgen.kb.cudnn import CudnnTable
     from envgen.kb.drivers import DriverTable
+    from envgen.kb.gpu_issues import GpuIssueTable
     from envgen.kb.gpus import GpuTable
+    from envgen.kb.metal import MetalTable
     from envgen.kb.mirrors import MirrorTable
+    from envgen.kb.remedies import RemedyTable
     from envgen.kb.signatures import SignatureTable
     from envgen.kb.tensorflow import TensorFlowTable
 
@@ -114,6 +117,24 @@ class KnowledgeBase:
         from envgen.kb.signatures import load_signatures
 
         return load_signatures()
+
+    @functools.cached_property
+    def metal(self) -> MetalTable:
+        from envgen.kb.metal import load_metal
+
+        return load_metal()
+
+    @functools.cached_property
+    def gpu_issues(self) -> GpuIssueTable:
+        from envgen.kb.gpu_issues import load_gpu_issues
+
+        return load_gpu_issues()
+
+    @functools.cached_property
+    def remedies(self) -> RemedyTable:
+        from envgen.kb.remedies import load_remedies
+
+        return load_remedies()
 
 
 @functools.cache
