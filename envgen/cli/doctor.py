@@ -1,0 +1,163 @@
+"""`envgen doctor`: diagnose an error log and/or a Python environment, print causes and fixes."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shlex
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from envgen.cli import Result
+from envgen.errors import UsageError, VerificationError
+
+if TYPE_CHECKING:
+    from envgen.doctor import Diagnosis
+
+# How each severity is marked in human output (plain text: it must read well without a TTY).
+_MARK = {"error": "ERROR", "warning": "WARNING", "info": "note"}
+
+
+def _interpreter(args: argparse.Namespace) -> list[str] | None:
+    """The command that starts the target interpreter, or None when no environment was asked for."""
+    from envgen.doctor import interpreter_in
+
+    if args.interpreter:
+        # A wrapper with arguments is allowed ("qemu-x86_64 -cpu Westmere /env/bin/python").
+        return shlex.split(args.interpreter)
+    if args.prefix:
+        return [str(interpreter_in(args.prefix))]
+    if args.log is None:
+        # Nothing named: the active environment, if any (the question is usually "why does my
+        # current environment fail?").
+        active = os.environ.get("VIRTUAL_ENV") or os.environ.get("CONDA_PREFIX")
+        if active:
+            return [str(interpreter_in(active))]
+        raise UsageError(
+            "nothing to diagnose",
+            hint="give --log FILE (or - for standard input), --prefix DIR or --python EXE",
+        )
+    return None
+
+
+def _timeout(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if value <= 0:
+        raise UsageError(f"--timeout {text!r}: expected a positive number of seconds")
+    return value
+
+
+def run(args: argparse.Namespace) -> Result:
+    from envgen.doctor import diagnose, read_environment, read_log
+    from envgen.kb import load_kb
+
+    python = _interpreter(args)
+    log = read_log(args.log) if args.log is not None else None
+    environment = None
+    profile = None
+    if python is not None:
+        from envgen.detect import load_or_detect
+
+        environment = read_environment(python, import_timeout=_timeout(args.timeout))
+        # Cross-checks need the machine: the profile file when given, else this machine.
+        profile = load_or_detect(args.profile)
+    elif args.profile:
+        from envgen.detect import load_or_detect
+
+        profile = load_or_detect(args.profile)
+    result = diagnose(
+        load_kb(),
+        log=log,
+        environment=environment,
+        profile=profile,
+        profile_path=args.profile,
+    )
+    exit_code = 0 if result.ok else VerificationError.exit_code
+    return Result("doctor", result.to_dict(), show_diagnosis(result), result.ok, exit_code)
+
+
+def show_diagnosis(d: Diagnosis) -> str:
+    """Findings as text, most severe first; the command to run last."""
+    lines = []
+    env = d.environment
+    if env is not None:
+        tf = env.tensorflow()
+        stack = ", ".join(
+            f"{n} {env.packages[n]}" for n in ("keras", "tf-keras", "numpy") if n in env.packages
+        )
+        lines.append(
+            f"environment: Python {env.python} ({env.executable}); "
+            + (f"{tf[0]} {tf[1]}" if tf else "no tensorflow")
+            + (f", {stack}" if stack else "")
+        )
+        imp = env.tensorflow_import
+        if imp is not None:
+            status = "ok" if imp.ok else f"failed (exit status {imp.returncode})"
+            if imp.signal:
+                status = f"killed by {imp.signal} (exit status {imp.returncode})"
+            lines.append(f"import tensorflow: {status}")
+        lines.append("")
+    if not d.findings:
+        lines.append("No known problem found.")
+    for f in d.findings:
+        lines.append(f"{_MARK[f.severity]}: [{f.code}] {f.cause}")
+        if f.evidence:
+            lines.append(f"  evidence: {f.evidence}")
+        lines.append(f"  fix: {f.fix}")
+        if f.command:
+            lines.append(f"  run: {f.command}")
+        lines.append("")
+    counts = {s: sum(f.severity == s for f in d.findings) for s in _MARK}
+    lines.append(
+        f"{counts['error']} error(s), {counts['warning']} warning(s), {counts['info']} note(s)."
+    )
+    if not d.ok:
+        lines.append(f"A working environment for this machine: {d.suggested}")
+    return "\n".join(lines)
+
+
+def add_parser(sub: Any, common: Callable[[argparse.ArgumentParser], None]) -> None:
+    p = sub.add_parser(
+        "doctor",
+        help="explain a failing TensorFlow environment or error log: cause, evidence, fix",
+        description=(
+            "Match an error log against known failure messages, and/or probe a Python "
+            "environment and cross-check it with this machine's hardware profile. Exits "
+            f"{VerificationError.exit_code} when an error-level finding exists."
+        ),
+        allow_abbrev=False,
+    )
+    common(p)
+    p.add_argument("--log", metavar="FILE", help="an error log to diagnose (- for standard input)")
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--prefix", metavar="DIR", help="the environment (virtualenv/conda) root")
+    where.add_argument(
+        "--python",
+        dest="interpreter",
+        metavar="EXE",
+        help="the environment's interpreter (a command with arguments is split like a shell)",
+    )
+    p.add_argument(
+        "--profile",
+        metavar="FILE",
+        help="hardware profile to check against instead of detecting this machine",
+    )
+    p.add_argument(
+        "--timeout",
+        metavar="SECONDS",
+        help="how long `import tensorflow` may take in the environment (default 300)",
+    )
+    # dest "interpreter" (not "python"): ENVGEN_PYTHON would mean a Python version to plan for.
+    p.set_defaults(
+        handler=run,
+        option_defaults={
+            "log": None,
+            "prefix": None,
+            "interpreter": None,
+            "profile": None,
+            "timeout": "300",
+        },
+    )
