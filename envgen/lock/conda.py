@@ -1,0 +1,182 @@
+"""The conda side of a lock: solve in-process with py-rattler, write conda-lock's unified format.
+
+conda-lock needs a conda, mamba or micromamba executable, and none can be installed on machines
+like envgen's lab (lab report §5); py-rattler solves without one and without network for a local
+channel. The file written is conda-lock's `version: 1` unified format, so `conda-lock install`
+installs it without envgen (a test parses it with conda-lock's own parser).
+
+A lock is made for another machine: the virtual packages come from `lock-platforms.toml` (the
+same defaults conda-lock assumes) and `__cuda` from the variant's plan, so a GPU lock can be made
+on a CPU-only runner and needs no newer driver than the lock index states.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from envgen.errors import NoSolutionError
+from envgen.kb.lock_platforms import LockPlatform
+from envgen.plan import Plan
+
+
+@dataclass(frozen=True)
+class CondaRecord:
+    """One solved conda package, reduced to what a lock records."""
+
+    name: str
+    version: str
+    build: str
+    subdir: str
+    url: str
+    md5: str
+    sha256: str
+    depends: tuple[str, ...]
+
+
+def specs_for(plan: Plan) -> list[str]:
+    """Python at the plan's X.Y plus the plan's conda packages, as match specs."""
+    return [f"python={plan.python}", *(p.conda_spec() for p in plan.conda_packages())]
+
+
+def virtual_packages(platform: LockPlatform, cuda: str | None) -> list[tuple[str, str, str]]:
+    """(name, version, build) the solver assumes for `platform`; `__cuda` only for GPU plans."""
+    out = []
+    for name, spec in platform.virtual_packages:
+        version, _, build = spec.partition(" ")
+        out.append((name, version, build or "0"))
+    if cuda is not None:
+        out.append(("__cuda", cuda, "0"))
+    return sorted(out)
+
+
+def content_hash(
+    specs: Sequence[str], channels: Sequence[str], virtual: Sequence[tuple[str, str, str]]
+) -> str:
+    """What conda-lock's `content_hash` stands for: a hash of everything the solve depended on."""
+    text = json.dumps([list(specs), list(channels), [list(v) for v in virtual]])
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def solve(
+    specs: Sequence[str],
+    channels: Sequence[str],
+    platform: LockPlatform,
+    virtual: Sequence[tuple[str, str, str]],
+) -> tuple[CondaRecord, ...]:
+    """Solve `specs` for `platform` with rattler; sorted by name so output is deterministic."""
+    import rattler  # 0.1-0.2 s to import: only the conda path pays for it
+    from rattler.exceptions import SolverError
+
+    vps = [
+        rattler.GenericVirtualPackage(
+            rattler.PackageName(n), rattler.Version(v), rattler.BuildString(b)
+        )
+        for n, v, b in virtual
+    ]
+    try:
+        records = asyncio.run(
+            rattler.solve(
+                sources=list(channels),
+                specs=list(specs),
+                platforms=[platform.name, "noarch"],  # type: ignore[list-item]
+                virtual_packages=vps,
+            )
+        )
+    except SolverError as exc:
+        # rattler's report is multi-line; its first line names the conflict.
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else "no solution"
+        raise NoSolutionError(
+            f"no conda solution for {platform.name}: {first}",
+            hint=f"specs: {', '.join(specs)}; channels: {', '.join(channels)}",
+        ) from exc
+    out = [
+        CondaRecord(
+            name=r.name.normalized,
+            version=str(r.version),
+            build=str(r.build),
+            subdir=r.subdir,
+            url=str(r.url),
+            md5=r.md5.hex() if r.md5 else "",
+            sha256=r.sha256.hex() if r.sha256 else "",
+            depends=tuple(r.depends),
+        )
+        for r in records
+    ]
+    return tuple(sorted(out, key=lambda r: r.name))
+
+
+# --- writing conda-lock's format -----------------------------------------------------------------
+
+
+def _q(value: str) -> str:
+    # A JSON string is a valid YAML double-quoted scalar: no YAML library needed, no ambiguity
+    # ("1.10" stays a string, never the float 1.1).
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _dependencies(depends: Sequence[str]) -> list[tuple[str, str]]:
+    """conda-lock's `dependencies` mapping: name -> spec ("*" when the spec names no version).
+
+    A name listed twice keeps its specs joined with "," (both must hold)."""
+    merged: dict[str, list[str]] = {}
+    for dep in depends:
+        name, _, spec = dep.strip().partition(" ")
+        merged.setdefault(name, [])
+        if spec.strip():
+            merged[name].append(spec.strip())
+    return sorted((n, ",".join(s) or "*") for n, s in merged.items())
+
+
+def render_conda_lock(
+    header: Sequence[str],
+    channels: Sequence[str],
+    solved: Mapping[str, tuple[str, tuple[CondaRecord, ...]]],
+    sources: Sequence[str],
+    custom: Mapping[str, str],
+) -> str:
+    """conda-lock.yml (unified format, version 1) for `solved`: platform -> (content hash, records).
+
+    Packages sort by platform then name, dependencies by name: conda-lock's own `alphasort`
+    order, so a diff between two locks shows only what changed.
+    """
+    lines = [f"# {h}" for h in header]
+    lines += ["version: 1", "metadata:", "  content_hash:"]
+    platforms = sorted(solved)
+    lines += [f"    {p}: {_q(solved[p][0])}" for p in platforms]
+    lines.append("  channels:")
+    for url in channels:
+        lines += [f"  - url: {_q(url)}", "    used_env_vars: []"]
+    lines.append("  platforms:")
+    lines += [f"  - {p}" for p in platforms]
+    lines.append("  sources:")
+    lines += [f"  - {_q(s)}" for s in sources]
+    if custom:
+        lines.append("  custom_metadata:")
+        lines += [f"    {k}: {_q(v)}" for k, v in sorted(custom.items())]
+    lines.append("package:")
+    for platform in platforms:
+        for rec in solved[platform][1]:
+            if rec.name.startswith("__"):
+                continue  # virtual packages are never installed (conda-lock filters them too)
+            deps = _dependencies(rec.depends)
+            lines += [
+                f"- name: {_q(rec.name)}",
+                f"  version: {_q(rec.version)}",
+                "  manager: conda",
+                f"  platform: {platform}",
+                "  dependencies:" + ("" if deps else " {}"),
+            ]
+            lines += [f"    {_q(n)}: {_q(s)}" for n, s in deps]
+            lines += [
+                f"  url: {_q(rec.url)}",
+                "  hash:",
+                f"    md5: {_q(rec.md5)}",
+                f"    sha256: {_q(rec.sha256)}",
+                "  category: main",
+                "  optional: false",
+            ]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,649 @@
+"""A lock set: every variant's locks for every platform, plus `envgen-lock.toml`, their index.
+
+Layout of a lock directory (file names are PEP 751's `pylock.<name>.toml` form):
+
+    envgen-lock.toml                       index: variants, what hardware each needs, input hash
+    pylock.<variant>-<platform>.toml       PEP 751 lock      (uv pip install -r …)
+    requirements.<variant>-<platform>.txt  hashed pins       (pip install --require-hashes -r …)
+    conda-lock.<variant>.yml               conda-lock format (conda-lock install …), when a plan
+                                           has conda packages or conda channels were given
+
+The index's input hash covers what the locks were made from (request, platforms, variants, the
+knowledge base's content hash, envgen's version); `check_lock_set` compares it, each plan's digest
+and each file's sha256 with what is on disk, and checks every plan pin against the locked
+versions, without network, so CI can run it on every commit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tomllib
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from envgen import __version__
+from envgen.errors import InputFileError, NoSolutionError
+from envgen.kb import KnowledgeBase, kb_hash
+from envgen.kb.lock_platforms import LockPlatform, load_lock_platforms
+from envgen.lock import conda as conda_lock
+from envgen.lock import pip as pip_lock
+from envgen.plan import Plan, Request
+from envgen.profile import HardwareProfile
+from envgen.versions import parse_dotted
+
+INDEX = "envgen-lock.toml"
+SCHEMA = 1
+# How many plans are locked at once (each runs two uv processes).
+_PARALLEL = 4
+
+
+def variant_name(plan: Plan) -> str:
+    """`cpu`, or `cuda<major>` for a GPU plan: the CUDA major decides which drivers can run it."""
+    if plan.target != "gpu" or plan.cuda is None:
+        return "cpu"
+    return f"cuda{plan.cuda.split('.')[0]}"
+
+
+def input_hash(
+    request: Request,
+    *,
+    platforms: Sequence[str],
+    variants: Sequence[str],
+    conda_channels: Sequence[str],
+    kb_version: str,
+    envgen_version: str,
+) -> str:
+    text = json.dumps(
+        {
+            "request": request.to_dict(),
+            "platforms": sorted(platforms),
+            "variants": sorted(variants),
+            "conda-channels": list(conda_channels),
+            "kb": kb_version,
+            "envgen": envgen_version,
+        },
+        sort_keys=True,
+    )
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+# --- the index -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PlatformLock:
+    """One variant's lock for one platform."""
+
+    platform: str
+    os: str
+    arch: str
+    python: str
+    tensorflow: str
+    plan_digest: str
+    packages: int
+    pylock: str | None
+    requirements: str | None
+
+
+@dataclass(frozen=True)
+class Variant:
+    """A variant and the hardware it needs."""
+
+    name: str
+    target: str
+    cuda: str | None
+    cudnn: str | None
+    cuda_channel: str | None
+    min_compute_capability: str | None
+    min_driver: tuple[tuple[str, str], ...]
+    """(kind, driver): `linux`, `wsl` (the Windows driver under WSL2), `windows`."""
+    conda_lock: str | None
+    locks: tuple[PlatformLock, ...]
+
+    @property
+    def platforms(self) -> tuple[str, ...]:
+        return tuple(lk.platform for lk in self.locks)
+
+    def lock_for(self, platform: str) -> PlatformLock | None:
+        return next((lk for lk in self.locks if lk.platform == platform), None)
+
+
+@dataclass(frozen=True)
+class LockIndex:
+    envgen_version: str
+    kb_version: str
+    input_hash: str
+    request: dict[str, Any]
+    platforms: tuple[str, ...]
+    variants: tuple[Variant, ...]
+    files: tuple[tuple[str, str], ...] = ()
+    """(file name, sha256) of every lock file, sorted."""
+    conda_channels: tuple[str, ...] = ()
+
+    def variant(self, name: str) -> Variant | None:
+        return next((v for v in self.variants if v.name == name), None)
+
+
+def _v(value: Any) -> str:
+    """A TOML value: strings as JSON strings (valid TOML basic strings), lists inline."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_v(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{k} = {_v(v)}" for k, v in value.items()) + " }"
+    return json.dumps(str(value), ensure_ascii=False)
+
+
+def _table(pairs: Sequence[tuple[str, Any]]) -> list[str]:
+    return [f"{k} = {_v(v)}" for k, v in pairs if v is not None]
+
+
+def render_index(index: LockIndex, header: Sequence[str]) -> str:
+    """Deterministic TOML: fixed key order, variants and platforms in the order they were asked."""
+    out = [f"# {h}" for h in header]
+    out += _table(
+        [
+            ("schema", SCHEMA),
+            ("envgen-version", index.envgen_version),
+            ("kb-version", index.kb_version),
+            ("input-hash", index.input_hash),
+            ("platforms", list(index.platforms)),
+            ("conda-channels", list(index.conda_channels) or None),
+        ]
+    )
+    out += ["", "[request]"]
+    out += _table(sorted((k, v) for k, v in index.request.items()))
+    for var in index.variants:
+        out += ["", "[[variant]]"]
+        out += _table(
+            [
+                ("name", var.name),
+                ("target", var.target),
+                ("cuda", var.cuda),
+                ("cudnn", var.cudnn),
+                ("cuda-channel", var.cuda_channel),
+                ("min-compute-capability", var.min_compute_capability),
+                ("min-driver", dict(var.min_driver) or None),
+                ("platforms", list(var.platforms)),
+                ("conda-lock", var.conda_lock),
+            ]
+        )
+        for lk in var.locks:
+            out += ["", "[[variant.lock]]"]
+            out += _table(
+                [
+                    ("platform", lk.platform),
+                    ("os", lk.os),
+                    ("arch", lk.arch),
+                    ("python", lk.python),
+                    ("tensorflow", lk.tensorflow),
+                    ("plan-digest", lk.plan_digest),
+                    ("packages", lk.packages),
+                    ("pylock", lk.pylock),
+                    ("requirements", lk.requirements),
+                ]
+            )
+    out += ["", "[files]"]
+    out += [f"{_v(name)} = {_v(digest)}" for name, digest in index.files]
+    return "\n".join(out) + "\n"
+
+
+def _str(data: Mapping[str, Any], key: str, where: str, *, optional: bool = False) -> Any:
+    value = data.get(key)
+    if value is None and optional:
+        return None
+    if not isinstance(value, str) or not value:
+        raise InputFileError(f"{where}: {key}: expected a non-empty string, got {value!r}")
+    return value
+
+
+def parse_index(text: str, origin: str = INDEX) -> LockIndex:
+    """Read an index back, naming the exact key on any error."""
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise InputFileError(f"{origin}: not TOML: {exc}") from exc
+    if doc.get("schema") != SCHEMA:
+        raise InputFileError(f"{origin}: schema: expected {SCHEMA}, got {doc.get('schema')!r}")
+    variants = []
+    for i, row in enumerate(doc.get("variant", [])):
+        where = f"{origin}: variant[{i}]"
+        locks = []
+        for j, lk in enumerate(row.get("lock", [])):
+            w = f"{where}.lock[{j}]"
+            locks.append(
+                PlatformLock(
+                    platform=_str(lk, "platform", w),
+                    os=_str(lk, "os", w),
+                    arch=_str(lk, "arch", w),
+                    python=_str(lk, "python", w),
+                    tensorflow=_str(lk, "tensorflow", w),
+                    plan_digest=_str(lk, "plan-digest", w),
+                    packages=int(lk.get("packages", 0)),
+                    pylock=_str(lk, "pylock", w, optional=True),
+                    requirements=_str(lk, "requirements", w, optional=True),
+                )
+            )
+        driver = row.get("min-driver") or {}
+        if not isinstance(driver, dict):
+            raise InputFileError(f"{where}: min-driver: expected a table")
+        variants.append(
+            Variant(
+                name=_str(row, "name", where),
+                target=_str(row, "target", where),
+                cuda=_str(row, "cuda", where, optional=True),
+                cudnn=_str(row, "cudnn", where, optional=True),
+                cuda_channel=_str(row, "cuda-channel", where, optional=True),
+                min_compute_capability=_str(row, "min-compute-capability", where, optional=True),
+                min_driver=tuple(sorted((str(k), str(v)) for k, v in driver.items())),
+                conda_lock=_str(row, "conda-lock", where, optional=True),
+                locks=tuple(locks),
+            )
+        )
+    files = doc.get("files", {})
+    return LockIndex(
+        envgen_version=_str(doc, "envgen-version", origin),
+        kb_version=_str(doc, "kb-version", origin),
+        input_hash=_str(doc, "input-hash", origin),
+        request=dict(doc.get("request", {})),
+        platforms=tuple(doc.get("platforms", [])),
+        variants=tuple(variants),
+        files=tuple(sorted((str(k), str(v)) for k, v in files.items())),
+        conda_channels=tuple(doc.get("conda-channels", [])),
+    )
+
+
+# --- making a lock set ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LockSet:
+    index: LockIndex
+    files: dict[str, str] = field(default_factory=dict)
+    """File name -> content, the index included."""
+
+
+def _sha(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _needs(plan: Plan, os_name: str, kb: KnowledgeBase) -> tuple[str | None, dict[str, str]]:
+    """(min compute capability, {driver kind: min driver}) for a GPU plan on `os_name`.
+
+    TensorFlow's documented minimum for the build wins where the knowledge base has one (2.21:
+    525.60.13, CUDA 12 minor-version compatibility); NVIDIA's toolkit table is the fallback.
+    A Linux lock also runs under WSL2, where the Windows driver is the one that counts, so it
+    gets a `wsl` minimum too.
+    """
+    if plan.target != "gpu" or plan.cuda is None:
+        return None, {}
+    release = kb.tensorflow.release(plan.tensorflow.version) if plan.tensorflow.exact else None
+    cc = release.min_compute_capability if release is not None else None
+    documented = {
+        "linux": release.build.driver_linux if release is not None else None,
+        "wsl": release.build.driver_wsl if release is not None else None,
+    }
+    kinds = ("linux", "wsl") if os_name == "linux" else (os_name,)
+    out = {}
+    for kind in kinds:
+        table_os = "windows" if kind == "wsl" else kind
+        found = documented.get(kind) or kb.drivers.toolkit_minimum(plan.cuda, table_os)
+        if found is not None:
+            out[kind] = found
+    return cc, out
+
+
+def _plan_platform(plan: Plan) -> LockPlatform:
+    return load_lock_platforms().get(plan.platform)
+
+
+def _inputs(
+    plans: Sequence[Plan], request: Request, conda_channels: Sequence[str], kb: KnowledgeBase
+) -> tuple[list[LockPlatform], list[str], list[str], str]:
+    """Each plan's platform and variant name, the conda channels, and the input hash."""
+    plats = [_plan_platform(p) for p in plans]
+    names = [variant_name(p) for p in plans]
+    channels = list(conda_channels)
+    if not channels and any(p.conda_packages() for p in plans):
+        # The canonical URL, never a mirror's: locks stay mirror-neutral.
+        forge = kb.conda.channel("conda-forge")
+        channels = [forge.url] if forge is not None else []
+    digest = input_hash(
+        request,
+        platforms=list(dict.fromkeys(p.name for p in plats)),
+        variants=list(dict.fromkeys(names)),
+        conda_channels=channels,
+        kb_version=kb_hash(),
+        envgen_version=__version__,
+    )
+    return plats, names, channels, digest
+
+
+def make_lock_set(
+    plans: Sequence[Plan],
+    request: Request,
+    kb: KnowledgeBase,
+    *,
+    command: str,
+    conda_channels: Sequence[str] = (),
+    uv: str = "uv",
+    environ: Mapping[str, str] | None = None,
+) -> LockSet:
+    """Lock every plan (one per variant and platform); nothing is written here."""
+    plats, names, channels, digest = _inputs(plans, request, conda_channels, kb)
+    platform_names = list(dict.fromkeys(p.name for p in plats))
+    variant_names = list(dict.fromkeys(names))
+
+    def header(kind: str, variant: str, platform: str | None, install: str) -> list[str]:
+        where = f"variant {variant}" + (f", platform {platform}" if platform else "")
+        return [
+            f"generated by envgen {__version__}: {kind}, {where}; do not edit",
+            f"input hash {digest}; regenerate with: {command}",
+            f"install: {install}",
+        ]
+
+    env = os.environ if environ is None else environ
+    with ThreadPoolExecutor(max_workers=_PARALLEL) as pool:
+        futures = [
+            pool.submit(pip_lock.compile_pip, plan, plat, uv=uv, environ=env)
+            if plan.pip_packages()
+            else None
+            for plan, plat in zip(plans, plats, strict=True)
+        ]
+        pips = [f.result() if f is not None else None for f in futures]
+
+    files: dict[str, str] = {}
+    variants = []
+    for name in variant_names:
+        members = [i for i, n in enumerate(names) if n == name]
+        locks = []
+        drivers: dict[str, str] = {}
+        min_cc: str | None = None
+        for i in members:
+            plan, plat, pip = plans[i], plats[i], pips[i]
+            stem = f"{name}-{plat.name}"
+            pylock_name = req_name = None
+            if pip is not None:
+                problems = pip_lock.unmet_pins(plan, pip.versions())
+                if problems:
+                    raise NoSolutionError(
+                        f"the {stem} lock does not honour the plan: {problems[0]}",
+                        remedies=problems[1:],
+                    )
+                pylock_name, req_name = f"pylock.{stem}.toml", f"requirements.{stem}.txt"
+                tool = {"variant": name, "platform": plat.name, "input-hash": digest}
+                files[pylock_name] = pip_lock.render_pylock(
+                    pip,
+                    header("PEP 751 lock", name, plat.name, f"uv pip install -r {pylock_name}"),
+                    plat.environment,
+                    tool,
+                )
+                files[req_name] = pip_lock.render_requirements(
+                    pip,
+                    header(
+                        "hashed requirements",
+                        name,
+                        plat.name,
+                        f"pip install --require-hashes --no-deps -r {req_name}",
+                    ),
+                )
+            cc, needs = _needs(plan, plat.os_name, kb)
+            min_cc = cc or min_cc
+            drivers.update(needs)
+            locks.append(
+                PlatformLock(
+                    platform=plat.name,
+                    os=plat.os_name,
+                    arch=plat.arch,
+                    python=plan.python,
+                    tensorflow=plan.tensorflow.requirement(),
+                    plan_digest=plan.digest(),
+                    packages=len(pip.packages) if pip is not None else 0,
+                    pylock=pylock_name,
+                    requirements=req_name,
+                )
+            )
+        conda_name = None
+        if channels:
+            conda_name = f"conda-lock.{name}.yml"
+            files[conda_name] = _conda_file(
+                [plans[i] for i in members],
+                [plats[i] for i in members],
+                channels,
+                header("conda-lock unified lock", name, None, f"conda-lock install {conda_name}"),
+                {"envgen-variant": name, "envgen-input-hash": digest},
+            )
+        first = plans[members[0]]
+        variants.append(
+            Variant(
+                name=name,
+                target=first.target,
+                cuda=first.cuda,
+                cudnn=first.cudnn,
+                cuda_channel=first.cuda_channel,
+                min_compute_capability=min_cc,
+                min_driver=tuple(sorted(drivers.items())),
+                conda_lock=conda_name,
+                locks=tuple(locks),
+            )
+        )
+    index = LockIndex(
+        envgen_version=__version__,
+        kb_version=kb_hash(),
+        input_hash=digest,
+        request=request.to_dict(),
+        platforms=tuple(platform_names),
+        variants=tuple(variants),
+        files=tuple(sorted((n, _sha(t)) for n, t in files.items())),
+        conda_channels=tuple(channels),
+    )
+    files[INDEX] = render_index(
+        index,
+        [
+            f"generated by envgen {__version__}: lock-set index; do not edit",
+            f"regenerate with: {command}",
+            "check with: envgen lock --check (same options)",
+        ],
+    )
+    return LockSet(index, files)
+
+
+def _conda_file(
+    plans: Sequence[Plan],
+    plats: Sequence[LockPlatform],
+    channels: Sequence[str],
+    header: Sequence[str],
+    custom: Mapping[str, str],
+) -> str:
+    solved = {}
+    for plan, plat in zip(plans, plats, strict=True):
+        specs = conda_lock.specs_for(plan)
+        virtual = conda_lock.virtual_packages(plat, plan.cuda if plan.target == "gpu" else None)
+        records = conda_lock.solve(specs, channels, plat, virtual)
+        solved[plat.name] = (conda_lock.content_hash(specs, channels, virtual), records)
+    return conda_lock.render_conda_lock(header, channels, solved, ["envgen plan"], custom)
+
+
+# --- writing and checking ------------------------------------------------------------------------
+
+
+def write_lock_set(lock_set: LockSet, directory: Path, *, force: bool = False) -> list[str]:
+    """Write every file; returns the names whose content changed. Files of an earlier lock set
+    that this one no longer has are removed only if envgen generated them."""
+    from envgen.files import is_generated, write_text
+
+    changed = [
+        name
+        for name, text in sorted(lock_set.files.items())
+        if write_text(directory / name, text, force=force)
+    ]
+    for old in _previous_files(directory):
+        if old not in lock_set.files and is_generated(directory / old):
+            (directory / old).unlink()
+            changed.append(f"{old} (removed)")
+    return changed
+
+
+def _previous_files(directory: Path) -> list[str]:
+    path = directory / INDEX
+    if not path.is_file():
+        return []
+    try:
+        index = parse_index(path.read_text(encoding="utf-8"), str(path))
+    except InputFileError:
+        return []
+    return [name for name, _ in index.files]
+
+
+def check_lock_set(
+    directory: Path,
+    plans: Sequence[Plan],
+    request: Request,
+    *,
+    conda_channels: Sequence[str] = (),
+    kb: KnowledgeBase,
+) -> list[str]:
+    """What no longer matches between `directory` and these inputs; [] when it is current.
+
+    Offline: compares hashes and plan pins, never re-resolves (a new transitive release on PyPI
+    is not a reason to fail CI; a changed request, knowledge base or edited file is).
+    """
+    path = directory / INDEX
+    if not path.is_file():
+        return [f"{path} is missing: run envgen lock"]
+    index = parse_index(path.read_text(encoding="utf-8"), str(path))
+    plats, names, _, wanted = _inputs(plans, request, conda_channels, kb)
+    diffs = []
+    if index.input_hash != wanted:
+        why = [
+            f"{label} {old} -> {new}"
+            for label, old, new in (
+                ("knowledge base", index.kb_version, kb_hash()),
+                ("envgen", index.envgen_version, __version__),
+            )
+            if old != new
+        ]
+        if index.request != {k: v for k, v in request.to_dict().items() if v is not None}:
+            why.append("request changed")
+        diffs.append(
+            f"input hash {index.input_hash} -> {wanted}"
+            + (f" ({'; '.join(why)})" if why else " (platforms, variants or channels changed)")
+        )
+    for plan, plat, name in zip(plans, plats, names, strict=True):
+        var = index.variant(name)
+        lock = var.lock_for(plat.name) if var is not None else None
+        if lock is None:
+            diffs.append(f"no {name} lock for {plat.name}")
+            continue
+        if lock.plan_digest != plan.digest():
+            diffs.append(
+                f"{name}/{plat.name}: plan changed ({lock.plan_digest} -> {plan.digest()})"
+            )
+        if lock.pylock is not None and (directory / lock.pylock).is_file():
+            locked = pip_lock.parse_pylock(
+                (directory / lock.pylock).read_text(encoding="utf-8"), lock.pylock
+            )
+            diffs += [
+                f"{lock.pylock}: {p}"
+                for p in pip_lock.unmet_pins(plan, {p.name: p.version for p in locked})
+            ]
+    for name, digest in index.files:
+        file = directory / name
+        if not file.is_file():
+            diffs.append(f"{name} is missing")
+        elif _sha(file.read_text(encoding="utf-8")) != digest:
+            diffs.append(f"{name} was edited (sha256 differs from the index)")
+    return diffs
+
+
+# --- choosing a variant for a machine ------------------------------------------------------------
+
+# Apple and Linux name the same 64-bit ARM architecture differently (arm64 / aarch64).
+_ARCH_ALIASES = {"arm64": "aarch64"}
+
+
+def _same_arch(a: str, b: str) -> bool:
+    return _ARCH_ALIASES.get(a, a) == _ARCH_ALIASES.get(b, b)
+
+
+@dataclass(frozen=True)
+class Choice:
+    """The variant that fits a machine, its lock, and why each other variant did not."""
+
+    variant: Variant
+    lock: PlatformLock
+    reason: str
+    rejected: tuple[tuple[str, str], ...]
+
+
+def _gpu_misfit(variant: Variant, profile: HardwareProfile) -> str | None:
+    """Why a GPU variant cannot run on `profile`, or None when it can."""
+    if profile.nvidia is None or not profile.gpus:
+        return "no NVIDIA GPU with a working driver"
+    # WSL2 runs CUDA through the Windows driver, which has its own minimum.
+    driver_os = "wsl" if profile.os.wsl else profile.os.name
+    minimum = dict(variant.min_driver).get(driver_os)
+    if minimum is not None and parse_dotted(profile.nvidia.driver) < parse_dotted(minimum):
+        return f"driver {profile.nvidia.driver} is older than the {minimum} it needs"
+    if variant.min_compute_capability is not None:
+        ccs = [g.compute_capability for g in profile.gpus if g.compute_capability]
+        if not ccs:
+            return "the GPUs' compute capability is unknown"
+        need = parse_dotted(variant.min_compute_capability)
+        if max(parse_dotted(c) for c in ccs) < need:
+            return (
+                f"GPU compute capability {max(ccs, key=parse_dotted)} is below "
+                f"{variant.min_compute_capability}"
+            )
+    return None
+
+
+def pick_variant(index: LockIndex, profile: HardwareProfile, target: str = "auto") -> Choice:
+    """The variant of `index` that fits `profile`: a GPU variant when one runs there (newest CUDA
+    first) unless `target` is "cpu", else the CPU one. NoSolutionError says why none fits."""
+    rejected: list[tuple[str, str]] = []
+    fitting: list[tuple[Variant, PlatformLock]] = []
+    for var in index.variants:
+        lock = next(
+            (
+                lk
+                for lk in var.locks
+                if lk.os == profile.os.name and _same_arch(lk.arch, profile.os.arch)
+            ),
+            None,
+        )
+        if lock is None:
+            rejected.append((var.name, f"no lock for {profile.os.name}-{profile.os.arch}"))
+        elif target not in ("auto", var.target):
+            rejected.append((var.name, f"target {target} was asked for"))
+        elif var.target == "gpu" and (why := _gpu_misfit(var, profile)) is not None:
+            rejected.append((var.name, why))
+        else:
+            fitting.append((var, lock))
+    if not fitting:
+        raise NoSolutionError(
+            f"no variant of this lock set fits {profile.os.name}-{profile.os.arch}",
+            remedies=[f"{name}: {why}" for name, why in rejected],
+            hint="add the platform or variant with envgen lock --platform/--variants",
+        )
+
+    def rank(item: tuple[Variant, PlatformLock]) -> tuple[int, tuple[int, ...]]:
+        var = item[0]
+        return (var.target == "gpu", parse_dotted(var.cuda) if var.cuda else ())
+
+    var, lock = max(fitting, key=rank)
+    reason = (
+        f"{var.name}: {lock.platform}, GPU variant fits the driver and GPUs"
+        if var.target == "gpu"
+        else f"{var.name}: {lock.platform}"
+        + (f" (GPU variants rejected: {'; '.join(w for _, w in rejected)})" if rejected else "")
+    )
+    return Choice(var, lock, reason, tuple(rejected))

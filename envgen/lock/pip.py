@@ -1,0 +1,302 @@
+"""The pip side of a lock: `uv pip compile` per plan and platform, kept as PEP 751 and hashed pins.
+
+For each (plan, platform) uv runs twice, concurrently, on the same input:
+
+* `--format pylock.toml` gives the PEP 751 lock: every file of each pinned version that fits the
+  target platform, with its canonical PyPI URL, size and sha256. An installer picks from exactly
+  those files.
+* `--generate-hashes` (requirements format) gives the pins with the hashes of *every* file of each
+  version. pip picks a file from whatever index it is pointed at (a mirror included), so the hash
+  list must cover the file pip will choose on the real machine (a newer manylinux tag than the
+  lock's target, say); one file per platform would make `pip --require-hashes` fail there.
+
+Per platform, never `--universal`: TF <= 2.15 wheels carry different metadata per platform
+(tensorflow-intel on Windows, tensorflow-cpu-aws on aarch64) and a universal resolve reads one
+(lab report §2). uv ignores pip's configuration; `--no-config` and a scrubbed environment keep a
+user's uv.toml or UV_INDEX_URL out too, so the lock depends only on the inputs envgen hashes.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
+
+from envgen.errors import ExternalToolError, InputFileError
+from envgen.kb.lock_platforms import LockPlatform
+from envgen.plan import Plan
+from envgen.proc import run
+
+# uv resolves TF 2.15 in 2-15 s here (lab report §2); ten minutes means a hung network.
+UV_TIMEOUT = 600.0
+
+# Variables through which uv would take an index, a constraint or a resolution mode from outside
+# the inputs envgen hashes (uv's docs, "Environment variables").
+_UV_SCRUB = (
+    "UV_CONFIG_FILE",
+    "UV_CONSTRAINT",
+    "UV_DEFAULT_INDEX",
+    "UV_EXCLUDE_NEWER",
+    "UV_EXTRA_INDEX_URL",
+    "UV_FIND_LINKS",
+    "UV_INDEX",
+    "UV_INDEX_STRATEGY",
+    "UV_INDEX_URL",
+    "UV_NO_BINARY",
+    "UV_NO_BUILD",
+    "UV_ONLY_BINARY",
+    "UV_OVERRIDE",
+    "UV_PRERELEASE",
+    "UV_RESOLUTION",
+    "UV_TORCH_BACKEND",
+)
+
+_PIN_RE = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==(\S+?)(?:\s*;\s*(.+?))?\s*\\?$")
+_HASH_RE = re.compile(r"--hash=(sha256:[0-9a-f]{64})")
+
+
+@dataclass(frozen=True)
+class LockedPackage:
+    """One pinned distribution of a pip lock."""
+
+    name: str
+    version: str
+    marker: str | None
+    files: int
+    """Files the pylock lists for the target platform (wheels + sdist)."""
+    hashes: int
+    """Hashes the requirements file lists (every file of the version)."""
+
+
+@dataclass(frozen=True)
+class PipLock:
+    """uv's two answers for one plan on one platform, checked against each other."""
+
+    platform: str
+    python: str
+    pylock_body: str
+    requirements_body: str
+    packages: tuple[LockedPackage, ...]
+
+    def versions(self) -> dict[str, str]:
+        return {p.name: p.version for p in self.packages}
+
+
+# --- inputs --------------------------------------------------------------------------------------
+
+
+def requirements_in(plan: Plan) -> str:
+    """The plan's pip packages as uv's input, one requirement a line, in the plan's order.
+
+    Exact pins stay exact, so a release whose `and-cuda` extra uses ranges (2.20+) locks the
+    CUDA wheels the plan judged, not whatever the range admits later.
+    """
+    return "".join(p.requirement() + "\n" for p in plan.pip_packages())
+
+
+def uv_argv(uv: str, plan: Plan, platform: LockPlatform, *, fmt: str, index: str) -> list[str]:
+    """The `uv pip compile` command for one answer: fmt is "pylock" or "requirements"."""
+    argv = [
+        uv,
+        "pip",
+        "compile",
+        "-",
+        "--quiet",
+        "--no-config",
+        "--no-header",
+        "--default-index",
+        index,
+        "--python-version",
+        plan.python,
+        "--python-platform",
+        platform.uv_target,
+    ]
+    if fmt == "pylock":
+        return [*argv, "--format", "pylock.toml"]
+    return [*argv, "--generate-hashes", "--no-annotate"]
+
+
+def uv_environment(environ: Mapping[str, str]) -> dict[str, str]:
+    return {k: v for k, v in environ.items() if k not in _UV_SCRUB}
+
+
+# --- running uv ----------------------------------------------------------------------------------
+
+
+def uv_failure(stderr: str, where: str) -> ExternalToolError:
+    """uv's multi-line "No solution found" report as one line, with uv's hint as the hint."""
+    lines = [line.strip() for line in stderr.strip().splitlines() if line.strip()]
+    cause = next((ln.removeprefix("cause:").strip() for ln in lines if ln.startswith("cause:")), "")
+    hint = next((ln.removeprefix("hint:").strip() for ln in lines if ln.startswith("hint:")), "")
+    if cause:
+        return ExternalToolError(f"uv found no solution for {where}: {cause}", hint=hint)
+    first = lines[0].removeprefix("error:").strip() if lines else "no output"
+    return ExternalToolError(f"uv pip compile failed for {where}: {first}", hint=hint)
+
+
+def compile_pip(
+    plan: Plan,
+    platform: LockPlatform,
+    *,
+    uv: str = "uv",
+    index: str = "https://pypi.org/simple",
+    environ: Mapping[str, str] | None = None,
+) -> PipLock:
+    """Lock `plan`'s pip packages for `platform`; both uv runs go in parallel (same cache)."""
+    env = uv_environment(os.environ if environ is None else environ)
+    text = requirements_in(plan)
+    where = f"{platform.name}, Python {plan.python}"
+
+    def one(fmt: str) -> str:
+        argv = uv_argv(uv, plan, platform, fmt=fmt, index=index)
+        done = run(argv, timeout=UV_TIMEOUT, check=False, env=env, input_text=text)
+        if done.returncode != 0:
+            raise uv_failure(done.stderr or done.stdout, where)
+        return done.stdout
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        pylock = pool.submit(one, "pylock")
+        requirements = pool.submit(one, "requirements")
+        return pip_lock(platform.name, plan.python, pylock.result(), requirements.result())
+
+
+# --- parsing uv's answers ------------------------------------------------------------------------
+
+
+def parse_requirements(text: str, origin: str = "requirements") -> dict[str, tuple[str, int]]:
+    """`name==version` pins of a hashed requirements file -> {name: (version, hash count)}."""
+    pins: dict[str, tuple[str, int]] = {}
+    current: str | None = None
+    for number, raw in enumerate(text.splitlines(), 1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        if raw[:1].isspace():
+            hashes = _HASH_RE.findall(line)
+            if current is None or not hashes:
+                raise InputFileError(f"{origin}:{number}: unexpected line {line!r}")
+            version, count = pins[current]
+            pins[current] = (version, count + len(hashes))
+            continue
+        found = _PIN_RE.match(line)
+        if found is None:
+            raise InputFileError(f"{origin}:{number}: expected `name==version \\`, got {line!r}")
+        current = canonicalize_name(found.group(1))
+        pins[current] = (found.group(2), len(_HASH_RE.findall(line)))
+    return pins
+
+
+def parse_pylock(text: str, origin: str = "pylock") -> tuple[LockedPackage, ...]:
+    """The packages of a PEP 751 lock, refusing any file without a sha256 (strict model)."""
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise InputFileError(f"{origin}: not TOML: {exc}") from exc
+    if doc.get("lock-version") != "1.0":
+        raise InputFileError(
+            f'{origin}: lock-version: expected "1.0", got {doc.get("lock-version")!r}'
+        )
+    out = []
+    for i, pkg in enumerate(doc.get("packages", [])):
+        where = f"{origin}: packages[{i}]"
+        name, version = pkg.get("name"), pkg.get("version")
+        if not isinstance(name, str) or not isinstance(version, str):
+            raise InputFileError(f"{where}: name and version must be strings")
+        files = list(pkg.get("wheels", []))
+        if "sdist" in pkg:
+            files.append(pkg["sdist"])
+        if not files:
+            raise InputFileError(f"{where} ({name}): no wheels and no sdist")
+        for f in files:
+            if not str(f.get("hashes", {}).get("sha256", "")):
+                raise InputFileError(f"{where} ({name}): a file has no sha256: {f.get('url')}")
+        marker = pkg.get("marker")
+        out.append(LockedPackage(canonicalize_name(name), version, marker, len(files), 0))
+    return tuple(out)
+
+
+def pip_lock(platform: str, python: str, pylock: str, requirements: str) -> PipLock:
+    """Join uv's two answers; they resolved the same input, so any disagreement is a bug (or
+    PyPI publishing between the two runs) and is refused rather than written."""
+    pins = parse_requirements(requirements, f"uv requirements for {platform}")
+    locked = parse_pylock(pylock, f"uv pylock for {platform}")
+    joined = []
+    for pkg in locked:
+        version, count = pins.get(pkg.name, ("", 0))
+        if version != pkg.version or count == 0:
+            raise ExternalToolError(
+                f"uv's two answers for {platform} disagree on {pkg.name}: "
+                f"pylock {pkg.version}, requirements {version or 'absent'}",
+                hint="run envgen lock again",
+            )
+        joined.append(LockedPackage(pkg.name, pkg.version, pkg.marker, pkg.files, count))
+    extra = sorted(set(pins) - {p.name for p in locked})
+    if extra:
+        raise ExternalToolError(
+            f"uv's requirements for {platform} pin what its pylock lacks: {', '.join(extra)}",
+            hint="run envgen lock again",
+        )
+    return PipLock(
+        platform, python, pylock.strip() + "\n", requirements.strip() + "\n", tuple(joined)
+    )
+
+
+# --- checking a lock against its plan ------------------------------------------------------------
+
+
+def unmet_pins(plan: Plan, versions: Mapping[str, str]) -> list[str]:
+    """Each pip pin of `plan` that the locked `versions` do not satisfy, as a sentence."""
+    problems = []
+    for pin in plan.pip_packages():
+        name = canonicalize_name(pin.name)
+        have = versions.get(name)
+        if have is None:
+            problems.append(f"{pin.name} is not in the lock")
+            continue
+        spec_text = f"=={pin.version}" if pin.exact else pin.version
+        try:
+            ok = Version(have) in SpecifierSet(spec_text)
+        except (InvalidSpecifier, InvalidVersion):
+            ok = have == pin.version
+        if not ok:
+            problems.append(f"{pin.name} is locked at {have}, the plan asks for {spec_text}")
+    return problems
+
+
+# --- writing -------------------------------------------------------------------------------------
+
+
+def _toml_string(value: str) -> str:
+    # JSON string escapes are valid TOML basic-string escapes.
+    import json
+
+    return json.dumps(value, ensure_ascii=False)
+
+
+def render_pylock(
+    lock: PipLock, header: list[str], environment: str, tool: Mapping[str, str]
+) -> str:
+    """uv's PEP 751 document with envgen's header, `environments` and a `[tool.envgen]` table.
+
+    `environments` makes an installer refuse the lock on another platform (PEP 751: installers
+    must check it); `created-by` stays "uv", the tool that resolved it.
+    """
+    body = lock.pylock_body
+    head, sep, packages = body.partition("\n[[packages]]")
+    top = f"{head.rstrip()}\nenvironments = [{_toml_string(environment)}]\n"
+    tool_lines = "".join(f"{k} = {_toml_string(v)}\n" for k, v in sorted(tool.items()))
+    comments = "".join(f"# {line}\n" for line in header)
+    return f"{comments}{top}{sep}{packages.rstrip()}\n\n[tool.envgen]\n{tool_lines}"
+
+
+def render_requirements(lock: PipLock, header: list[str]) -> str:
+    """uv's hashed pins (sorted, no index URLs) with envgen's header: `pip --require-hashes` ready."""
+    comments = "".join(f"# {line}\n" for line in header)
+    return comments + lock.requirements_body
