@@ -79,6 +79,8 @@ class _Outcome:
     channel: str | None = None
     cuda_pins: list[Pin] = field(default_factory=list)
     cudnn: str | None = None
+    ptx_only: bool = False
+    """Every usable GPU runs this build through PTX JIT (no native SASS for it)."""
 
 
 @dataclass(frozen=True)
@@ -375,6 +377,7 @@ def _check_gpus(ctx: _Context, out: _Outcome) -> None:
         return
     for failure in failures:
         out.warnings.append(Note("gpu-ignored", f"TensorFlow will not use {failure}"))
+    out.ptx_only = all(how == "ptx" for _, how in usable)
     names = ", ".join(f"{g.name} ({g.compute_capability}, {how.upper()})" for g, how in usable)
     out.passed.append(f"GPU {names}")
     for gpu, how in usable:
@@ -425,6 +428,19 @@ def _check_driver(ctx: _Context, out: _Outcome) -> None:
         )
         return
     toolkit = ctx.kb.drivers.toolkit_minimum(release.cuda, driver_os(ctx.profile.os))
+    ceiling = nvidia.cuda
+    if out.ptx_only and ceiling and parse_dotted(ceiling) < parse_dotted(release.cuda):
+        # Minor-version compatibility covers SASS, not PTX: the driver's JIT cannot read PTX
+        # from a newer toolkit (cudaErrorUnsupportedPtxVersion; kb-platform.md §0 rule 1).
+        out.reasons.append(
+            Reason(
+                "driver",
+                f"the GPU runs this build only through PTX JIT, and driver {nvidia.driver} "
+                f"(CUDA <= {ceiling}) cannot JIT PTX from CUDA {release.cuda}",
+                (("driver", toolkit or floor or ""), ("cuda", release.cuda)),
+            )
+        )
+        return
     if toolkit is not None and have < parse_dotted(toolkit):
         out.warnings.append(
             Note(

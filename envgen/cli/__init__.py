@@ -25,7 +25,7 @@ EXIT_INTERRUPTED = 130
 
 # One module per subcommand under envgen/cli/, each with `add_parser(sub, common)` that sets
 # `handler` (args -> Result) and `option_defaults` (the values `settings.resolve` falls back to).
-COMMANDS = ("detect", "plan", "doctor")
+COMMANDS = ("detect", "plan", "verify", "kb", "doctor", "render")
 
 
 @dataclass
@@ -132,11 +132,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"envgen: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
         print("hint: rerun with --debug for the traceback, and report it", file=sys.stderr)
         return 1
-    if as_json:
-        payload = envelope(result.command, result.ok, **result.payload)
-        print(json.dumps(payload, indent=2))
-    else:
-        print(result.human, file=sys.stdout if result.ok else sys.stderr)
+    try:
+        if as_json:
+            payload = envelope(result.command, result.ok, **result.payload)
+            print(json.dumps(payload, indent=2))
+        else:
+            print(result.human, file=sys.stdout if result.ok else sys.stderr)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # `envgen ... | head`: the reader left; not an error worth a traceback.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
     return result.exit_code
 
 

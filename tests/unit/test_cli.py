@@ -94,3 +94,80 @@ def test_output_file_written_and_not_overwritten_if_foreign(
     assert foreign.read_text() == "# my notes\n"
     assert main(["detect", "--profile", profile, "--output", str(foreign), "--force"]) == 0
     capsys.readouterr()
+
+
+def test_plan_json_schema(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["plan", "--json", "--profile", str(data_dir / "nvidia/h100/profile.toml")])
+    out = json.loads(capsys.readouterr().out)
+    assert code == 0
+    assert out["schema"] == "envgen.plan/1"
+    assert out["ok"] is True
+    plan = out["plan"]
+    assert plan["target"] == "gpu"
+    assert plan["python"] == "3.12"
+    assert plan["tensorflow"] == {"name": "tensorflow", "version": "2.21.0", "extras": ["and-cuda"]}
+    assert (plan["cuda"], plan["cudnn"]) == ("12.5", "9.3")
+    assert {"name", "version", "channel", "reason"} <= set(plan["packages"][0])
+    assert isinstance(out["warnings"], list)
+    assert isinstance(out["rejections"], list)
+
+
+def test_plan_here_is_cpu(capsys: pytest.CaptureFixture[str]) -> None:
+    if Path("/proc/driver/nvidia/version").exists():
+        pytest.skip("this machine has an NVIDIA driver")
+    assert main(["plan", "--json"]) == 0
+    plan = json.loads(capsys.readouterr().out)["plan"]
+    assert plan["target"] == "cpu"
+    assert plan["cuda"] is None
+    assert plan["cudnn"] is None
+
+
+def test_plan_no_solution_exit_code_and_json(
+    data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["plan", "--json", "--profile", str(data_dir / "profiles/windows7-gtx650-core2.toml")]
+    code = main([*args, "--python", "3.7"])
+    out = json.loads(capsys.readouterr().out)
+    assert code == 4
+    assert out["ok"] is False
+    assert out["error"]["code"] == "no-solution"
+    assert out["error"]["remedies"][0].startswith("use Python 3.6")
+
+
+def test_plan_why_not(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    profile = str(data_dir / "profiles/windows7-gtx650-core2.toml")
+    assert main(["plan", "--profile", profile, "--why-not", "tensorflow==1.6.0"]) == 0
+    text = capsys.readouterr().out
+    assert text.startswith("tensorflow==1.6.0: does not fit")
+    assert "lacks AVX" in text
+
+
+def test_plan_bad_flag_value_is_usage_error(
+    data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(
+        [
+            "plan",
+            "--profile",
+            str(data_dir / "profiles/issue-example-h100.toml"),
+            "--python",
+            "three",
+        ]
+    )
+    assert code == 2
+    assert capsys.readouterr().err.startswith("envgen: error: --python must look like 3.11")
+
+
+def test_env_twin_of_a_flag(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("ENVGEN_TARGET", "cpu")
+    assert main(["plan", "--json", "--profile", str(data_dir / "nvidia/h100/profile.toml")]) == 0
+    assert json.loads(capsys.readouterr().out)["plan"]["target"] == "cpu"
+
+
+def test_kb_check(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["kb", "check", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["tensorflow-releases"] >= 100
+    assert len(out["hash"]) == 16

@@ -1,0 +1,182 @@
+"""The resolver on reference profiles: the choice, the reasons, the refusals and the remedies.
+
+The broad table of real-world machines is tests/unit/test_scenarios.py; these tests pin down the
+mechanics (determinism, rejection grouping, relaxed remedies, request validation).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from envgen.detect import load_or_detect
+from envgen.errors import UsageError
+from envgen.kb import load_kb
+from envgen.plan import Plan, Request
+from envgen.profile import HardwareProfile
+from envgen.resolve import NoSolution, resolve, tensorflow_spec, why_not
+
+AUTO = Request(channel="auto")
+
+
+def profile(data_dir: Path, name: str, **env: str) -> HardwareProfile:
+    return load_or_detect(str(data_dir / "profiles" / name), env)
+
+
+def plan_of(result: Plan | NoSolution) -> Plan:
+    assert isinstance(result, Plan), getattr(result, "message", result)
+    return result
+
+
+def test_h100_gets_tf_221_with_pip_cuda(data_dir: Path) -> None:
+    p = plan_of(
+        resolve(load_or_detect(str(data_dir / "nvidia/h100/profile.toml"), {}), load_kb(), AUTO)
+    )
+    assert (p.target, p.python, p.cuda, p.cudnn, p.cuda_channel) == (
+        "gpu",
+        "3.12",
+        "12.5",
+        "9.3",
+        "pip",
+    )
+    assert (p.tensorflow.name, p.tensorflow.version, p.tensorflow.extras) == (
+        "tensorflow",
+        "2.21.0",
+        ("and-cuda",),
+    )
+    pins = {x.name: x for x in p.packages}
+    # 2.21's [and-cuda] uses ranges; the plan pins the versions the build was made with.
+    assert pins["nvidia-cudnn-cu12"].version == "9.3.0.75"
+    assert pins["nvidia-cuda-runtime-cu12"].version == "12.5.82"
+    assert pins["keras"].version == ">=3.12.0"
+    assert pins["nvidia-driver"].version == ">=525.60.13"
+    assert pins["nvidia-driver"].channel == "system"
+    assert all(x.reason for x in p.packages)
+
+
+def test_cpu_only_machine_with_toolkit_plans_cpu(data_dir: Path) -> None:
+    prof = load_or_detect(
+        str(data_dir / "profiles/issue-example-h100.toml"), {"ENVGEN_CUDA_DRIVER": "none"}
+    )
+    p = plan_of(resolve(prof, load_kb(), AUTO))
+    assert p.target == "cpu"
+    assert p.cuda is None
+    assert p.cudnn is None
+    assert p.tensorflow.name == "tensorflow-cpu"
+    assert p.tensorflow.extras == ()
+
+
+def test_deterministic(data_dir: Path) -> None:
+    prof = load_or_detect(str(data_dir / "nvidia/h100/profile.toml"), {})
+    first, second = resolve(prof, load_kb(), AUTO), resolve(prof, load_kb(), AUTO)
+    assert isinstance(first, Plan)
+    assert isinstance(second, Plan)
+    assert first.to_dict() == second.to_dict()
+    assert first.digest() == second.digest()
+
+
+def test_old_driver_picks_older_tf_and_says_why(data_dir: Path) -> None:
+    prof = profile(
+        data_dir,
+        "issue-example-h100.toml",
+        ENVGEN_CUDA_DRIVER="470.82.01",
+        ENVGEN_GPUS="NVIDIA A100-SXM4-80GB",
+    )
+    p = plan_of(resolve(prof, load_kb(), AUTO))
+    # 470 supports CUDA <= 11.4; minor-version compatibility admits 11.x builds from 450.80.02.
+    assert p.cuda is not None
+    assert p.cuda.startswith("11.")
+    assert p.tensorflow.version == "2.14.1"
+    assert any(
+        "driver 470.82.01 is older than 525.60.13" in r for rej in p.rejections for r in rej.reasons
+    )
+    assert any(w.code == "driver-below-toolkit" for w in p.warnings)
+
+
+def test_seed_gtx650_windows7_no_avx(data_dir: Path) -> None:
+    prof = profile(data_dir, "windows7-gtx650-core2.toml")
+    p = plan_of(resolve(prof, load_kb(), AUTO))
+    assert (p.target, p.tensorflow.name, p.tensorflow.version, p.cuda) == (
+        "gpu",
+        "tensorflow-gpu",
+        "1.4.0",
+        "8.0",
+    )
+    on_37 = resolve(prof, load_kb(), Request(channel="auto", python="3.7"))
+    assert isinstance(on_37, NoSolution)
+    assert any(r.startswith("use Python 3.6: TensorFlow 1.4.0") for r in on_37.remedies)
+    assert any("without AVX" in r for r in on_37.remedies)
+
+
+def test_windows_native_gpu_remedy_is_wsl2(data_dir: Path) -> None:
+    prof = profile(
+        data_dir,
+        "issue-example-h100.toml",
+        ENVGEN_OS="windows",
+        ENVGEN_GPUS="NVIDIA GeForce RTX 3060",
+    )
+    result = resolve(prof, load_kb(), Request(channel="auto", target="gpu", tensorflow=">=2.11"))
+    assert isinstance(result, NoSolution)
+    assert result.remedies[0].startswith("use WSL2")
+    assert "2.21.0" in result.remedies[0]
+
+
+def test_no_solution_lists_rejections_grouped(data_dir: Path) -> None:
+    prof = profile(data_dir, "issue-example-h100.toml")
+    result = resolve(prof, load_kb(), Request(channel="auto", keras="3", tensorflow="2.15"))
+    assert isinstance(result, NoSolution)
+    assert result.rejections[0].candidate == "tensorflow==2.15.0, 2.15.0.post1, 2.15.1"
+    assert "Keras 3 needs TensorFlow >= 2.16" in result.rejections[0].reasons
+
+
+def test_h100_on_an_old_driver_cannot_jit_newer_ptx(data_dir: Path) -> None:
+    prof = profile(data_dir, "issue-example-h100.toml", ENVGEN_CUDA_DRIVER="470.82.01")
+    # On Python 3.11 no GPU build fits (2.11 has no cp311 wheel), so auto falls back to the CPU.
+    auto = plan_of(resolve(prof, load_kb(), AUTO))
+    assert auto.target == "cpu"
+    assert auto.warnings[0].code == "auto-cpu"
+    p = plan_of(resolve(prof, load_kb(), Request(channel="auto", python="3.10")))
+    # 2.12-2.14 (CUDA 11.8) reach Hopper only through PTX 8.0, which a CUDA 11.4 driver can't JIT.
+    assert (p.target, p.tensorflow.version, p.cuda) == ("gpu", "2.11.1", "11.2")
+    assert any("cannot JIT PTX from CUDA 11.8" in r for rej in p.rejections for r in rej.reasons)
+    assert any(w.code == "ptx-jit" for w in p.warnings)
+
+
+def test_why_not(data_dir: Path) -> None:
+    prof = profile(
+        data_dir, "issue-example-h100.toml", ENVGEN_CUDA_DRIVER="470.82.01", ENVGEN_GPUS="Tesla T4"
+    )
+    rows = why_not(prof, load_kb(), AUTO, "tensorflow==2.16.*")
+    assert [r.candidate for r in rows] == ["tensorflow==2.16.2", "tensorflow==2.16.1"]
+    assert all("older than 525.60.13" in r.reasons[0] for r in rows)
+    fits = why_not(prof, load_kb(), AUTO, "2.14.1")
+    assert fits[0].reasons == ()
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2.15", "==2.15.*"),
+        ("2.15.1", "==2.15.1"),
+        (">=2.12,<2.16", "<2.16,>=2.12"),
+        ("tensorflow==2.4.*", "==2.4.*"),
+    ],
+)
+def test_tensorflow_spec(text: str, expected: str) -> None:
+    assert str(tensorflow_spec(text)) == expected
+
+
+@pytest.mark.parametrize(
+    "request_",
+    [
+        Request(target="tpu"),
+        Request(python="3"),
+        Request(keras="4"),
+        Request(channel="npm"),
+        Request(tensorflow="two"),
+    ],
+)
+def test_bad_requests_are_usage_errors(data_dir: Path, request_: Request) -> None:
+    with pytest.raises(UsageError):
+        resolve(profile(data_dir, "issue-example-h100.toml"), load_kb(), request_)
