@@ -185,7 +185,7 @@ class Diagnosis:
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
             "findings": [f.to_dict() for f in self.findings],
-            "command": self.suggested,
+            "suggested-command": self.suggested,
         }
         if self.environment is not None:
             out["environment"] = self.environment.to_dict()
