@@ -439,7 +439,7 @@ def make_lock_set(
         envgen_version=__version__,
         kb_version=kb_hash(),
         input_hash=digest,
-        request=request.to_dict(),
+        request={k: v for k, v in request.to_dict().items() if v is not None},
         platforms=tuple(platform_names),
         variants=tuple(variants),
         files=tuple(sorted((n, _sha(t)) for n, t in files.items())),
@@ -480,12 +480,13 @@ def write_lock_set(lock_set: LockSet, directory: Path, *, force: bool = False) -
     that this one no longer has are removed only if envgen generated them."""
     from envgen.files import is_generated, write_text
 
+    previous = _previous_files(directory)
     changed = [
         name
         for name, text in sorted(lock_set.files.items())
         if write_text(directory / name, text, force=force)
     ]
-    for old in _previous_files(directory):
+    for old in previous:
         if old not in lock_set.files and is_generated(directory / old):
             (directory / old).unlink()
             changed.append(f"{old} (removed)")
