@@ -1,0 +1,169 @@
+"""`envgen render`: plan, then write environment.yml, requirements.txt and a Dockerfile (and, on
+request, pip.conf / uv.toml / .condarc for the mirror)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shlex
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from envgen.cli import Result
+from envgen.cli.plan import REQUEST_DEFAULTS, add_request_options, request_from
+from envgen.errors import NoSolutionError, UsageError
+
+# Options the project's [tool.envgen] table may set: resolved in the handler, where the table is
+# read, with the same precedence function as every other option (settings.resolve).
+CONFIGURABLE: dict[str, Any] = {
+    **{k: v for k, v in REQUEST_DEFAULTS.items() if k != "profile"},
+    "mirror": "pypi",
+    "format": "environment.yml,requirements.txt,Dockerfile",
+}
+# Options that only flags and ENVGEN_* variables set (resolved by the CLI's main()).
+OPTION_DEFAULTS: dict[str, Any] = {
+    "profile": None,
+    "output_dir": ".",
+    "lock": None,
+    "allow_insecure_mirror": False,
+    "force": False,
+    "save_config": False,
+}
+
+
+def regenerate_command(args: argparse.Namespace, mirror: str) -> str:
+    """The command a header names: the effective request, so it reproduces the files anywhere.
+
+    `mirror` is the one chosen (what `auto` picked), so that rerunning gives the same bytes.
+    """
+    argv = ["envgen", "render"]
+    if args.profile:
+        argv += ["--profile", args.profile]
+    for dest in ("target", "python", "tensorflow", "keras", "channel"):
+        value = getattr(args, dest)
+        if value is not None and value != CONFIGURABLE[dest]:
+            argv += [f"--{dest}", str(value)]
+    if mirror != CONFIGURABLE["mirror"]:
+        argv += ["--mirror", mirror]
+    if args.allow_insecure_mirror:
+        argv.append("--allow-insecure-mirror")
+    if args.lock:
+        argv += ["--lock", args.lock]
+    return shlex.join(argv)
+
+
+def run(args: argparse.Namespace) -> Result:
+    from envgen import config
+    from envgen.detect import load_or_detect
+    from envgen.kb import load_kb
+    from envgen.mirrors import choose
+    from envgen.plan import Plan
+    from envgen.render import RenderOptions, parse_formats, render, write
+    from envgen.resolve import resolve, validate
+    from envgen.settings import resolve as resolve_settings
+    from envgen.show import show_no_solution
+
+    project = config.load(Path.cwd())
+    resolve_settings(args, CONFIGURABLE, os.environ, project.options())
+    formats = parse_formats(args.format)
+    request = request_from(args)
+    validate(request)
+    kb = load_kb()
+    plan = resolve(load_or_detect(args.profile), kb, request)
+    if not isinstance(plan, Plan):
+        error = plan.to_error()
+        return Result(
+            "render",
+            {"error": {"code": error.code, "message": error.message}},
+            show_no_solution(plan),
+            ok=False,
+            exit_code=NoSolutionError.exit_code,
+        )
+    choice = choose(args.mirror, kb.mirrors, allow_insecure=args.allow_insecure_mirror)
+    out = Path(args.output_dir)
+    if args.lock and not (out / args.lock).is_file():
+        raise UsageError(
+            f"--lock {args.lock}: no such file in {out}",
+            hint="give the lock's path relative to --output-dir (the Docker build context)",
+        )
+    options = RenderOptions(
+        mirror=choice,
+        formats=formats,
+        command=regenerate_command(args, choice.spec),
+        lockfile=args.lock,
+    )
+    result = write(render(plan, options), out, force=args.force)
+    lines = [f"{path}: {'written' if changed else 'unchanged'}" for path, changed in result.written]
+    lines += [f"skipped {name}: {why}" for name, why in result.skipped]
+    lines += [f"note: {note}" for note in result.notes]
+    lines.append(f"mirror: {choice.mirror.name} ({choice.mirror.pypi})")
+    if choice.fallbacks:
+        lines.append(f"fallback order: {', '.join(choice.fallbacks)}")
+    if args.save_config:
+        saved = config.save(
+            Path.cwd(),
+            {
+                "target": args.target,
+                "python": args.python,
+                "tensorflow": args.tensorflow,
+                "keras": args.keras,
+                "channel": args.channel,
+                "mirror": args.mirror,
+                "outputs": list(formats),
+            },
+        )
+        lines.append(f"request saved to {saved}")
+    payload = {"render": result.to_dict(), "mirror": choice.to_dict(), "plan": plan.to_dict()}
+    return Result("render", payload, "\n".join(lines))
+
+
+def add_parser(sub: Any, common: Callable[[argparse.ArgumentParser], None]) -> None:
+    from envgen.render import ALL_FORMATS
+
+    p = sub.add_parser(
+        "render",
+        help="write environment.yml, requirements.txt and a Dockerfile for the planned stack",
+        description=(
+            "Plan the stack, then write the files a team commits. Options not given come from "
+            "ENVGEN_* variables, then [tool.envgen] in pyproject.toml (or envgen.toml)."
+        ),
+        allow_abbrev=False,
+    )
+    common(p)
+    add_request_options(p)
+    p.add_argument(
+        "--mirror",
+        metavar="NAME|URL|auto",
+        help="package index: a preset (pypi, tuna, aliyun, ...), an https URL, or auto (fastest)",
+    )
+    p.add_argument(
+        "--allow-insecure-mirror",
+        action="store_true",
+        default=None,
+        help="accept an http:// mirror (pip gets --trusted-host; traffic is unencrypted)",
+    )
+    p.add_argument("--output-dir", "-o", metavar="DIR", help="where to write (default: .)")
+    p.add_argument(
+        "--format",
+        metavar="LIST",
+        help=f"comma-separated, from: {', '.join(ALL_FORMATS)} (default: the first three)",
+    )
+    p.add_argument(
+        "--lock",
+        metavar="FILE",
+        help="hashed lock under --output-dir for the Dockerfile to install from",
+    )
+    p.add_argument(
+        "--force",
+        action="store_true",
+        default=None,
+        help="overwrite files a person wrote or edited",
+    )
+    p.add_argument(
+        "--save-config",
+        action="store_true",
+        default=None,
+        help="record the request in [tool.envgen] (pyproject.toml, else envgen.toml)",
+    )
+    p.set_defaults(handler=run, option_defaults=OPTION_DEFAULTS)

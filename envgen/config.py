@@ -1,0 +1,156 @@
+"""The project's envgen configuration: `[tool.envgen]` in pyproject.toml, or envgen.toml.
+
+The table records the request a project makes (target, python, tensorflow, keras, channel, mirror,
+outputs, platforms) so that every command run in the project, by anyone, asks the same thing.
+Precedence is not decided here: `settings.resolve` puts flags and `ENVGEN_*` variables above this
+table and the built-in defaults below it. Reading uses tomllib; writing uses tomlkit, which keeps
+the user's comments, ordering and formatting everywhere outside the keys envgen changes.
+
+envgen.toml holds the same keys at its top level (or under `[tool.envgen]`, so a table can be
+moved between the two files unchanged). pyproject.toml wins where both exist and it has the table.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from envgen.errors import InputFileError
+from envgen.plan import CHANNELS, KERAS_CHOICES, TARGETS
+
+PYPROJECT = "pyproject.toml"
+ENVGEN_TOML = "envgen.toml"
+
+# key -> (kind, allowed values or None)
+_SCALARS: dict[str, tuple[str, ...] | None] = {
+    "target": TARGETS,
+    "python": None,
+    "tensorflow": None,
+    "keras": KERAS_CHOICES,
+    "channel": (*CHANNELS, "auto"),
+    "mirror": None,
+}
+_LISTS = ("outputs", "platforms")
+KEYS = (*_SCALARS, *_LISTS)
+
+# Config keys whose option (argparse dest) has another name; lists become comma-separated text,
+# the form their flags take.
+_OPTION_FOR = {"outputs": "format", "platforms": "platform"}
+
+
+@dataclass(frozen=True)
+class ProjectConfig:
+    path: Path | None
+    """The file the table came from; None where the project has none."""
+    values: dict[str, Any] = field(default_factory=dict)
+    """Validated kebab-case keys."""
+
+    def options(self) -> dict[str, Any]:
+        """The table as `settings.resolve`'s `config` argument: option names, flag-shaped values."""
+        out: dict[str, Any] = {}
+        for key, value in self.values.items():
+            name = _OPTION_FOR.get(key, key)
+            out[name] = ",".join(value) if isinstance(value, list) else value
+        return out
+
+
+def _table(doc: Mapping[str, Any], path: Path, *, top_level: bool) -> dict[str, Any] | None:
+    tool = doc.get("tool")
+    if isinstance(tool, Mapping) and "envgen" in tool:
+        table = tool["envgen"]
+        if not isinstance(table, Mapping):
+            raise InputFileError(f"{path}: tool.envgen must be a table")
+        return dict(table)
+    if top_level:
+        return {k: v for k, v in doc.items() if k != "tool"}
+    return None
+
+
+def validate(table: Mapping[str, Any], where: str) -> dict[str, Any]:
+    """Check every key and value; the error names the exact key (`tool.envgen.channel`)."""
+    out: dict[str, Any] = {}
+    for key, value in table.items():
+        name = f"{where}.{key}"
+        if key in _SCALARS:
+            allowed = _SCALARS[key]
+            if not isinstance(value, str) or not value.strip():
+                raise InputFileError(f"{name}: expected a non-empty string, got {value!r}")
+            if allowed is not None and value not in allowed:
+                raise InputFileError(f"{name}: expected one of {', '.join(allowed)}, got {value!r}")
+        elif key in _LISTS:
+            if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+                raise InputFileError(f"{name}: expected a list of strings, got {value!r}")
+            out[key] = list(value)
+            continue
+        else:
+            raise InputFileError(f"{name}: unknown key", hint=f"known keys: {', '.join(KEYS)}")
+        out[key] = value
+    return out
+
+
+def find(directory: Path) -> Path | None:
+    """The config file of the project in `directory`: pyproject.toml with the table, else envgen.toml."""
+    pyproject = directory / PYPROJECT
+    if pyproject.is_file() and _table(_read(pyproject), pyproject, top_level=False) is not None:
+        return pyproject
+    envgen_toml = directory / ENVGEN_TOML
+    return envgen_toml if envgen_toml.is_file() else None
+
+
+def _read(path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise InputFileError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise InputFileError(f"{path}: {exc}") from exc
+
+
+def load(directory: Path) -> ProjectConfig:
+    """The project's configuration, or an empty one where the project has none."""
+    path = find(directory)
+    if path is None:
+        return ProjectConfig(None)
+    top_level = path.name == ENVGEN_TOML
+    table = _table(_read(path), path, top_level=top_level) or {}
+    where = "tool.envgen" if not top_level or "tool" in table else path.name
+    return ProjectConfig(path, validate(table, f"{path}: {where}"))
+
+
+def save(directory: Path, values: Mapping[str, Any]) -> Path:
+    """Record `values` (kebab-case keys; None removes a key) in the project's table.
+
+    Writes into pyproject.toml's `[tool.envgen]` where a pyproject.toml exists, else envgen.toml;
+    everything else in the file, comments included, is left byte for byte.
+    """
+    import tomlkit
+
+    validate({k: v for k, v in values.items() if v is not None}, "values")
+    pyproject = directory / PYPROJECT
+    path = find(directory) or (pyproject if pyproject.is_file() else directory / ENVGEN_TOML)
+    text = path.read_text(encoding="utf-8") if path.is_file() else ""
+    try:
+        doc = tomlkit.parse(text)
+    except tomlkit.exceptions.ParseError as exc:
+        raise InputFileError(f"{path}: {exc}") from exc
+    if path.name == PYPROJECT or "tool" in doc:
+        tool = doc.setdefault("tool", tomlkit.table(is_super_table=True))
+        table = tool.setdefault("envgen", tomlkit.table())
+    else:
+        table = doc
+    for key in KEYS:
+        if key not in values:
+            continue
+        value = values[key]
+        if value is None:
+            table.pop(key, None)
+        else:
+            table[key] = value
+    try:
+        path.write_text(tomlkit.dumps(doc), encoding="utf-8")
+    except OSError as exc:
+        raise InputFileError(f"cannot write {path}: {exc.strerror or exc}") from exc
+    return path

@@ -1,0 +1,295 @@
+"""Render a Plan into the files a team commits: environment.yml, requirements.txt, Dockerfile, and
+on request pip.conf / uv.toml / .condarc for the chosen mirror.
+
+The templates (`templates/*.j2` in the source tree, `envgen/templates/` inside the wheel) hold
+every line of output; this module only looks up facts (base images, channel URLs) and fills them
+in. It decides nothing: which packages, versions and channels come from the Plan, which Dockerfile
+variant follows from how the Plan delivers CUDA. Output is deterministic (no timestamps, the
+Plan's own order), and every file carries a header with the inputs hash, the command that
+regenerates it, and a hash of its own content so that later hand edits are detected
+(`envgen.files`). Jinja2 costs about 120 ms to import (lab report §6), so it loads only here.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from envgen import __version__
+from envgen.errors import UsageError
+from envgen.files import CONTENT_KEY, MARKER, PLACEHOLDER, seal, write_text
+from envgen.kb.images import ImageTable, load_images
+from envgen.kb.mirrors import DEFAULT
+from envgen.mirrors import MirrorChoice
+
+if TYPE_CHECKING:
+    import jinja2
+
+    from envgen.plan import Plan
+
+FORMATS = ("environment.yml", "requirements.txt", "Dockerfile")
+SNIPPETS = ("pip.conf", "uv.toml", ".condarc")
+ALL_FORMATS = FORMATS + SNIPPETS
+
+# The conda channel CUDA, cuDNN and every other conda package of a Plan come from: conda.toml's
+# CUDA schemes all live on conda-forge (Anaconda's `defaults` needs a licence for organisations).
+CONDA_CHANNEL = "conda-forge"
+
+# Dockerfile variant by how the Plan delivers CUDA (Plan.cuda_channel); conda packages of any kind
+# make it the conda variant, a CPU plan the cpu one.
+DOCKER_VARIANTS = ("cpu", "gpu-pip", "gpu-system", "conda")
+
+_TEMPLATE_FOR = {
+    "environment.yml": "environment.yml.j2",
+    "requirements.txt": "requirements.txt.j2",
+    "pip.conf": "pip.conf.j2",
+    "uv.toml": "uv.toml.j2",
+    ".condarc": "condarc.j2",
+}
+
+
+@dataclass(frozen=True)
+class RenderOptions:
+    """Everything besides the Plan that shapes the output (all of it goes into the inputs hash)."""
+
+    mirror: MirrorChoice
+    formats: tuple[str, ...] = FORMATS
+    command: str = "envgen render"
+    """The command line written into headers as the way to regenerate."""
+    lockfile: str | None = None
+    """A hashed lock (relative to the output directory) for the Dockerfile to install from."""
+    extra_indexes: tuple[str, ...] = ()
+    """Second indexes a package truly needs (none by default: one index keeps installs safe)."""
+
+
+@dataclass(frozen=True)
+class RenderedFile:
+    name: str
+    text: str
+    variant: str | None = None
+
+
+@dataclass(frozen=True)
+class RenderResult:
+    files: tuple[RenderedFile, ...]
+    inputs: str
+    skipped: tuple[tuple[str, str], ...] = ()
+    """(format, why) for requested formats that cannot exist for this Plan."""
+    notes: tuple[str, ...] = ()
+    written: tuple[tuple[str, bool], ...] = field(default=())
+    """(path, changed) once written."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "inputs": self.inputs,
+            "files": [
+                {"name": f.name, **({"variant": f.variant} if f.variant else {})}
+                for f in self.files
+            ],
+            "skipped": [{"format": n, "reason": r} for n, r in self.skipped],
+            "notes": list(self.notes),
+            "written": [{"path": p, "changed": c} for p, c in self.written],
+        }
+
+
+def parse_formats(text: str) -> tuple[str, ...]:
+    """`environment.yml,Dockerfile` -> the formats, validated, in the canonical order."""
+    asked = {part.strip() for part in text.split(",") if part.strip()}
+    unknown = sorted(asked - set(ALL_FORMATS))
+    if unknown or not asked:
+        raise UsageError(
+            f"unknown format(s): {', '.join(unknown) or '(none given)'}",
+            hint=f"available: {', '.join(ALL_FORMATS)}",
+        )
+    return tuple(f for f in ALL_FORMATS if f in asked)
+
+
+def docker_variant(plan: Plan) -> str:
+    """Which Dockerfile the Plan calls for (a lookup on how it delivers CUDA, not a choice)."""
+    if plan.conda_packages():
+        return "conda"
+    if plan.target == "cpu":
+        return "cpu"
+    variant = f"gpu-{plan.cuda_channel}"
+    if variant not in DOCKER_VARIANTS:
+        raise UsageError(f"a GPU plan must say how CUDA arrives, got {plan.cuda_channel!r}")
+    return variant
+
+
+def inputs_hash(plan: Plan, options: RenderOptions) -> str:
+    """A short hash of everything the output is made from (the templates are envgen's version)."""
+    doc = {
+        "envgen": __version__,
+        "plan": plan.to_dict(),
+        "mirror": options.mirror.mirror.pypi,
+        "conda-mirror": [options.mirror.mirror.conda_pkgs, options.mirror.mirror.conda_cloud],
+        "insecure": options.mirror.insecure,
+        "lockfile": options.lockfile,
+        "extra-indexes": list(options.extra_indexes),
+    }
+    return hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()[:16]
+
+
+# --- templates -----------------------------------------------------------------------------------
+
+
+def _template_dir() -> Path:
+    """Templates from the installed package; the source tree's `templates/` in development."""
+    packaged = resources.files("envgen").joinpath("templates")
+    if packaged.is_dir():
+        return Path(str(packaged))
+    return Path(__file__).resolve().parent.parent / "templates"
+
+
+def _yaml(value: str) -> str:
+    # A JSON string is a valid YAML double-quoted scalar: safe for `>=`, `[`, `#`, `:` alike.
+    return json.dumps(value)
+
+
+@functools.cache
+def _environment() -> jinja2.Environment:
+    import jinja2
+
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(_template_dir()),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        autoescape=False,  # noqa: S701 - the output is config files and Dockerfiles, never HTML
+    )
+    env.filters["yaml"] = _yaml
+    env.filters["toml"] = _yaml  # a JSON string is also a valid TOML basic string
+    return env
+
+
+# --- facts the templates need --------------------------------------------------------------------
+
+
+def conda_channel(choice: MirrorChoice) -> str:
+    """conda-forge by name, or its URL on the chosen mirror where the mirror serves it."""
+    mirror = choice.mirror
+    if mirror.name == DEFAULT:
+        return CONDA_CHANNEL
+    return mirror.channel_url(CONDA_CHANNEL) or CONDA_CHANNEL
+
+
+def _base_image(plan: Plan, variant: str, images: ImageTable) -> tuple[str | None, str, str]:
+    """(image, why-not, os-python) for a Dockerfile variant."""
+    if variant == "conda":
+        return images.micromamba.tag, "", plan.python
+    if variant == "gpu-system":
+        found = images.cuda_image(plan.cuda or "", plan.cudnn or "")
+        if found is None:
+            why = (
+                f"no known nvidia/cuda image carries CUDA {plan.cuda} with cuDNN {plan.cudnn} "
+                "(images.toml); plan with --channel pip or conda, or add the tag"
+            )
+            return None, why, ""
+        return found.tag, "", found.os_python
+    tag = images.python_image(plan.python)
+    if tag is None:
+        return None, f"no slim Python image has Python {plan.python} (images.toml)", ""
+    return tag, "", plan.python
+
+
+def render(plan: Plan, options: RenderOptions, images: ImageTable | None = None) -> RenderResult:
+    """Fill the templates for every requested format; pure apart from reading the templates."""
+    images = images or load_images()
+    env = _environment()
+    digest = inputs_hash(plan, options)
+    mirror = options.mirror.mirror
+    context: dict[str, Any] = {
+        "marker": MARKER,
+        "version": __version__,
+        "command": options.command,
+        "inputs": digest,
+        "content_key": CONTENT_KEY,
+        "placeholder": PLACEHOLDER,
+        "plan": plan,
+        "mirror": mirror,
+        "trusted_host": options.mirror.trusted_host,
+        "extra_indexes": options.extra_indexes,
+        "pip_pins": plan.pip_packages(),
+        "conda_pins": plan.conda_packages(),
+        "lockfile": options.lockfile,
+        "conda_channel": conda_channel(options.mirror),
+        "channels": [conda_channel(options.mirror)],
+        "name": f"tf{_major_minor(plan.tensorflow.version)}-{plan.target}",
+        "image_name": f"tf{_major_minor(plan.tensorflow.version)}-{plan.target}",
+        "micromamba": images.micromamba,
+        # .condarc: conda-forge by name, resolved through custom_channels to the mirror.
+        "condarc_channels": [CONDA_CHANNEL],
+        "default_channels": mirror.default_channels() if mirror.name != DEFAULT else [],
+        "custom_channels": (
+            [(CONDA_CHANNEL, mirror.conda_cloud)]
+            if mirror.name != DEFAULT and mirror.serves(CONDA_CHANNEL)
+            else []
+        ),
+    }
+    files: list[RenderedFile] = []
+    skipped: list[tuple[str, str]] = []
+    notes: list[str] = []
+    if mirror.name != DEFAULT and not mirror.serves(CONDA_CHANNEL) and plan.conda_packages():
+        notes.append(f"{mirror.title} does not mirror {CONDA_CHANNEL}; conda packages use it")
+    for fmt in options.formats:
+        if fmt == "Dockerfile":
+            rendered = _dockerfile(
+                plan, env=env, context=context, images=images, skipped=skipped, notes=notes
+            )
+            if rendered is not None:
+                files.append(rendered)
+            continue
+        text = env.get_template(_TEMPLATE_FOR[fmt]).render(context)
+        files.append(RenderedFile(fmt, seal(text)))
+    return RenderResult(tuple(files), digest, tuple(skipped), tuple(notes))
+
+
+def _dockerfile(
+    plan: Plan,
+    *,
+    env: jinja2.Environment,
+    context: dict[str, Any],
+    images: ImageTable,
+    skipped: list[tuple[str, str]],
+    notes: list[str],
+) -> RenderedFile | None:
+    # Containers run Linux: a Plan for Windows or macOS pins wheels (tensorflow-intel,
+    # tensorflow-metal) that a Linux image cannot install.
+    if not plan.platform.startswith("linux-"):
+        skipped.append(("Dockerfile", f"containers run Linux; this plan is for {plan.platform}"))
+        return None
+    variant = docker_variant(plan)
+    image, why_not, os_python = _base_image(plan, variant, images)
+    if image is None:
+        skipped.append(("Dockerfile", why_not))
+        return None
+    if os_python != plan.python:
+        notes.append(
+            f"the {image} image installs Python {os_python}, the plan is for {plan.python}"
+        )
+    text = env.get_template(f"Dockerfile.{variant}.j2").render(
+        {**context, "base_image": image, "os_python": os_python}
+    )
+    return RenderedFile("Dockerfile", seal(text), variant)
+
+
+def _major_minor(version: str) -> str:
+    return ".".join(version.split(".")[:2])
+
+
+# --- writing -------------------------------------------------------------------------------------
+
+
+def write(result: RenderResult, output_dir: Path, *, force: bool = False) -> RenderResult:
+    """Write every rendered file under `output_dir`; envgen.files guards hand-made or edited ones."""
+    written = []
+    for f in result.files:
+        path = output_dir / f.name
+        written.append((str(path), write_text(path, f.text, force=force)))
+    return RenderResult(result.files, result.inputs, result.skipped, result.notes, tuple(written))
