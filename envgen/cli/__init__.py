@@ -25,7 +25,7 @@ EXIT_INTERRUPTED = 130
 
 # One module per subcommand under envgen/cli/, each with `add_parser(sub, common)` that sets
 # `handler` (args -> Result) and `option_defaults` (the values `settings.resolve` falls back to).
-COMMANDS = ("detect", "plan", "verify", "kb", "doctor", "render")
+COMMANDS = ("detect", "plan", "verify", "kb", "doctor", "render", "lock")
 
 
 @dataclass

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from envgen import __version__
-from envgen.errors import InputFileError, NoSolutionError
+from envgen.errors import InputFileError, NoSolutionError, UsageError
 from envgen.kb import KnowledgeBase, kb_hash
 from envgen.kb.lock_platforms import LockPlatform, load_lock_platforms
 from envgen.lock import conda as conda_lock
@@ -43,10 +43,11 @@ _PARALLEL = 4
 
 
 def variant_name(plan: Plan) -> str:
-    """`cpu`, or `cuda<major>` for a GPU plan: the CUDA major decides which drivers can run it."""
-    if plan.target != "gpu" or plan.cuda is None:
+    """`cpu`; `cuda<major>` for a CUDA plan (the major decides which drivers can run it); `gpu`
+    for a GPU plan without CUDA (tensorflow-metal on Apple silicon)."""
+    if plan.target != "gpu":
         return "cpu"
-    return f"cuda{plan.cuda.split('.')[0]}"
+    return "gpu" if plan.cuda is None else f"cuda{plan.cuda.split('.')[0]}"
 
 
 def input_hash(
@@ -339,6 +340,10 @@ def make_lock_set(
 ) -> LockSet:
     """Lock every plan (one per variant and platform); nothing is written here."""
     plats, names, channels, digest = _inputs(plans, request, conda_channels, kb)
+    stems = [f"{n}-{p.name}" for n, p in zip(names, plats, strict=True)]
+    twice = sorted({s for s in stems if stems.count(s) > 1})
+    if twice:
+        raise UsageError(f"two plans for the same variant and platform: {', '.join(twice)}")
     platform_names = list(dict.fromkeys(p.name for p in plats))
     variant_names = list(dict.fromkeys(names))
 
@@ -587,6 +592,8 @@ class Choice:
 
 def _gpu_misfit(variant: Variant, profile: HardwareProfile) -> str | None:
     """Why a GPU variant cannot run on `profile`, or None when it can."""
+    if variant.cuda is None:
+        return None  # Metal: the lock exists only where the resolver found a GPU build
     if profile.nvidia is None or not profile.gpus:
         return "no NVIDIA GPU with a working driver"
     # WSL2 runs CUDA through the Windows driver, which has its own minimum.
