@@ -65,9 +65,9 @@ def test_cpu_dockerfile_builds_and_its_check_passes(tmp_path: Path) -> None:
             )
             figures["debootstrap"] = time.monotonic() - start
         start = time.monotonic()
-        tar = subprocess.Popen(["tar", "-C", str(rootfs), "-c", "."], stdout=subprocess.PIPE)
-        _run([*podman, "import", "-", BASE], timeout=300, stdin=tar.stdout)
-        assert tar.wait(timeout=60) == 0
+        with subprocess.Popen(["tar", "-C", str(rootfs), "-c", "."], stdout=subprocess.PIPE) as tar:
+            _run([*podman, "import", "-", BASE], timeout=300, stdin=tar.stdout)
+        assert tar.returncode == 0
         figures["import"] = time.monotonic() - start
 
     kb = load_kb()
