@@ -7,15 +7,13 @@ the order to fall back on. An `http://` URL is refused unless the caller opts in
 needs `--trusted-host` and the traffic is not encrypted (kb-platform.md §5.4).
 
 Probing uses only the standard library (urllib in threads): one small GET per candidate, so
-`auto` costs at most one timeout, not one per mirror.
+`auto` costs at most one timeout, not one per mirror. urllib.request costs ~20 ms to import, so
+it loads only when probing (`envgen --help` imports this module through the render parser).
 """
 
 from __future__ import annotations
 
-import concurrent.futures
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -91,6 +89,9 @@ def custom_mirror(url: str) -> Mirror:
 
 def probe_one(name: str, url: str, timeout: float) -> Probe:
     """Time one GET of the index's `pip/` page; any failure is an answer too."""
+    import urllib.error
+    import urllib.request
+
     target = url.rstrip("/") + "/" + PROBE_PATH
     start = time.monotonic()
     try:
@@ -113,6 +114,8 @@ def probe_all(
     prober: Prober = probe_one,
 ) -> list[Probe]:
     """Probe every (name, url) at once; answers first (fastest first), then failures by name."""
+    import concurrent.futures
+
     if not candidates:
         return []
     with concurrent.futures.ThreadPoolExecutor(max_workers=len(candidates)) as pool:

@@ -25,11 +25,11 @@ from envgen.errors import UsageError
 from envgen.files import CONTENT_KEY, MARKER, PLACEHOLDER, seal, write_text
 from envgen.kb.images import ImageTable, load_images
 from envgen.kb.mirrors import DEFAULT
-from envgen.mirrors import MirrorChoice
 
 if TYPE_CHECKING:
     import jinja2
 
+    from envgen.mirrors import MirrorChoice
     from envgen.plan import Plan
 
 FORMATS = ("environment.yml", "requirements.txt", "Dockerfile")
