@@ -1,0 +1,221 @@
+"""`envgen build`: execute a lock into an environment, behind a small backend interface.
+
+A backend (venv today; conda and container to come) turns a `BuildRequest` into a ready prefix.
+Backends are chosen by name (`get_backend("venv")`) and imported only when chosen, so a missing
+optional tool costs nothing until it is asked for (pipx backends, repo2docker engines).
+
+Every backend shares the prefix discipline implemented here:
+- build into a temporary directory next to the prefix, then rename it into place, and write the
+  completion marker last: an interrupted or failed build never leaves something that looks ready;
+- a prefix carrying the marker for the same inputs is reused (a re-run does no work);
+- an existing directory that envgen did not build is never replaced without `force`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import importlib
+import json
+import shutil
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from envgen import __version__
+from envgen.errors import FileConflictError, InputFileError, UsageError
+from envgen.files import MARKER
+
+# Written last, inside the prefix; its presence is what "this environment is ready" means.
+COMPLETE_MARKER = ".envgen-complete.json"
+# Siblings of the prefix left by an interrupted build or swap; safe to delete on the next run.
+_TMP_INFIX = ".envgen-tmp-"
+_OLD_INFIX = ".envgen-old-"
+
+# name -> "module:attribute"; imported on demand.
+BACKENDS: dict[str, str] = {"venv": "envgen.build.venv:VenvBackend"}
+
+
+@dataclass(frozen=True)
+class BuildRequest:
+    """What to build, where. Exactly one of `lock` and `requirements` is normally given."""
+
+    prefix: Path
+    python: str
+    """A version ("3.11") for the installer to find, or an interpreter path."""
+    lock: Path | None = None
+    """A hashed requirements lock (installed with --require-hashes)."""
+    requirements: tuple[str, ...] = ()
+    """Plain requirements, for when no lock exists yet (`Pin.requirement()` strings)."""
+    index_url: str | None = None
+    """A mirror's simple index, applied at install time (locks stay mirror-neutral)."""
+    extra_index_urls: tuple[str, ...] = ()
+    force: bool = False
+
+    def input_hash(self) -> str:
+        """What the built prefix depends on: a change means rebuild."""
+        digest = hashlib.sha256()
+        if self.lock is not None:
+            try:
+                digest.update(self.lock.read_bytes())
+            except OSError as exc:
+                raise InputFileError(f"cannot read lock {self.lock}: {exc.strerror}") from exc
+        for part in (self.python, *self.requirements, self.index_url or "", *self.extra_index_urls):
+            digest.update(b"\0" + part.encode())
+        return digest.hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    backend: str
+    prefix: Path
+    python: Path
+    installer: str
+    """The tool that installed the packages: "uv" or "pip"."""
+    input_hash: str
+    reused: bool
+    seconds: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "backend": self.backend,
+            "prefix": str(self.prefix),
+            "python": str(self.python),
+            "installer": self.installer,
+            "input-hash": self.input_hash,
+            "reused": self.reused,
+            "seconds": self.seconds,
+        }
+
+
+class Backend(Protocol):
+    name: str
+
+    def unavailable(self) -> str | None:
+        """Why this backend cannot run here, or None when it can."""
+
+    def build(self, request: BuildRequest) -> BuildResult:
+        """Build `request.prefix` (through `staged_prefix`), or reuse it when up to date."""
+
+
+def get_backend(name: str) -> Backend:
+    if name not in BACKENDS:
+        raise UsageError(
+            f"unknown build backend {name!r}", hint=f"available: {', '.join(sorted(BACKENDS))}"
+        )
+    module, attr = BACKENDS[name].split(":")
+    backend: Backend = getattr(importlib.import_module(module), attr)()
+    return backend
+
+
+# --- the prefix discipline -----------------------------------------------------------------------
+
+
+def read_marker(prefix: Path) -> dict[str, Any] | None:
+    """The completion marker of an envgen-built prefix, or None (absent, unreadable)."""
+    try:
+        data = json.loads((prefix / COMPLETE_MARKER).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def is_up_to_date(prefix: Path, input_hash: str) -> bool:
+    marker = read_marker(prefix)
+    return marker is not None and marker.get("input-hash") == input_hash
+
+
+def check_replaceable(prefix: Path, *, force: bool) -> None:
+    """Refuse to replace a directory envgen did not build (FileConflictError) unless `force`."""
+    if not prefix.exists() and not prefix.is_symlink():
+        return
+    if not prefix.is_dir():
+        raise FileConflictError(f"{prefix} exists and is not a directory", hint="choose a prefix")
+    if force or read_marker(prefix) is not None or not any(prefix.iterdir()):
+        return
+    raise FileConflictError(
+        f"{prefix} exists and was not built by envgen",
+        hint="choose another --prefix, or pass --force to replace it",
+    )
+
+
+def remove_leftovers(prefix: Path) -> list[Path]:
+    """Delete temporary siblings of `prefix` left by an interrupted earlier build."""
+    removed = []
+    for infix in (_TMP_INFIX, _OLD_INFIX):
+        for path in prefix.parent.glob(f".{prefix.name}{infix}*"):
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
+    return removed
+
+
+def retarget(staging: Path, prefix: Path) -> None:
+    """Rewrite the staging path to the final one in the scripts a venv hard-codes it into.
+
+    `bin/activate*` and console-script shebangs hold the absolute path they were created at; after
+    the rename they must name the prefix. (Byte-compiled files need nothing: importlib fixes a
+    stale co_filename on load.) Only small text files under bin/ (Scripts/) and pyvenv.cfg.
+    """
+    old, new = str(staging).encode(), str(prefix).encode()
+    candidates = [staging / "pyvenv.cfg"]
+    for scripts in ("bin", "Scripts"):
+        if (staging / scripts).is_dir():
+            candidates.extend(p for p in (staging / scripts).iterdir() if p.is_file())
+    for path in candidates:
+        if path.is_symlink() or not path.is_file() or path.stat().st_size > 1 << 20:
+            continue
+        data = path.read_bytes()
+        if old in data and b"\0" not in data[:1024]:
+            mode = path.stat().st_mode
+            path.write_bytes(data.replace(old, new))
+            path.chmod(mode)
+
+
+def write_marker(staging: Path, marker: dict[str, Any]) -> None:
+    body = {"generator": f"{MARKER} {__version__}", **marker}
+    (staging / COMPLETE_MARKER).write_text(json.dumps(body, indent=2) + "\n", encoding="utf-8")
+
+
+@contextlib.contextmanager
+def staged_prefix(prefix: Path, *, force: bool) -> Iterator[Path]:
+    """Yield a fresh staging directory next to `prefix`; on success, swap it into place.
+
+    The caller builds into the staging directory and writes the marker last (`write_marker`).
+    On any exception (Ctrl-C included) the staging directory is removed and `prefix` is untouched.
+    """
+    prefix = prefix.absolute()
+    check_replaceable(prefix, force=force)
+    prefix.parent.mkdir(parents=True, exist_ok=True)
+    remove_leftovers(prefix)
+    staging = Path(tempfile.mkdtemp(prefix=f".{prefix.name}{_TMP_INFIX}", dir=prefix.parent))
+    try:
+        yield staging
+        if read_marker(staging) is None:
+            raise RuntimeError("a backend finished without writing the completion marker")
+        retarget(staging, prefix)
+        old = None
+        if prefix.exists():
+            old = prefix.with_name(f".{prefix.name}{_OLD_INFIX}{staging.name[-8:]}")
+            prefix.rename(old)
+        staging.rename(prefix)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
+__all__ = [
+    "BACKENDS",
+    "COMPLETE_MARKER",
+    "Backend",
+    "BuildRequest",
+    "BuildResult",
+    "get_backend",
+    "is_up_to_date",
+    "read_marker",
+    "staged_prefix",
+    "write_marker",
+]

@@ -1,0 +1,133 @@
+"""The build stage's prefix discipline and the venv backend's command lines (no processes)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from envgen.build import (
+    COMPLETE_MARKER,
+    BuildRequest,
+    get_backend,
+    is_up_to_date,
+    read_marker,
+    staged_prefix,
+    write_marker,
+)
+from envgen.build.venv import VenvBackend, pip_commands, uv_commands
+from envgen.errors import FileConflictError, UsageError
+
+
+def _build(prefix: Path, content: str, *, force: bool = False, input_hash: str = "h1") -> None:
+    with staged_prefix(prefix, force=force) as staging:
+        (staging / "bin").mkdir()
+        (staging / "bin" / "activate").write_text(f'VIRTUAL_ENV="{staging}"\n')
+        (staging / "bin" / "tool").write_text(f"#!{staging}/bin/python\nprint('{content}')\n")
+        write_marker(staging, {"input-hash": input_hash})
+
+
+def test_build_swaps_into_place_and_retargets_scripts(tmp_path: Path) -> None:
+    prefix = tmp_path / "env"
+    _build(prefix, "one")
+    assert read_marker(prefix) is not None
+    assert is_up_to_date(prefix, "h1")
+    assert not is_up_to_date(prefix, "h2")
+    assert (prefix / "bin" / "tool").read_text().startswith(f"#!{prefix}/bin/python\n")
+    assert str(prefix) in (prefix / "bin" / "activate").read_text()
+    # A rebuild of an envgen prefix replaces it; no temporary siblings remain.
+    _build(prefix, "two", input_hash="h2")
+    assert "two" in (prefix / "bin" / "tool").read_text()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["env"]
+
+
+def test_interrupted_build_leaves_nothing_that_looks_ready(tmp_path: Path) -> None:
+    prefix = tmp_path / "env"
+
+    def interrupted() -> None:
+        with staged_prefix(prefix, force=False) as staging:
+            (staging / "half").write_text("")
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        interrupted()
+    assert not prefix.exists()
+    assert list(tmp_path.iterdir()) == []
+    # A backend that forgets the marker does not get its prefix swapped in either.
+    with pytest.raises(RuntimeError, match="completion marker"), staged_prefix(prefix, force=False):
+        pass
+    assert not prefix.exists()
+
+
+def test_existing_build_survives_a_failed_rebuild(tmp_path: Path) -> None:
+    prefix = tmp_path / "env"
+    _build(prefix, "one")
+    with pytest.raises(OSError, match="disk full"), staged_prefix(prefix, force=False):
+        raise OSError("disk full")
+    assert "one" in (prefix / "bin" / "tool").read_text()
+
+
+def test_leftovers_of_a_killed_build_are_removed(tmp_path: Path) -> None:
+    (tmp_path / ".env.envgen-tmp-abc123").mkdir()
+    _build(tmp_path / "env", "one")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["env"]
+
+
+def test_foreign_directory_needs_force(tmp_path: Path) -> None:
+    prefix = tmp_path / "myproject"
+    prefix.mkdir()
+    (prefix / "notes.txt").write_text("mine")
+    with pytest.raises(FileConflictError, match="not built by envgen"):
+        _build(prefix, "one")
+    assert (prefix / "notes.txt").exists()
+    _build(prefix, "one", force=True)
+    assert (prefix / COMPLETE_MARKER).exists()
+    # An empty directory is fine without --force.
+    (tmp_path / "empty").mkdir()
+    _build(tmp_path / "empty", "one")
+
+
+def test_registry() -> None:
+    assert isinstance(get_backend("venv"), VenvBackend)
+    with pytest.raises(UsageError) as info:
+        get_backend("podman")
+    assert info.value.hint == "available: venv"
+
+
+def test_uv_and_pip_command_lines(tmp_path: Path) -> None:
+    lock = tmp_path / "requirements.lock"
+    request = BuildRequest(
+        prefix=tmp_path / "env",
+        python="3.11",
+        lock=lock,
+        index_url="https://pypi.tuna.tsinghua.edu.cn/simple",
+    )
+    venv, install = uv_commands("uv", request, tmp_path / "stage")
+    assert venv == ["uv", "venv", "--quiet", "--python", "3.11", str(tmp_path / "stage")]
+    assert install[:5] == ["uv", "pip", "install", "--quiet", "--compile-bytecode"]
+    assert install[-5:] == [
+        "--index-url",
+        "https://pypi.tuna.tsinghua.edu.cn/simple",
+        "--require-hashes",
+        "-r",
+        str(lock),
+    ]
+    plain = BuildRequest(prefix=tmp_path / "env", python="3.11", requirements=("six==1.17.0",))
+    _, pip_install = pip_commands("/usr/bin/python3.11", plain, tmp_path / "stage")
+    assert pip_install[0] == str(tmp_path / "stage" / "bin" / "python")
+    assert pip_install[-1] == "six==1.17.0"
+    assert "--require-hashes" not in pip_install
+
+
+def test_input_hash_follows_the_lock(tmp_path: Path) -> None:
+    lock = tmp_path / "r.lock"
+    lock.write_text("six==1.17.0 --hash=sha256:aa\n")
+    request = BuildRequest(prefix=tmp_path / "env", python="3.11", lock=lock)
+    first = request.input_hash()
+    lock.write_text("six==1.16.0 --hash=sha256:bb\n")
+    assert request.input_hash() != first
+
+
+def test_nothing_to_install(tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match="nothing to install"):
+        VenvBackend().build(BuildRequest(prefix=tmp_path / "env", python="3.11"))
