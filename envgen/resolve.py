@@ -30,7 +30,7 @@ from envgen.errors import NoSolutionError, UsageError
 from envgen.kb import KnowledgeBase, kb_hash
 from envgen.kb.tensorflow import Release, Wheels
 from envgen.plan import CHANNELS, KERAS_CHOICES, TARGETS, Note, Pin, Plan, Rejection, Request
-from envgen.profile import GPU, HardwareProfile, driver_os
+from envgen.profile import GPU, HardwareProfile, NvidiaDriver, complete, driver_os
 from envgen.versions import is_dotted, parse_dotted
 
 # (os name, arch) -> knowledge-base platform; anything else has no official wheels.
@@ -200,9 +200,10 @@ def _resolve(
             return gpu
         cpu = _resolve(profile, kb, dataclasses.replace(request, target="cpu"), explain=explain)
         if isinstance(cpu, Plan):
+            way_out = f"; for the GPU: {gpu.remedies[0]}" if gpu.remedies else ""
             note = Note(
                 "auto-cpu",
-                f"no GPU stack fits this machine ({gpu.message}); planned the CPU instead",
+                f"no GPU stack fits this request ({gpu.message}); planned the CPU instead{way_out}",
             )
             return dataclasses.replace(cpu, warnings=(note, *cpu.warnings), request=request)
         return gpu
@@ -791,10 +792,29 @@ def _no_solution(
         plan = relaxed(tensorflow=None)
         if plan is not None:
             add(
-                "older-tensorflow",
+                "other-tensorflow",
                 tensorflow=plan.tensorflow.version,
                 requested=ctx.request.tensorflow,
             )
+    if "channel" in codes:
+        for channel in ("pip", "conda", "system"):
+            if channel != ctx.request.channel and (plan := relaxed(channel=channel)) is not None:
+                add("other-channel", channel=channel, tensorflow=plan.tensorflow.version)
+                break
+    if "no-gpu" in codes and ctx.profile.nvidia is None and ctx.profile.gpus:
+        # A GPU the profile names but no driver: say which driver the newest GPU build needs.
+        floor, _ = _driver_floor(ctx, kb.tensorflow.releases[-1])
+        if floor:
+            driver = NvidiaDriver(driver=floor, source="remedy")
+            plan = relaxed(profile=complete(dataclasses.replace(ctx.profile, nvidia=driver), kb))
+            if plan is not None:
+                add("install-driver", driver=floor, tensorflow=plan.tensorflow.version)
+    rosetta = ctx.profile.cpu.apple_silicon and ctx.profile.os.arch == "x86_64"
+    if ctx.profile.os.rosetta or rosetta:
+        native = dataclasses.replace(ctx.profile.os, arch="arm64", rosetta=False)
+        plan = relaxed(profile=dataclasses.replace(ctx.profile, os=native))
+        if plan is not None:
+            add("native-arm64", tensorflow=plan.tensorflow.version)
     if ctx.request.keras:
         other = "2" if ctx.request.keras == "3" else "3"
         plan = relaxed(keras=other)

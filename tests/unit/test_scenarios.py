@@ -467,7 +467,6 @@ SCENARIOS: tuple[Scenario, ...] = (
         "concrete remedy for a visible GPU without a driver is installing the NVIDIA driver "
         "(>= 525.60.13 for CUDA 12 builds, D-PIP)",
         target="gpu",
-        xfail="remedies offer only the CPU: none says to install the NVIDIA driver the GPU lacks",
     ),
     Scenario(
         "rtx3060-no-driver-auto",
@@ -557,8 +556,6 @@ SCENARIOS: tuple[Scenario, ...] = (
         target="gpu",
         tensorflow="2.13",
         channel="pip",
-        xfail="no remedy suggests --channel conda (or system) for a pre-2.14 TF asked with "
-        "--channel pip; the resolver has no channel remedy",
     ),
     Scenario(
         "h100-conda-tf213",
@@ -788,8 +785,6 @@ SCENARIOS: tuple[Scenario, ...] = (
         "Apple 'About the Rosetta translation environment': AVX/AVX2/AVX-512 are not translated; "
         "x86-64 TF >= 1.6 needs AVX (REL-1.6.0); the fix is a native arm64 Python (Apple "
         "tensorflow-plugin page: `pip install tensorflow` on Apple silicon)",
-        xfail="remedies never suggest a native arm64 Python on a Rosetta (x86_64) interpreter; "
-        "they offer TF <= 1.5 / community no-AVX wheels instead",
     ),
     # Linux aarch64 and armv7l -----------------------------------------------------------------------
     Scenario(
