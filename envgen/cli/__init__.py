@@ -16,6 +16,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from envgen import __version__
@@ -116,7 +117,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     handler: Handler = args.handler
     try:
-        resolve(args, args.option_defaults, os.environ)
+        from envgen import config
+
+        # flag > ENVGEN_* > [tool.envgen] of the project in the current directory > default
+        project = config.load(Path.cwd())
+        resolve(args, args.option_defaults, os.environ, project.options())
         result = handler(args)
     except EnvgenError as exc:
         if debug:

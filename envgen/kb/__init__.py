@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from envgen.kb.drivers import DriverTable
     from envgen.kb.gpu_issues import GpuIssueTable
     from envgen.kb.gpus import GpuTable
+    from envgen.kb.images import ImageTable
     from envgen.kb.metal import MetalTable
     from envgen.kb.mirrors import MirrorTable
     from envgen.kb.remedies import RemedyTable
@@ -135,6 +136,12 @@ class KnowledgeBase:
         from envgen.kb.remedies import load_remedies
 
         return load_remedies()
+
+    @functools.cached_property
+    def images(self) -> ImageTable:
+        from envgen.kb.images import load_images
+
+        return load_images()
 
 
 @functools.cache
