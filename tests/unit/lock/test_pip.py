@@ -10,6 +10,7 @@ import pytest
 from envgen.errors import ExternalToolError, InputFileError
 from envgen.kb.lock_platforms import load_lock_platforms
 from envgen.lock import pip
+from envgen.proc import Completed
 from tests.lock_plans import cpu_2_15, cpu_2_21, gpu_2_21
 
 
@@ -138,3 +139,42 @@ def test_render_pylock_adds_environments_and_tool_table(data_dir: Path) -> None:
     assert "--index-url" not in reqs
     assert "file://" not in reqs
     assert reqs.count("--hash=sha256:") > 700
+
+
+def _fake_run(
+    monkeypatch: pytest.MonkeyPatch, data_dir: Path, offline_rc: int
+) -> list[tuple[str, ...]]:
+    """Answer `uv pip compile` from captured output; records each argv."""
+    uv = data_dir / "uv"
+    calls: list[tuple[str, ...]] = []
+
+    def run(argv: list[str], **_: object) -> Completed:
+        calls.append(tuple(argv))
+        stem = "tf2.21-cpu-py3.11-linux-64"
+        if "--format" in argv:
+            if "--offline" in argv and offline_rc:
+                return Completed(tuple(argv), offline_rc, "", "error: not in the cache")
+            return Completed(tuple(argv), 0, (uv / f"{stem}.pylock.toml").read_text(), "")
+        return Completed(tuple(argv), 0, (uv / f"{stem}.requirements.txt").read_text(), "")
+
+    monkeypatch.setattr(pip, "run", run)
+    return calls
+
+
+def test_pylock_run_is_offline_after_the_hashed_run(
+    monkeypatch: pytest.MonkeyPatch, data_dir: Path
+) -> None:
+    calls = _fake_run(monkeypatch, data_dir, offline_rc=0)
+    plat = load_lock_platforms().get("linux-64")
+    lock = pip.compile_pip(cpu_2_21(), plat, environ={})
+    assert lock.versions()["tensorflow-cpu"] == "2.21.0"
+    assert ["--offline" in c for c in calls] == [False, True]
+
+
+def test_cache_miss_repeats_the_pylock_run_online(
+    monkeypatch: pytest.MonkeyPatch, data_dir: Path
+) -> None:
+    calls = _fake_run(monkeypatch, data_dir, offline_rc=2)
+    plat = load_lock_platforms().get("linux-64")
+    pip.compile_pip(cpu_2_21(), plat, environ={})
+    assert ["--offline" in c for c in calls] == [False, True, False]
