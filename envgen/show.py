@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from envgen.profile import HardwareProfile
 
 if TYPE_CHECKING:
+    from envgen.create import CreateResult
     from envgen.plan import Plan, Rejection
     from envgen.resolve import NoSolution
 
@@ -130,4 +131,27 @@ def show_no_solution(result: NoSolution) -> str:
     if result.remedies:
         lines.append("remedies, cheapest first:")
         lines.extend(f"  - {r}" for r in result.remedies)
+    return "\n".join(lines)
+
+
+def show_create(result: CreateResult) -> str:
+    plan = result.plan
+    total = sum(seconds for _, _, seconds in result.steps)
+    activate = result.prefix / "bin" / "activate"
+    lines = [
+        f"envgen create: done in {total:.1f} s",
+        f"  chose    {plan.tensorflow.requirement()} for {plan.target.upper()}, "
+        f"Python {plan.python}"
+        + (f", CUDA {plan.cuda} / cuDNN {plan.cudnn} via {plan.cuda_channel}" if plan.cuda else ""),
+        f"  because  {plan.tensorflow.reason}",
+        f"  env      {result.prefix}  (activate: source {activate})",
+        f"  lock     {result.lock} ({result.variant})",
+    ]
+    if result.report is not None:
+        ok = result.report.get("ok")
+        lines.append(f"  verify   {'passed' if ok else 'FAILED'} (report: {result.report_path})")
+    files = [p for p, _ in result.files]
+    lines.append(f"  commit   {' '.join(files)} {result.lock.parent}/")
+    for w in plan.warnings:
+        lines.append(f"  warning  [{w.code}] {w.message}")
     return "\n".join(lines)

@@ -26,7 +26,7 @@ EXIT_INTERRUPTED = 130
 
 # One module per subcommand under envgen/cli/, each with `add_parser(sub, common)` that sets
 # `handler` (args -> Result) and `option_defaults` (the values `settings.resolve` falls back to).
-COMMANDS = ("detect", "plan", "verify", "kb", "doctor", "render", "lock")
+COMMANDS = ("create", "detect", "plan", "verify", "kb", "doctor", "render", "lock")
 
 
 @dataclass

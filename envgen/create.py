@@ -1,0 +1,240 @@
+"""`envgen create`: every stage in one go — plan, render, lock, build, verify — idempotently.
+
+Each stage is the same code its own subcommand runs; this module only sequences them and decides
+what can be skipped: a lock set whose variant for this machine already matches the plan is used
+as is (no resolve), a prefix built from the same lock is reused (no install), files whose content
+would not change are not rewritten. A second run with nothing changed therefore only re-verifies.
+
+Progress goes through a callback so that only the CLI prints.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from envgen.errors import FileConflictError, NoSolutionError, VerificationError
+from envgen.kb import KnowledgeBase
+from envgen.plan import Plan, Request
+from envgen.profile import HardwareProfile
+
+Progress = Callable[[str], None]
+
+LOCK_DIR = "locks"
+DEFAULT_PREFIX = ".venv"
+RENDERED = ("environment.yml", "requirements.txt", "Dockerfile")
+
+
+@dataclass(frozen=True)
+class CreateOptions:
+    project: Path = Path()
+    prefix: Path | None = None
+    """Where the environment goes (default: `.venv` in the project)."""
+    backend: str = "venv"
+    mirror: str = "pypi"
+    locked: bool = False
+    """Fail when the lock no longer matches the plan (uv's --locked)."""
+    frozen: bool = False
+    """Install the committed lock as it is, without resolving (uv's --frozen)."""
+    force: bool = False
+    verify: bool = True
+    command: str = "envgen create"
+
+
+@dataclass
+class CreateResult:
+    plan: Plan
+    prefix: Path
+    python: Path
+    lock: Path
+    variant: str
+    steps: list[tuple[str, str, float]] = field(default_factory=list)
+    """(stage, what happened, seconds)."""
+    files: list[tuple[str, bool]] = field(default_factory=list)
+    """(path, changed) of the files a team commits."""
+    report: dict[str, object] | None = None
+    report_path: Path | None = None
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "plan": self.plan.to_dict(),
+            "prefix": str(self.prefix),
+            "python": str(self.python),
+            "lock": str(self.lock),
+            "variant": self.variant,
+            "steps": [{"stage": s, "result": r, "seconds": t} for s, r, t in self.steps],
+            "files": [{"path": p, "changed": c} for p, c in self.files],
+            "verify": self.report,
+            "verify-report": str(self.report_path) if self.report_path else None,
+        }
+
+
+class _Clock:
+    def __init__(self, result: CreateResult, progress: Progress) -> None:
+        self.result, self.progress = result, progress
+
+    def step(self, stage: str, start: float, what: str) -> None:
+        seconds = round(time.perf_counter() - start, 2)
+        self.result.steps.append((stage, what, seconds))
+        self.progress(f"{stage:<7} {what} ({seconds:.1f} s)")
+
+
+def _requirements_lock(
+    plan: Plan,
+    *,
+    request: Request,
+    profile: HardwareProfile,
+    kb: KnowledgeBase,
+    options: CreateOptions,
+    progress: Progress,
+) -> tuple[Path, str, str]:
+    """The hashed requirements lock for this machine's variant: (path, variant, what happened)."""
+    from envgen.build.venv import find_uv
+    from envgen.lock.lockset import (
+        INDEX,
+        make_lock_set,
+        parse_index,
+        pick_variant,
+        variant_name,
+        write_lock_set,
+    )
+
+    directory = options.project / LOCK_DIR
+    index_path = directory / INDEX
+    wanted = variant_name(plan)
+    if index_path.is_file():
+        index = parse_index(index_path.read_text(encoding="utf-8"), str(index_path))
+        try:
+            choice = pick_variant(index, profile, plan.target)
+        except NoSolutionError:
+            choice = None
+        if choice is not None and choice.lock.requirements:
+            path = directory / choice.lock.requirements
+            current = choice.lock.plan_digest == plan.digest() and path.is_file()
+            if current or options.frozen:
+                note = "as committed" if current else "as committed (--frozen: not re-resolved)"
+                return path, choice.variant.name, f"{choice.variant.name} {note}: {choice.reason}"
+            if options.locked:
+                raise VerificationError(
+                    f"{index_path}: the {choice.variant.name} lock no longer matches the plan "
+                    f"({choice.lock.plan_digest} -> {plan.digest()})",
+                    hint="run without --locked to refresh it, or `envgen lock`",
+                )
+        if options.frozen:
+            raise VerificationError(
+                f"{index_path} has no lock that fits this machine",
+                hint="run `envgen lock` (or create without --frozen)",
+            )
+        others = [v.name for v in index.variants if v.name != wanted]
+        if others and not options.force:
+            raise FileConflictError(
+                f"{directory} holds the lock set of `envgen lock` with variants "
+                f"{', '.join(v.name for v in index.variants)}; create would replace it with {wanted}",
+                hint="refresh it with `envgen lock --variants ...`, or pass --force",
+            )
+    elif options.frozen or options.locked:
+        raise VerificationError(f"{index_path} does not exist", hint="run `envgen lock` first")
+    progress(f"lock    resolving {wanted} with uv (hashes, {plan.platform}, Python {plan.python})")
+    made = make_lock_set(
+        [plan], request, kb, command=f"{options.command} (lock stage)", uv=find_uv() or "uv"
+    )
+    write_lock_set(made, directory, force=options.force)
+    lock = made.index.variants[0].locks[0]
+    assert lock.requirements is not None  # a pip plan always has a requirements lock
+    return directory / lock.requirements, wanted, f"{wanted} locked ({lock.packages} packages)"
+
+
+def create(
+    profile: HardwareProfile,
+    kb: KnowledgeBase,
+    request: Request,
+    options: CreateOptions,
+    progress: Progress,
+) -> CreateResult:
+    """Run every stage; raise the stage's error (no solution, tool failure, verification)."""
+    from envgen.build import BuildRequest, get_backend
+    from envgen.kb.mirrors import DEFAULT
+    from envgen.mirrors import choose
+    from envgen.render import RenderOptions, render, write
+    from envgen.resolve import resolve
+    from envgen.verify import verify
+    from envgen.verify.expect import from_lock
+
+    start = time.perf_counter()
+    result = resolve(profile, kb, request)
+    if not isinstance(result, Plan):
+        raise result.to_error()
+    plan = result
+    prefix = options.prefix or options.project / DEFAULT_PREFIX
+    out = CreateResult(plan, prefix, prefix / "bin" / "python", Path(), "")
+    clock = _Clock(out, progress)
+    pins = f"{plan.tensorflow.requirement()} on Python {plan.python}"
+    clock.step("plan", start, f"{plan.target.upper()}: {pins}")
+
+    start = time.perf_counter()
+    lock, variant, what = _requirements_lock(
+        plan, request=request, profile=profile, kb=kb, options=options, progress=progress
+    )
+    out.lock, out.variant = lock, variant
+    clock.step("lock", start, what)
+
+    start = time.perf_counter()
+    mirror = choose(options.mirror, kb.mirrors)
+    rendered = render(
+        plan,
+        RenderOptions(
+            mirror=mirror,
+            formats=RENDERED,
+            command=options.command,
+            lockfile=lock.relative_to(options.project).as_posix()
+            if lock.is_relative_to(options.project)
+            else None,
+        ),
+    )
+    written = write(rendered, options.project, force=options.force)
+    out.files = [*written.written]
+    changed = sum(1 for _, c in written.written if c)
+    clock.step("render", start, f"{len(written.written)} files, {changed} changed")
+
+    start = time.perf_counter()
+    progress(f"build   {options.backend} at {prefix}")
+    built = get_backend(options.backend).build(
+        BuildRequest(
+            prefix=prefix,
+            python=plan.python,
+            lock=lock,
+            index_url=None if mirror.mirror.name == DEFAULT else mirror.mirror.pypi,
+            force=options.force,
+        )
+    )
+    out.python = built.python
+    how = "reused (same lock)" if built.reused else f"installed with {built.installer}"
+    clock.step("build", start, f"{prefix} {how}")
+
+    if options.verify:
+        start = time.perf_counter()
+        progress("verify  importing TensorFlow and computing in the new environment")
+        report = verify(
+            built.python,
+            target=plan.target,
+            expect=from_lock(lock),
+            cpu_flags=profile.cpu.flags,
+            kb=kb,
+            profile_hash=plan.inputs.get("profile"),
+        )
+        from envgen.files import write_text
+
+        out.report_path = prefix / "verify-report.json"
+        write_text(out.report_path, report.to_json(), force=True)
+        out.report = report.to_dict()
+        failed = report.failures
+        clock.step("verify", start, "passed" if not failed else f"{len(failed)} check(s) failed")
+        if failed:
+            details = "; ".join(f"{c.name}: {c.detail}" for c in failed)
+            raise VerificationError(
+                f"the environment at {prefix} was built but does not work: {details}",
+                hint=f"details in {out.report_path}; `envgen doctor --prefix {prefix}` explains",
+            )
+    return out
