@@ -7,8 +7,8 @@ must do nothing but re-verify; a stale lock with --locked must fail without touc
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -24,7 +24,7 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path
 
 
-def _create(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, dict[str, object]]:
+def _create(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, dict[str, Any]]:
     code = main(["create", "--json", *args])
     out = capsys.readouterr().out
     return code, json.loads(out) if out.strip() else {}
@@ -38,8 +38,8 @@ def test_create_cpu_then_rerun_only_verifies(
     plan = first["plan"]
     assert isinstance(plan, dict)
     assert plan["tensorflow"]["version"] == "2.21.0"
-    assert first["verify"]["ok"] is True  # type: ignore[index]
-    checks = {c["name"] for c in first["verify"]["checks"] if c["ok"]}  # type: ignore[index]
+    assert first["verify"]["ok"] is True
+    checks = {c["name"] for c in first["verify"]["checks"] if c["ok"]}
     assert {"tensorflow:import", "tensorflow:reduce-sum", "tensorflow:keras-fit"} <= checks
     for name in ("environment.yml", "requirements.txt", "Dockerfile", "locks/envgen-lock.toml"):
         assert (project / name).is_file()
@@ -48,7 +48,7 @@ def test_create_cpu_then_rerun_only_verifies(
 
     code, second = _create(capsys, "--target", "cpu")
     assert code == 0
-    stages = {s["stage"]: s["result"] for s in second["steps"]}  # type: ignore[union-attr]
+    stages = {s["stage"]: s["result"] for s in second["steps"]}
     assert "as committed" in stages["lock"]
     assert "reused" in stages["build"]
     assert "0 changed" in stages["render"]
@@ -57,14 +57,15 @@ def test_create_cpu_then_rerun_only_verifies(
     # Asking for something else with --locked: the committed lock is stale, nothing changes.
     code, stale = _create(capsys, "--target", "cpu", "--tensorflow", "2.20", "--locked")
     assert code == 6
-    assert "no longer matches the plan" in stale["error"]["message"]  # type: ignore[index]
+    assert "no longer matches the plan" in stale["error"]["message"]
     assert (project / "locks/requirements.cpu-linux-64.txt").read_bytes() == lock_bytes
 
 
-def test_create_tf215_numpy1_keras2(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.usefixtures("project")
+def test_create_tf215_numpy1_keras2(capsys: pytest.CaptureFixture[str]) -> None:
     code, out = _create(capsys, "--target", "cpu", "--tensorflow", "2.15", "--python", "3.11")
     assert code == 0, out
-    installed = out["verify"]["probe"]["packages"]  # type: ignore[index]
+    installed = out["verify"]["probe"]["packages"]
     assert installed["tensorflow-cpu"].startswith("2.15.")
     assert installed["numpy"].startswith("1.")
     assert installed["keras"].startswith("2.15.")
@@ -78,4 +79,4 @@ def test_existing_foreign_directory_is_not_overwritten(
     code, out = _create(capsys, "--target", "cpu", "--no-verify")
     assert code == 8, out
     assert (project / ".venv/mine.txt").read_text() == "keep me\n"
-    assert os.listdir(project / ".venv") == ["mine.txt"]
+    assert [p.name for p in (project / ".venv").iterdir()] == ["mine.txt"]
