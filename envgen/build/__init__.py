@@ -1,6 +1,7 @@
 """`envgen build`: execute a lock into an environment, behind a small backend interface.
 
-A backend (venv today; conda and container to come) turns a `BuildRequest` into a ready prefix.
+A backend (venv, conda, container) turns a `BuildRequest` into a ready prefix (an image tag for
+the container backend).
 Backends are chosen by name (`get_backend("venv")`) and imported only when chosen, so a missing
 optional tool costs nothing until it is asked for (pipx backends, repo2docker engines).
 
@@ -35,7 +36,11 @@ _TMP_INFIX = ".envgen-tmp-"
 _OLD_INFIX = ".envgen-old-"
 
 # name -> "module:attribute"; imported on demand.
-BACKENDS: dict[str, str] = {"venv": "envgen.build.venv:VenvBackend"}
+BACKENDS: dict[str, str] = {
+    "conda": "envgen.build.conda:CondaBackend",
+    "container": "envgen.build.container:ContainerBackend",
+    "venv": "envgen.build.venv:VenvBackend",
+}
 
 
 @dataclass(frozen=True)
@@ -53,17 +58,35 @@ class BuildRequest:
     """A mirror's simple index, applied at install time (locks stay mirror-neutral)."""
     extra_index_urls: tuple[str, ...] = ()
     force: bool = False
+    conda_lock: Path | None = None
+    """conda-lock.yml (unified format) for the conda backend; `lock` is then its pip part."""
+    context: Path | None = None
+    """The container backend's build context: the project directory holding the Dockerfile."""
+    base_image: str | None = None
+    """Overrides the Dockerfile's `ARG BASE_IMAGE` (container backend; ENVGEN_BASE_IMAGE)."""
+    gpu: bool = False
+    """The container's check needs the GPUs passed through."""
 
-    def input_hash(self) -> str:
-        """What the built prefix depends on: a change means rebuild."""
+    def input_hash(self, *extra: Path) -> str:
+        """What the built prefix depends on: a change means rebuild.
+
+        The optional fields count only when set, so a venv request hashes as it always did
+        (markers written by earlier versions stay valid). `extra` files (a Dockerfile and what
+        it copies) are hashed with the lock."""
         digest = hashlib.sha256()
-        if self.lock is not None:
+        for path in (self.lock, self.conda_lock, *extra):
+            if path is None:
+                continue
             try:
-                digest.update(self.lock.read_bytes())
+                digest.update(path.read_bytes())
             except OSError as exc:
-                raise InputFileError(f"cannot read lock {self.lock}: {exc.strerror}") from exc
+                raise InputFileError(f"cannot read {path}: {exc.strerror}") from exc
         for part in (self.python, *self.requirements, self.index_url or "", *self.extra_index_urls):
             digest.update(b"\0" + part.encode())
+        if self.base_image is not None:
+            digest.update(b"\0base:" + self.base_image.encode())
+        if self.gpu:
+            digest.update(b"\0gpu")
         return digest.hexdigest()[:16]
 
 
@@ -77,9 +100,13 @@ class BuildResult:
     input_hash: str
     reused: bool
     seconds: float
+    image: str | None = None
+    """The container backend's image tag (its "prefix"); `python` is then a path inside it."""
+    check: str | None = None
+    """What the image's own check printed (container backend); it passed, or build() raised."""
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "backend": self.backend,
             "prefix": str(self.prefix),
             "python": str(self.python),
@@ -88,6 +115,10 @@ class BuildResult:
             "reused": self.reused,
             "seconds": self.seconds,
         }
+        if self.image is not None:
+            out["image"] = self.image
+            out["check"] = self.check
+        return out
 
 
 class Backend(Protocol):
@@ -100,13 +131,33 @@ class Backend(Protocol):
         """Build `request.prefix` (through `staged_prefix`), or reuse it when up to date."""
 
 
-def get_backend(name: str) -> Backend:
+def _load(name: str) -> Backend:
+    module, attr = BACKENDS[name].split(":")
+    backend: Backend = getattr(importlib.import_module(module), attr)()
+    return backend
+
+
+def available_backends() -> dict[str, str | None]:
+    """Every registered backend -> why it cannot run here (None when it can)."""
+    return {name: _load(name).unavailable() for name in sorted(BACKENDS)}
+
+
+def get_backend(name: str, *, check: bool = False) -> Backend:
+    """The backend called `name`; with `check`, refuse one that cannot run on this machine.
+
+    Both errors name what is available, so the user sees the way out in one line."""
     if name not in BACKENDS:
         raise UsageError(
             f"unknown build backend {name!r}", hint=f"available: {', '.join(sorted(BACKENDS))}"
         )
-    module, attr = BACKENDS[name].split(":")
-    backend: Backend = getattr(importlib.import_module(module), attr)()
+    backend = _load(name)
+    why = backend.unavailable() if check else None
+    if why is not None:
+        usable = [n for n, reason in available_backends().items() if reason is None]
+        raise UsageError(
+            f"the {name} backend cannot run here: {why}",
+            hint=f"available here: {', '.join(usable) or 'none'}",
+        )
     return backend
 
 
@@ -213,6 +264,7 @@ __all__ = [
     "Backend",
     "BuildRequest",
     "BuildResult",
+    "available_backends",
     "get_backend",
     "is_up_to_date",
     "read_marker",

@@ -91,7 +91,7 @@ def test_registry() -> None:
     assert isinstance(get_backend("venv"), VenvBackend)
     with pytest.raises(UsageError) as info:
         get_backend("podman")
-    assert info.value.hint == "available: venv"
+    assert info.value.hint == "available: conda, container, venv"
 
 
 def test_uv_and_pip_command_lines(tmp_path: Path) -> None:

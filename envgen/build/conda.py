@@ -1,0 +1,409 @@
+"""The conda backend: install a conda-lock file into a prefix, then its pip part with uv.
+
+Two engines, chosen by what the machine has:
+- a conda, mamba or micromamba executable: `conda-lock install` semantics — the locked records of
+  this platform become an `@EXPLICIT` file (url#md5, no solving) for `<exe> create --prefix`;
+- none (the usual case on CI boxes and on envgen's lab machine, lab report §5): py-rattler links
+  the locked records in-process. rattler downloads and verifies each archive against the lock's
+  sha256, exactly as conda would, so a user with no conda at all still gets a conda prefix.
+
+The pip part (the requirements lock the lock stage wrote, plus any `manager: pip` rows of the
+conda-lock file) is installed by uv into the prefix's own Python with hashes required. A lock
+without Python (only a test channel has such) gets a venv overlaid on the prefix for it.
+
+conda packages embed their prefix in files (shebangs, sysconfig, pkg-config), so a prefix cannot
+be built elsewhere and renamed like a venv: rattler writes into the staging directory but patches
+the final path in (`alternative_target_prefix`); an executable builds in place, after the old
+prefix is moved aside, and the completion marker is still written last.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from envgen.build import (
+    BuildRequest,
+    BuildResult,
+    check_replaceable,
+    is_up_to_date,
+    remove_leftovers,
+    staged_prefix,
+    write_marker,
+)
+from envgen.build.venv import INSTALL_TIMEOUT_S, VENV_TIMEOUT_S, find_uv, venv_python
+from envgen.errors import ExternalToolError, InputFileError, UsageError
+
+# Preference order when several are installed: micromamba and mamba solve nothing here either
+# (explicit files), but they link faster than conda.
+CONDA_EXECUTABLES = ("micromamba", "mamba", "conda")
+
+
+@dataclass(frozen=True)
+class LockedPackage:
+    """One row of a conda-lock file (unified format, version 1)."""
+
+    name: str
+    version: str
+    manager: str
+    """"conda" or "pip"."""
+    platform: str
+    url: str
+    hashes: tuple[tuple[str, str], ...]
+    """(algorithm, hex digest), e.g. ("md5", …), ("sha256", …)."""
+    dependencies: tuple[tuple[str, str], ...] = ()
+
+    def hash(self, algorithm: str) -> str | None:
+        return dict(self.hashes).get(algorithm)
+
+    @property
+    def file_name(self) -> str:
+        return self.url.rstrip("/").rsplit("/", 1)[-1]
+
+    @property
+    def build(self) -> str:
+        """The build string, from the archive name `<name>-<version>-<build>.conda|.tar.bz2`."""
+        stem = self.file_name.removesuffix(".conda").removesuffix(".tar.bz2")
+        return stem.removeprefix(f"{self.name}-{self.version}-")
+
+    @property
+    def subdir(self) -> str:
+        """The channel subdirectory the URL names (`…/linux-64/x.conda`)."""
+        parts = self.url.rstrip("/").rsplit("/", 2)
+        return parts[-2] if len(parts) == 3 else self.platform
+
+    @property
+    def channel(self) -> str:
+        return self.url.rstrip("/").rsplit("/", 2)[0]
+
+
+# --- reading the lock ----------------------------------------------------------------------------
+
+
+def parse_conda_lock(text: str, where: str) -> list[LockedPackage]:
+    """The `package:` rows of a conda-lock.yml; InputFileError names the offending key."""
+    import yaml  # ~50 ms: only the conda backend pays for it
+
+    try:
+        doc = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise InputFileError(f"{where}: not YAML: {exc}") from exc
+    if not isinstance(doc, dict) or doc.get("version") != 1:
+        raise InputFileError(
+            f"{where}: not a conda-lock unified lock (version: 1)",
+            hint="regenerate it with `envgen lock` or conda-lock >= 2",
+        )
+    rows = doc.get("package")
+    if not isinstance(rows, list):
+        raise InputFileError(f"{where}: `package` must be a list")
+    out = []
+    for i, row in enumerate(rows):
+        key = f"{where}: package[{i}]"
+        if not isinstance(row, dict):
+            raise InputFileError(f"{key} must be a mapping")
+        for field in ("name", "version", "manager", "platform", "url"):
+            if not isinstance(row.get(field), str | int | float) or row.get(field) == "":
+                raise InputFileError(f"{key}.{field} is missing or not a string")
+        hashes = row.get("hash")
+        if not isinstance(hashes, dict) or not hashes:
+            raise InputFileError(f"{key}.hash is missing (a lock without hashes is not a lock)")
+        deps = row.get("dependencies") or {}
+        if not isinstance(deps, dict):
+            raise InputFileError(f"{key}.dependencies must be a mapping")
+        out.append(
+            LockedPackage(
+                name=str(row["name"]),
+                version=str(row["version"]),
+                manager=str(row["manager"]),
+                platform=str(row["platform"]),
+                url=str(row["url"]),
+                hashes=tuple(sorted((str(k), str(v)) for k, v in hashes.items() if v)),
+                dependencies=tuple(sorted((str(k), str(v)) for k, v in deps.items())),
+            )
+        )
+    return out
+
+
+def read_conda_lock(path: Path) -> list[LockedPackage]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InputFileError(f"cannot read conda lock {path}: {exc.strerror}") from exc
+    return parse_conda_lock(text, str(path))
+
+
+def for_platform(
+    packages: Sequence[LockedPackage], platform: str, where: str
+) -> tuple[list[LockedPackage], list[LockedPackage]]:
+    """(conda rows, pip rows) locked for `platform`; InputFileError when it has none."""
+    mine = [p for p in packages if p.platform == platform]
+    if not mine:
+        locked = sorted({p.platform for p in packages})
+        raise InputFileError(
+            f"{where} has no packages for {platform} (locked: {', '.join(locked) or 'none'})",
+            hint=f"lock for this machine: envgen lock --platform {platform}",
+        )
+    return [p for p in mine if p.manager == "conda"], [p for p in mine if p.manager == "pip"]
+
+
+def current_platform() -> str:
+    import rattler
+
+    return str(rattler.Subdir.current())
+
+
+# --- what the engines are given ------------------------------------------------------------------
+
+
+def explicit_file(conda: Sequence[LockedPackage]) -> str:
+    """conda's `@EXPLICIT` list, as `conda-lock install` renders it: url#md5, in lock order."""
+    lines = ["@EXPLICIT"]
+    for pkg in conda:
+        md5 = pkg.hash("md5")
+        lines.append(f"{pkg.url}#{md5}" if md5 else pkg.url)
+    return "\n".join(lines) + "\n"
+
+
+def pip_requirements(pip: Sequence[LockedPackage]) -> str:
+    """The conda-lock file's pip rows as a hashed requirements file (direct URLs, no resolving)."""
+    lines = []
+    for pkg in pip:
+        hashes = " ".join(f"--hash={alg}:{digest}" for alg, digest in pkg.hashes)
+        lines.append(f"{pkg.name} @ {pkg.url} {hashes}".rstrip())
+    return "\n".join(lines) + ("\n" if lines else "")
+
+
+def create_argv(exe: str, explicit: Path, prefix: Path) -> list[str]:
+    """`<conda|mamba|micromamba> create` of an explicit file: the three accept the same flags."""
+    return [exe, "create", "--yes", "--prefix", str(prefix), "--file", str(explicit)]
+
+
+def pip_argv(
+    uv: str, python: Path, request: BuildRequest, lock_files: Sequence[Path]
+) -> list[str] | None:
+    """uv installing the pip part into `python`; None when there is no pip part."""
+    if not lock_files and not request.requirements:
+        return None
+    argv = [uv, "pip", "install", "--quiet", "--compile-bytecode", "--python", str(python)]
+    if request.index_url:
+        argv += ["--index-url", request.index_url]
+    for url in request.extra_index_urls:
+        argv += ["--extra-index-url", url]
+    if lock_files:
+        argv.append("--require-hashes")
+    for lock in lock_files:
+        argv += ["-r", str(lock)]
+    return [*argv, *request.requirements]
+
+
+def prefix_python(prefix: Path) -> Path:
+    """Where a conda prefix keeps its interpreter (python.exe at the root on Windows)."""
+    return prefix / ("python.exe" if sys.platform == "win32" else "bin/python")
+
+
+def find_conda(environ: Mapping[str, str] | None = None) -> str | None:
+    """A conda-like executable: $ENVGEN_CONDA_EXE, then $MAMBA_EXE/$CONDA_EXE (set by their
+    shell hooks), then micromamba, mamba, conda on PATH."""
+    env = os.environ if environ is None else environ
+    for var in ("ENVGEN_CONDA_EXE", "MAMBA_EXE", "CONDA_EXE"):
+        value = env.get(var)
+        if value and Path(value).is_file():
+            return value
+    for name in CONDA_EXECUTABLES:
+        found = shutil.which(name, path=env.get("PATH"))
+        if found is not None:
+            return found
+    return None
+
+
+# --- the two engines -----------------------------------------------------------------------------
+
+
+def _rattler_records(conda: Sequence[LockedPackage]) -> list[Any]:
+    """RepoDataRecords rebuilt from lock rows: enough to fetch, verify and link each archive.
+
+    The lock keeps no build number and no noarch kind; rattler reads both from the archive's own
+    info/index.json when it links, so only the identity, the URL and the hashes matter here."""
+    import rattler
+
+    out = []
+    for pkg in conda:
+        sha256, md5 = pkg.hash("sha256"), pkg.hash("md5")
+        build = pkg.build
+        number = build.rsplit("_", 1)[-1]
+        record = rattler.PackageRecord(
+            name=pkg.name,
+            version=pkg.version,
+            build=rattler.BuildString(build),
+            build_number=int(number) if number.isdigit() else 0,
+            subdir=pkg.subdir,
+            depends=[f"{n} {s}".strip() if s != "*" else n for n, s in pkg.dependencies],
+            sha256=bytes.fromhex(sha256) if sha256 else None,
+            md5=bytes.fromhex(md5) if md5 else None,
+        )
+        out.append(rattler.RepoDataRecord(record, pkg.file_name, pkg.url, pkg.channel))
+    return out
+
+
+def rattler_install(conda: Sequence[LockedPackage], staging: Path, final: Path) -> None:
+    """Link the locked records into `staging`, patching `final` into prefix-bearing files."""
+    import asyncio
+
+    import rattler
+    from rattler.exceptions import (
+        CacheDirError,
+        ExtractError,
+        InstallerError,
+        IoError,
+        LinkError,
+        TransactionError,
+    )
+
+    records = _rattler_records(conda)
+    try:
+        asyncio.run(
+            rattler.install(
+                records,
+                target_prefix=staging,
+                alternative_target_prefix=final,
+                show_progress=False,
+                execute_link_scripts=False,  # conda-lock's default too: link scripts run unsandboxed
+            )
+        )
+    except (
+        CacheDirError,
+        ExtractError,
+        InstallerError,
+        IoError,
+        LinkError,
+        TransactionError,
+    ) as exc:
+        raise ExternalToolError(
+            f"py-rattler could not install the conda lock: {str(exc).strip().splitlines()[0]}",
+            hint="check that the lock's channel is reachable (or its mirror)",
+        ) from exc
+
+
+@contextlib.contextmanager
+def in_place_prefix(prefix: Path, *, force: bool) -> Iterator[Path]:
+    """Build at `prefix` itself (a conda executable cannot relocate), old prefix moved aside.
+
+    Same guarantees as `staged_prefix`: the marker is written last by the caller; on failure the
+    partial prefix is removed and the previous one restored."""
+    prefix = prefix.absolute()
+    check_replaceable(prefix, force=force)
+    prefix.parent.mkdir(parents=True, exist_ok=True)
+    remove_leftovers(prefix)
+    old = None
+    if prefix.exists():
+        old = Path(tempfile.mkdtemp(prefix=f".{prefix.name}.envgen-old-", dir=prefix.parent))
+        old.rmdir()
+        prefix.rename(old)
+    try:
+        yield prefix
+        from envgen.build import read_marker
+
+        if read_marker(prefix) is None:
+            raise RuntimeError("a backend finished without writing the completion marker")
+    except BaseException:
+        shutil.rmtree(prefix, ignore_errors=True)
+        if old is not None:
+            old.rename(prefix)
+        raise
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+class CondaBackend:
+    name = "conda"
+
+    def unavailable(self) -> str | None:
+        if find_conda() is not None:
+            return None
+        try:
+            import rattler  # noqa: F401
+        except ImportError:
+            return "no conda, mamba or micromamba on PATH, and py-rattler is not installed"
+        return None
+
+    def build(self, request: BuildRequest) -> BuildResult:
+        from envgen.proc import run
+
+        if request.conda_lock is None:
+            raise UsageError(
+                "the conda backend needs a conda-lock file, and this lock set has none",
+                hint="plans without conda packages lock no conda side: use --backend venv",
+            )
+        start = time.perf_counter()
+        input_hash = request.input_hash()
+        prefix = request.prefix.absolute()
+        if is_up_to_date(prefix, input_hash) and not request.force:
+            return BuildResult(
+                self.name, prefix, prefix_python(prefix), "none", input_hash, True, 0.0
+            )
+        where = str(request.conda_lock)
+        conda, pip = for_platform(read_conda_lock(request.conda_lock), current_platform(), where)
+        exe = find_conda()
+        has_pip = bool(pip or request.lock is not None or request.requirements)
+        uv = find_uv() if has_pip else None
+        if uv is None and has_pip:
+            raise ExternalToolError("uv is needed for the pip part", hint="pip install uv")
+        engine = Path(exe).name if exe else "py-rattler"
+        build_in = (
+            in_place_prefix(prefix, force=request.force)
+            if exe
+            else staged_prefix(prefix, force=request.force)
+        )
+        with build_in as target, tempfile.TemporaryDirectory(prefix="envgen-conda-") as tmp:
+            if exe:
+                explicit = Path(tmp) / "explicit.txt"
+                explicit.write_text(explicit_file(conda), encoding="utf-8")
+                run(create_argv(exe, explicit, target), timeout=INSTALL_TIMEOUT_S)
+            else:
+                rattler_install(conda, target, prefix)
+            python, overlay = prefix_python(target), False
+            locks = [request.lock] if request.lock is not None else []
+            if pip:
+                extra = Path(tmp) / "conda-lock-pip.txt"
+                extra.write_text(pip_requirements(pip), encoding="utf-8")
+                locks.append(extra)
+            if uv is not None:
+                if not python.exists():
+                    # No Python in the lock: the pip part goes into a venv laid over the prefix.
+                    argv = [uv, "venv", "--quiet", "--allow-existing", "--python"]
+                    run([*argv, request.python, str(target)], timeout=VENV_TIMEOUT_S)
+                    python, overlay = venv_python(target), True
+                pip_cmd = pip_argv(uv, python, request, locks)
+                assert pip_cmd is not None  # there is a pip part: checked just above
+                run(pip_cmd, timeout=INSTALL_TIMEOUT_S)
+            write_marker(
+                target,
+                {
+                    "backend": self.name,
+                    "installer": engine,
+                    "input-hash": input_hash,
+                    "python": request.python,
+                    "conda-lock": str(request.conda_lock),
+                    "lock": str(request.lock) if request.lock else None,
+                    "conda-packages": len(conda),
+                    "venv-overlay": overlay,
+                },
+            )
+        final_python = venv_python(prefix) if overlay else prefix_python(prefix)
+        return BuildResult(
+            self.name,
+            prefix,
+            final_python,
+            engine + ("+uv" if has_pip else ""),
+            input_hash,
+            False,
+            round(time.perf_counter() - start, 3),
+        )

@@ -1,0 +1,219 @@
+"""The container backend: build the rendered Dockerfile into an image, then run the image's check.
+
+The engine is docker when a docker engine answers (a client alone is not enough: on envgen's lab
+machine `docker` is a client with no daemon), else podman. The "prefix" of the other backends is
+the image tag here, `envgen/<name>:<input hash>`: an image with that tag is up to date, and a
+re-run only repeats the check.
+
+The Dockerfile takes its base from `ARG BASE_IMAGE` and its index from `ARG PIP_INDEX_URL`, so
+the request's base image (`--base-image`, ENVGEN_BASE_IMAGE) and mirror are build arguments.
+
+podman gets the sandbox flags that lab report §4 found necessary in unprivileged build sandboxes
+and that are harmless elsewhere: `--isolation=chroot` for builds (OCI isolation fails on hybrid
+cgroups), the host's CA bundle mounted read-only during the build (TLS-intercepting proxies), and
+for runs runc (when installed) with lowered nofile/nproc limits (no CAP_SYS_RESOURCE to raise
+them). Storage location follows podman's own CONTAINERS_STORAGE_CONF.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from envgen.build import BuildRequest, BuildResult
+from envgen.errors import ExternalToolError, InputFileError, UsageError, VerificationError
+
+BUILD_TIMEOUT_S = 1800.0  # the image's pip install downloads ~330 MB of TensorFlow wheels
+CHECK_TIMEOUT_S = 600.0  # TF import + compute; minutes on vfs storage or under emulation
+PROBE_TIMEOUT_S = 20.0
+DOCKERFILE = "Dockerfile"
+# Where Debian/Ubuntu (and so the lab machine) keep the system CA bundle.
+HOST_CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
+# Lowered limits that an unprivileged sandbox can still set (lab report §4, failure 1).
+RUN_ULIMITS = ("nofile=1024:1024", "nproc=1024:1024")
+# The image's python (the Dockerfile variants install into a venv at /opt/venv).
+IMAGE_PYTHON = Path("/opt/venv/bin/python")
+
+
+@dataclass(frozen=True)
+class Engine:
+    kind: str
+    """"docker" or "podman"."""
+    exe: str
+    runc: str | None = None
+    """podman only: runc's path, used for `run` when present (crun fails on hybrid cgroups)."""
+
+
+def find_engine(environ: Mapping[str, str] | None = None) -> Engine | None:
+    """docker if its engine answers, else podman; $ENVGEN_CONTAINER_ENGINE forces one."""
+    from envgen.proc import run
+
+    env = os.environ if environ is None else environ
+    path = env.get("PATH")
+    wanted = env.get("ENVGEN_CONTAINER_ENGINE", "").strip()
+    kinds = [wanted] if wanted else ["docker", "podman"]
+    for kind in kinds:
+        exe = shutil.which(kind, path=path)
+        if exe is None:
+            continue
+        if kind == "docker":
+            try:
+                answer = run(
+                    [exe, "version", "--format", "{{.Server.Version}}"],
+                    timeout=PROBE_TIMEOUT_S,
+                    check=False,
+                )
+            except ExternalToolError:
+                continue
+            if answer.returncode != 0 or not answer.stdout.strip():
+                continue  # a client with no engine behind it
+        return Engine(kind, exe, shutil.which("runc", path=path) if kind == "podman" else None)
+    return None
+
+
+def image_name(context: Path) -> str:
+    """A valid repository name from the project directory's name (lowercase, [a-z0-9._-])."""
+    name = re.sub(r"[^a-z0-9._-]+", "-", context.absolute().name.lower()).strip("._-")
+    return name or "project"
+
+
+def image_tag(context: Path, input_hash: str) -> str:
+    return f"envgen/{image_name(context)}:{input_hash}"
+
+
+def copy_sources(dockerfile: str) -> list[str]:
+    """The build-context files a Dockerfile's COPY/ADD lines take (not `--from` stages)."""
+    out: list[str] = []
+    for line in dockerfile.splitlines():
+        words = line.split()
+        if len(words) < 3 or words[0].upper() not in ("COPY", "ADD"):
+            continue
+        if any(w.startswith("--from") for w in words[1:]):
+            continue
+        args = [w for w in words[1:] if not w.startswith("--")]
+        out.extend(args[:-1])
+    return out
+
+
+def build_argv(
+    engine: Engine,
+    request: BuildRequest,
+    context: Path,
+    tag: str,
+    *,
+    ca_bundle: Path | None,
+) -> list[str]:
+    """The `build` command line (pure, for tests)."""
+    argv = [engine.exe, "build"]
+    if engine.kind == "podman":
+        argv.append("--isolation=chroot")
+        if ca_bundle is not None:
+            argv += ["-v", f"{ca_bundle}:{ca_bundle}:ro"]
+    if request.base_image:
+        argv += ["--build-arg", f"BASE_IMAGE={request.base_image}"]
+    if request.index_url:
+        argv += ["--build-arg", f"PIP_INDEX_URL={request.index_url}"]
+    if request.force:
+        argv.append("--no-cache")
+    return [*argv, "-t", tag, "-f", str(context / DOCKERFILE), str(context)]
+
+
+def run_argv(engine: Engine, tag: str, *, gpu: bool) -> list[str]:
+    """`run --rm` of the image's default command, which is its TensorFlow check."""
+    argv = [engine.exe, "run", "--rm"]
+    if engine.kind == "podman":
+        if engine.runc is not None:
+            argv += ["--runtime", engine.runc]
+        for limit in RUN_ULIMITS:
+            argv += ["--ulimit", limit]
+        if gpu:
+            argv += ["--device", "nvidia.com/gpu=all"]  # CDI, as nvidia-container-toolkit sets up
+    elif gpu:
+        argv += ["--gpus", "all"]
+    return [*argv, tag]
+
+
+def exists_argv(engine: Engine, tag: str) -> list[str]:
+    return [engine.exe, "image", "inspect", "--format", "{{.Id}}", tag]
+
+
+def _inputs(context: Path) -> tuple[Path, list[Path]]:
+    """The Dockerfile and the context files it copies: what the image's hash covers."""
+    dockerfile = context / DOCKERFILE
+    try:
+        text = dockerfile.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InputFileError(
+            f"cannot read {dockerfile}: {exc.strerror}",
+            hint="render it first: envgen render --format Dockerfile",
+        ) from exc
+    files = [context / src for src in copy_sources(text)]
+    return dockerfile, sorted(f for f in files if f.is_file())
+
+
+def _last_line(text: str) -> str:
+    lines = [line for line in text.strip().splitlines() if line.strip()]
+    return lines[-1].strip() if lines else ""
+
+
+class ContainerBackend:
+    name = "container"
+
+    def unavailable(self) -> str | None:
+        if find_engine() is None:
+            return "no podman, and no docker with a running engine, on PATH"
+        return None
+
+    def build(self, request: BuildRequest) -> BuildResult:
+        from envgen.proc import run
+
+        start = time.perf_counter()
+        context = (request.context or request.prefix).absolute()
+        dockerfile, copied = _inputs(context)
+        engine = find_engine()
+        if engine is None:
+            raise UsageError(
+                f"the container backend cannot run here: {self.unavailable()}",
+                hint="install podman (or start docker), or use --backend venv",
+            )
+        # The lock travels inside the context (COPY), so the context's files stand for it.
+        hashed = BuildRequest(
+            prefix=request.prefix,
+            python=request.python,
+            index_url=request.index_url,
+            base_image=request.base_image,
+            gpu=request.gpu,
+        )
+        input_hash = hashed.input_hash(dockerfile, *copied)
+        tag = image_tag(context, input_hash)
+        exists = run(exists_argv(engine, tag), timeout=PROBE_TIMEOUT_S, check=False)
+        reused = exists.returncode == 0 and not request.force
+        if not reused:
+            ca = HOST_CA_BUNDLE if HOST_CA_BUNDLE.is_file() else None
+            run(build_argv(engine, request, context, tag, ca_bundle=ca), timeout=BUILD_TIMEOUT_S)
+        checked = run(run_argv(engine, tag, gpu=request.gpu), timeout=CHECK_TIMEOUT_S, check=False)
+        if checked.returncode != 0:
+            raise VerificationError(
+                f"image {tag} was built but its check failed (exit {checked.returncode}): "
+                f"{_last_line(checked.stderr or checked.stdout)}",
+                hint=f"rerun it: {' '.join(run_argv(engine, tag, gpu=request.gpu))}",
+            )
+        return BuildResult(
+            self.name,
+            context,
+            IMAGE_PYTHON,
+            engine.kind,
+            input_hash,
+            reused,
+            round(time.perf_counter() - start, 3),
+            image=tag,
+            check=_last_line(checked.stdout),
+        )
+
+
+__all__: Sequence[str] = ["ContainerBackend", "Engine", "find_engine"]

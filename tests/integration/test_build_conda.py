@@ -1,0 +1,122 @@
+"""The conda backend for real: a conda-lock file the lock stage wrote against a local channel of
+real packages, installed by py-rattler (no conda executable exists here, lab report §5), then a
+pip part installed by uv; a re-run reuses the prefix; a lock for another platform is refused.
+
+The channel's `python` is a stand-in archive (no interpreter inside), so the pip half goes into
+the venv the backend lays over a Python-less prefix. The CUDA packages of conda-forge cannot be
+installed here: no conda channel is reachable from this machine.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from envgen.build import COMPLETE_MARKER, BuildRequest, get_backend
+from envgen.errors import InputFileError
+from envgen.kb import load_kb
+from envgen.lock import lockset
+from tests.integration.conda_channel import Pkg, build_channel
+from tests.lock_plans import gpu_conda_2_15
+
+pytestmark = pytest.mark.integration
+
+
+def _uv() -> str:
+    found = shutil.which("uv") or str(Path(sys.executable).with_name("uv"))
+    if not Path(found).exists():
+        pytest.skip("uv is not installed")
+    return found
+
+
+@pytest.fixture
+def conda_lock(tmp_path: Path) -> Path:
+    """conda-lock.cuda12.yml for the conda half of a GPU plan, solved against a local channel."""
+    pytest.importorskip("rattler")
+    channel = build_channel(
+        tmp_path / "chan",
+        [
+            Pkg("python", "3.10.14", "linux-64", depends=("__glibc >=2.17",)),
+            Pkg("cuda-version", "12.2", "noarch", depends=("__cuda >=12.2",), fmt=".conda"),
+            Pkg("cudnn", "8.9.7.29", "linux-64", depends=("cuda-version >=12,<13",)),
+        ],
+    )
+    full = gpu_conda_2_15()
+    plan = dataclasses.replace(full, packages=full.conda_packages())
+    made = lockset.make_lock_set(
+        [plan],
+        plan.request,
+        load_kb(),
+        command="envgen lock",
+        conda_channels=[channel.as_uri()],
+        uv=_uv(),
+    )
+    lockset.write_lock_set(made, tmp_path / "locks")
+    return tmp_path / "locks" / "conda-lock.cuda12.yml"
+
+
+@pytest.fixture(autouse=True)
+def _no_conda_executable(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The py-rattler engine is the one under test, even where a conda happens to be installed.
+    for var in ("ENVGEN_CONDA_EXE", "MAMBA_EXE", "CONDA_EXE"):
+        monkeypatch.delenv(var, raising=False)
+    path = os.environ.get("PATH", "").split(os.pathsep)
+    kept = [
+        d for d in path if not any((Path(d) / n).exists() for n in ("conda", "mamba", "micromamba"))
+    ]
+    monkeypatch.setenv("PATH", os.pathsep.join(kept))
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="the channel is locked for linux-64")
+def test_rattler_installs_the_lock_then_uv_the_pip_part(tmp_path: Path, conda_lock: Path) -> None:
+    backend = get_backend("conda", check=True)
+    prefix = tmp_path / "env"
+    request = BuildRequest(
+        prefix=prefix, python="3.11", conda_lock=conda_lock, requirements=("six==1.17.0",)
+    )
+    first = backend.build(request)
+    assert not first.reused
+    assert first.installer == "py-rattler+uv"
+    # Every locked conda package is linked, with its payload and its conda-meta record.
+    metas = sorted(p.name for p in (prefix / "conda-meta").glob("*.json"))
+    assert metas == [
+        "cuda-version-12.2-0.json",
+        "cudnn-8.9.7.29-0.json",
+        "python-3.10.14-0.json",
+    ]
+    record = json.loads((prefix / "conda-meta" / "cudnn-8.9.7.29-0.json").read_text())
+    assert record["url"].startswith("file://")
+    assert (prefix / "share/envgen-demo/cudnn.txt").read_text() == "cudnn 8.9.7.29\n"
+    # The stand-in python has no interpreter: the pip part went into a venv over the prefix.
+    marker = json.loads((prefix / COMPLETE_MARKER).read_text())
+    assert marker["venv-overlay"] is True
+    assert marker["conda-packages"] == 3
+    out = subprocess.run(
+        [str(first.python), "-c", "import six, sys; print(six.__version__, sys.prefix)"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    assert out == ["1.17.0", str(prefix)]
+    # Nothing is left beside the prefix; a second build is a no-op.
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["chan", "env", "locks"]
+    again = backend.build(request)
+    assert again.reused
+    assert again.python == first.python
+
+
+def test_a_lock_for_another_platform_is_refused(tmp_path: Path, conda_lock: Path) -> None:
+    text = conda_lock.read_text().replace("platform: linux-64", "platform: osx-arm64")
+    other = tmp_path / "conda-lock.other.yml"
+    other.write_text(text)
+    request = BuildRequest(prefix=tmp_path / "env", python="3.11", conda_lock=other)
+    with pytest.raises(InputFileError, match="no packages for"):
+        get_backend("conda").build(request)
+    assert not (tmp_path / "env").exists()
