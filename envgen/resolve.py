@@ -316,13 +316,14 @@ def _check_cpu(ctx: _Context, out: _Outcome) -> None:
         return
     if needed:
         out.passed.append("CPU has " + ", ".join(f.upper() for f in needed))
-    extra = [f.upper() for f in ("avx2", "fma", "avx512f") if f in flags and f not in needed]
+    extra = [f.upper() for f in ("avx", "avx2", "fma", "avx512f") if f in flags and f not in needed]
     if extra:
+        uses = ", ".join(f.upper() for f in needed) + " only" if needed else "no AVX"
         out.warnings.append(
             Note(
                 "cpu-build-note",
-                f"the wheel uses {', '.join(f.upper() for f in needed)} only; TensorFlow logs that "
-                f"this CPU also has {' '.join(extra)} at start-up: informational, not an error",
+                f"the wheel uses {uses}; TensorFlow logs that this CPU also has "
+                f"{' '.join(extra)} at start-up: informational, not an error",
             )
         )
 
@@ -485,15 +486,31 @@ def _choose_channel(ctx: _Context, out: _Outcome) -> None:
             return
         if channel == "conda":
             cudnn = _conda_cudnn(ctx, r)
-            specs = ctx.kb.conda.specs_for(r.cuda, cudnn)
+            # runtime: CUDA 12+ is split on conda-forge (`cuda-version` only constrains), so the
+            # libraries the pip wheel dlopens (cudart, cublas, cufft, ...) are named one by one.
+            specs = ctx.kb.conda.specs_for(r.cuda, cudnn, runtime=True)
             if specs is None:
                 problems.append("conda: " + (ctx.kb.conda.why_not(r.cuda, cudnn) or "no packages"))
                 continue
             out.channel, out.cudnn = "conda", cudnn
-            reason = f"CUDA {r.cuda} / cuDNN {cudnn} from conda-forge for the build's CUDA {r.cuda}, cuDNN {r.cudnn}"
+            reason = (
+                f"CUDA {r.cuda} / cuDNN {cudnn} from conda-forge for the build's CUDA {r.cuda}, "
+                f"cuDNN {r.cudnn}"
+            )
             for spec in specs:
                 name, _, version = spec.partition("=")
-                out.cuda_pins.append(Pin(name, version, "conda", reason))
+                why = reason if version else f"CUDA {r.cuda} runtime library the wheel loads"
+                out.cuda_pins.append(Pin(name, version, "conda", why))
+            if not ctx.platform.startswith("windows"):
+                out.warnings.append(
+                    Note(
+                        "conda-library-path",
+                        "the pip-installed TensorFlow finds conda's CUDA and cuDNN only through "
+                        "LD_LIBRARY_PATH: export LD_LIBRARY_PATH=$CONDA_PREFIX/lib (e.g. in "
+                        "$CONDA_PREFIX/etc/conda/activate.d), else it logs 'Cannot dlopen some "
+                        "GPU libraries' and runs on the CPU",
+                    )
+                )
             return
         # system: the user's own toolkit; say so when the profile shows none that matches.
         out.channel, out.cudnn = "system", r.cudnn
@@ -561,6 +578,16 @@ def _check_metal(ctx: _Context, out: _Outcome) -> None:
         out.reasons.append(
             Reason("metal", f"tensorflow-metal {r.metal} has no {ctx.platform} wheel")
         )
+    # Apple's pairing table (12.0+/12.1+) is stricter than the wheel tags (macosx_11_0 up to 0.5.0).
+    floor = max((v for v in (metal.macos, r.build.metal_macos) if v), key=parse_dotted)
+    release = ctx.profile.os.release
+    if release and is_dotted(release) and parse_dotted(release) < parse_dotted(floor):
+        out.reasons.append(
+            Reason(
+                "macos",
+                f"tensorflow-metal {r.metal} needs macOS >= {floor}; this Mac runs {release}",
+            )
+        )
     if ctx.python not in metal.python:
         out.reasons.append(
             Reason(
@@ -592,11 +619,16 @@ def _plan(ctx: _Context, chosen: _Outcome, rejections: tuple[Rejection, ...]) ->
     gpu = ctx.target == "gpu" and not ctx.platform.startswith("macos")
     name = wheel.install_name
     size_note = ""
+    keras = r.keras
+    # Keras 2 on a Keras-3 TensorFlow: tf-keras (checked to exist) with TF_USE_LEGACY_KERAS=1.
+    tf_keras = keras.tf_keras if ctx.request.keras == "2" and keras.kind == "keras3" else None
     if (
         not gpu
         and ctx.platform == "linux-x86_64"
         and r.cpu_package
         and r.build.gpu_package == "tensorflow"
+        # tf-keras requires `tensorflow` itself: next to the twin it would install both.
+        and not tf_keras
     ):
         name = r.cpu_package
         size_note = "; the CPU-only twin: no CUDA kernels to download or log about"
@@ -611,13 +643,12 @@ def _plan(ctx: _Context, chosen: _Outcome, rejections: tuple[Rejection, ...]) ->
     )
     pins = [tf_pin]
     environment: list[tuple[str, str]] = []
-    keras = r.keras
-    if ctx.request.keras == "2" and keras.kind == "keras3" and keras.tf_keras:
-        tf_keras = Requirement(keras.tf_keras)
+    if tf_keras:
+        legacy = Requirement(tf_keras)
         pins.append(
             Pin(
-                tf_keras.name,
-                str(tf_keras.specifier),
+                legacy.name,
+                str(legacy.specifier),
                 "pip",
                 "Keras 2 behaviour on TensorFlow >= 2.16 (requested --keras 2)",
             )
@@ -631,9 +662,12 @@ def _plan(ctx: _Context, chosen: _Outcome, rejections: tuple[Rejection, ...]) ->
             "keras-nightly": "TensorFlow 2.5 depends on keras-nightly",
         }.get(keras.kind, keras.kind)
         pins.append(Pin(req.name, str(req.specifier), "pip", why))
-    numpy = r.numpy_effective(ctx.python)
+    numpy = r.numpy_declared(ctx.python)
+    # The minor's cap (numpy<2 up to 2.17) only where the declared bounds still admit NumPy 2.
+    capped = r.build.numpy_cap is not None and numpy.contains("2.0.0", prereleases=True)
+    if capped:
+        numpy = r.numpy_effective(ctx.python)
     if str(numpy):
-        capped = r.build.numpy_cap is not None
         pins.append(
             Pin(
                 "numpy",

@@ -180,3 +180,27 @@ def test_tensorflow_spec(text: str, expected: str) -> None:
 def test_bad_requests_are_usage_errors(data_dir: Path, request_: Request) -> None:
     with pytest.raises(UsageError):
         resolve(profile(data_dir, "issue-example-h100.toml"), load_kb(), request_)
+
+
+def test_cpu_build_note_on_a_build_without_avx(data_dir: Path) -> None:
+    # TF <= 1.5 needs no AVX at all; the note must say so and name AVX among the extras it logs.
+    p = plan_of(
+        resolve(profile(data_dir, "linux-cpu-py36.toml"), load_kb(), Request(tensorflow="1.5"))
+    )
+    note = next(w.message for w in p.warnings if w.code == "cpu-build-note")
+    assert "uses  only" not in note
+    assert "no AVX" in note
+    assert "AVX AVX2 FMA" in note
+
+
+def test_numpy_reason_names_the_cap_only_where_it_applies(data_dir: Path) -> None:
+    prof = profile(data_dir, "linux-cpu-py38.toml")
+    tf213 = {x.name: x for x in plan_of(resolve(prof, load_kb(), Request())).packages}["numpy"]
+    # 2.13 declares numpy<=1.24.3 itself: no redundant "<2", no claim that envgen capped it.
+    assert tf213.version == "<=1.24.3,>=1.22"
+    assert "capped" not in tf213.reason
+    tf211 = resolve(prof, load_kb(), Request(tensorflow="2.11"))
+    numpy = {x.name: x for x in plan_of(tf211).packages}["numpy"]
+    # 2.11 declares numpy>=1.20 with no upper bound: the <2 cap is envgen's and says so.
+    assert numpy.version == "<2,>=1.20"
+    assert "capped below 2" in numpy.reason

@@ -539,6 +539,21 @@ SCENARIOS: tuple[Scenario, ...] = (
         keras="2",
     ),
     Scenario(
+        "cpu-keras2-tf-keras",
+        "linux-cpu-py312.toml",
+        _cpu(
+            "2.21.0",
+            "3.12",
+            name="tensorflow",
+            pins={"tf-keras": PinSpec(admits=("2.21.0",), rejects=("2.20.1",))},
+            environment={"TF_USE_LEGACY_KERAS": "1"},
+        ),
+        "REL-2.16.1 (Keras 2 = tf-keras~=2.N + TF_USE_LEGACY_KERAS=1); kb-tf §6.2: tf-keras "
+        "2.16.0+ requires `tensorflow<2.(N+1),>=2.N`, so next to the `tensorflow-cpu` twin it would "
+        "pull the full `tensorflow` wheel into the same site-packages: plan `tensorflow` itself",
+        keras="2",
+    ),
+    Scenario(
         "keras3-with-tf215",
         H100,
         NoFit(remedies=(r"keras 2", r"2\.(1[6-9]|2\d)\.\d")),
@@ -574,6 +589,41 @@ SCENARIOS: tuple[Scenario, ...] = (
         "D-SRC 2.13.0: CUDA 11.8, cuDNN 8.6; kb-pf §3.3: cudatoolkit for CUDA <= 11.x on conda; "
         "kb-tf §8.2: H100 on <= 2.15 via PTX 8.0 (JIT)",
         tensorflow="2.13",
+        channel="conda",
+    ),
+    Scenario(
+        "h100-conda-tf221",
+        H100,
+        Fits(
+            target="gpu",
+            name="tensorflow",
+            version="2.21.0",
+            python="3.11",
+            cuda="12.5",
+            cudnn="9.3",
+            channel="conda",
+            pins={
+                "cuda-version": PinSpec(admits=("12.5",)),
+                "cudnn": PinSpec(admits=("9.3.0",)),
+                # CUDA 12 on conda-forge is split: cuda-version only constrains, these install.
+                "cuda-cudart": PinSpec(),
+                "libcublas": PinSpec(),
+                "libcufft": PinSpec(),
+                "libcurand": PinSpec(),
+                "libcusolver": PinSpec(),
+                "libcusparse": PinSpec(),
+                "cuda-nvrtc": PinSpec(),
+                "cuda-cupti": PinSpec(),
+                "libnvjitlink": PinSpec(),
+            },
+            warnings=("conda-library-path",),
+        ),
+        "kb-pf §0 rule 7 / §3.3: `cudatoolkit` only for <= 11.x, CUDA >= 12 is `cuda-version` + "
+        "split packages (https://conda-forge.org/docs/user/cuda/; cuda-version is a "
+        "constraint-only metapackage); the pip wheel without [and-cuda] dlopens libcudart.so.12, "
+        "libcublas, libcufft, libcusolver, libcusparse, libcurand (the [and-cuda] list, kb-tf §3); "
+        "kb-pf §7: conda's lib directory must be on LD_LIBRARY_PATH (tensorflow/tensorflow#45930, "
+        "#56413, #53362)",
         channel="conda",
     ),
     # Windows ----------------------------------------------------------------------------------------
@@ -758,6 +808,22 @@ SCENARIOS: tuple[Scenario, ...] = (
         "kb-tf §10: tensorflow-metal 1.2.0 has cp39-cp312 wheels only, 'so TF 2.20/2.21 on "
         "Python 3.13 cannot use Metal'",
         target="gpu",
+    ),
+    Scenario(
+        "m1-bigsur-metal",
+        "macos-arm64-m1-bigsur-py39.toml",
+        NoFit(remedies=(r"cpu",), message=(r"macOS >= 12",)),
+        "kb-tf §10 / kb-pf §6.1: the tensorflow-metal table pairs every release with macOS 12.0+ "
+        "(12.1+ from 0.5.0 / TF 2.9), and Apple's requirements say 'macOS 12.0 or later'; the "
+        "tensorflow-macos 2.5-2.9 wheels install on macOS 11, the Metal plugin does not work there",
+        target="gpu",
+    ),
+    Scenario(
+        "m1-bigsur-cpu",
+        "macos-arm64-m1-bigsur-py39.toml",
+        _cpu("2.9.2", "3.9", name="tensorflow-macos", platform="macos-arm64"),
+        "kb-tf §2.1 / PyPI tensorflow-macos: 2.9.x arm64 wheels are macosx_11_0 (cp38-cp310); "
+        "from 2.10 they need macOS 12.0",
     ),
     Scenario(
         "intel-mac-py311",
