@@ -278,7 +278,11 @@ def _check_wheel(ctx: _Context, out: _Outcome) -> None:
         and parse_dotted(release) < parse_dotted(wheel.macos)
     ):
         out.reasons.append(
-            Reason("macos", f"needs macOS >= {wheel.macos}; this Mac runs {release}")
+            Reason(
+                "macos",
+                f"needs macOS >= {wheel.macos}; this Mac runs {release}",
+                (("macos", wheel.macos),),
+            )
         )
     if not out.reasons:
         floor = f" (glibc >= {wheel.glibc})" if wheel.glibc else ""
@@ -586,6 +590,7 @@ def _check_metal(ctx: _Context, out: _Outcome) -> None:
             Reason(
                 "macos",
                 f"tensorflow-metal {r.metal} needs macOS >= {floor}; this Mac runs {release}",
+                (("macos", floor),),
             )
         )
     if ctx.python not in metal.python:
@@ -818,6 +823,17 @@ def _no_solution(
         plan = relaxed(profile=dataclasses.replace(ctx.profile, os=wsl_os))
         if plan is not None:
             add("use-wsl2", tensorflow=plan.tensorflow.version)
+    if "macos" in codes:
+        # The newest release held back only by the OS (and perhaps Python): the macOS it needs.
+        for o in rejected:
+            only = [r for r in o.reasons if r.code != "python"]
+            if only and all(r.code == "macos" for r in only):
+                macos = max((dict(r.data)["macos"] for r in only), key=parse_dotted)
+                newer_os = dataclasses.replace(ctx.profile.os, release=macos)
+                plan = relaxed(profile=dataclasses.replace(ctx.profile, os=newer_os))
+                if plan is not None:
+                    add("upgrade-macos", macos=macos, tensorflow=plan.tensorflow.version)
+                break
     if ctx.target == "gpu":
         plan = relaxed(target="cpu")
         if plan is not None:

@@ -812,7 +812,10 @@ SCENARIOS: tuple[Scenario, ...] = (
     Scenario(
         "m1-bigsur-metal",
         "macos-arm64-m1-bigsur-py39.toml",
-        NoFit(remedies=(r"cpu",), message=(r"macOS >= 12",)),
+        NoFit(
+            remedies=(r"upgrade macOS to 12\.1 .*TensorFlow 2\.20\.0", r"cpu"),
+            message=(r"macOS >= 12",),
+        ),
         "kb-tf §10 / kb-pf §6.1: the tensorflow-metal table pairs every release with macOS 12.0+ "
         "(12.1+ from 0.5.0 / TF 2.9), and Apple's requirements say 'macOS 12.0 or later'; the "
         "tensorflow-macos 2.5-2.9 wheels install on macOS 11, the Metal plugin does not work there",
