@@ -41,6 +41,8 @@ class CreateOptions:
     force: bool = False
     verify: bool = True
     command: str = "envgen create"
+    base_image: str | None = None
+    """The container backend's `BASE_IMAGE` build argument (a registry mirror, a local image)."""
 
 
 @dataclass
@@ -56,6 +58,8 @@ class CreateResult:
     """(path, changed) of the files a team commits."""
     report: dict[str, object] | None = None
     report_path: Path | None = None
+    image: str | None = None
+    """The container backend's image tag."""
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -68,6 +72,7 @@ class CreateResult:
             "files": [{"path": p, "changed": c} for p, c in self.files],
             "verify": self.report,
             "verify-report": str(self.report_path) if self.report_path else None,
+            **({"image": self.image} if self.image else {}),
         }
 
 
@@ -146,6 +151,20 @@ def _requirements_lock(
     return directory / lock.requirements, wanted, f"{wanted} locked ({lock.packages} packages)"
 
 
+def _conda_lock(lock: Path, variant: str) -> Path | None:
+    """The conda-lock file the lock set beside `lock` has for `variant`, if any."""
+    from envgen.lock.lockset import INDEX, parse_index
+
+    index_path = lock.parent / INDEX
+    if not index_path.is_file():
+        return None
+    index = parse_index(index_path.read_text(encoding="utf-8"), str(index_path))
+    for v in index.variants:
+        if v.name == variant and v.conda_lock:
+            return lock.parent / v.conda_lock
+    return None
+
+
 def create(
     profile: HardwareProfile,
     kb: KnowledgeBase,
@@ -199,17 +218,32 @@ def create(
     clock.step("render", start, f"{len(written.written)} files, {changed} changed")
 
     start = time.perf_counter()
-    progress(f"build   {options.backend} at {prefix}")
-    built = get_backend(options.backend).build(
+    container = options.backend == "container"
+    where = f"image from {options.project / 'Dockerfile'}" if container else f"at {prefix}"
+    progress(f"build   {options.backend} {where}")
+    built = get_backend(options.backend, check=True).build(
         BuildRequest(
             prefix=prefix,
             python=plan.python,
             lock=lock,
             index_url=None if mirror.mirror.name == DEFAULT else mirror.mirror.pypi,
             force=options.force,
+            conda_lock=_conda_lock(lock, variant) if options.backend == "conda" else None,
+            context=options.project if container else None,
+            base_image=options.base_image,
+            gpu=plan.target == "gpu",
         )
     )
     out.python = built.python
+    if built.image is not None:
+        # The image's own check ran inside it (build() raises when it fails): that is the
+        # verification; the host-side probe cannot see into the image.
+        out.image = built.image
+        how = "reused (same inputs)" if built.reused else f"built with {built.installer}"
+        clock.step("build", start, f"{built.image} {how}")
+        out.report = {"ok": True, "image": built.image, "check": built.check}
+        clock.step("verify", time.perf_counter(), f"image check passed: {built.check}")
+        return out
     how = "reused (same lock)" if built.reused else f"installed with {built.installer}"
     clock.step("build", start, f"{prefix} {how}")
 

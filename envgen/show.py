@@ -144,12 +144,15 @@ def show_create(result: CreateResult) -> str:
         f"Python {plan.python}"
         + (f", CUDA {plan.cuda} / cuDNN {plan.cudnn} via {plan.cuda_channel}" if plan.cuda else ""),
         f"  because  {plan.tensorflow.reason}",
-        f"  env      {result.prefix}  (activate: source {activate})",
+        f"  image    {result.image}  (run: podman run --rm {result.image})"
+        if result.image
+        else f"  env      {result.prefix}  (activate: source {activate})",
         f"  lock     {result.lock} ({result.variant})",
     ]
     if result.report is not None:
         ok = result.report.get("ok")
-        lines.append(f"  verify   {'passed' if ok else 'FAILED'} (report: {result.report_path})")
+        where = result.report_path or "the image's check"
+        lines.append(f"  verify   {'passed' if ok else 'FAILED'} (report: {where})")
     files = [p for p, _ in result.files]
     lines.append(f"  commit   {' '.join(files)} {result.lock.parent}/")
     for w in plan.warnings:

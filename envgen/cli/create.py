@@ -49,6 +49,7 @@ def run(args: argparse.Namespace) -> Result:
         force=args.force,
         verify=not args.no_verify,
         command=_command(args),
+        base_image=args.base_image,
     )
     result = create(profile, load_kb(), request, options, _progress)
     return Result("create", result.to_dict(), show_create(result))
@@ -72,6 +73,11 @@ def add_parser(sub: Any, common: Callable[[argparse.ArgumentParser], None]) -> N
     add_request_options(p)
     p.add_argument("--backend", choices=sorted(BACKENDS), help="how to build (default: venv)")
     p.add_argument("--prefix", metavar="DIR", help="where the environment goes (default: .venv)")
+    p.add_argument(
+        "--base-image",
+        metavar="IMAGE",
+        help="--backend container: the Dockerfile's BASE_IMAGE (a registry mirror, a local image)",
+    )
     p.add_argument(
         "--output-dir",
         metavar="DIR",
@@ -117,6 +123,7 @@ def add_parser(sub: Any, common: Callable[[argparse.ArgumentParser], None]) -> N
             **REQUEST_DEFAULTS,
             "backend": "venv",
             "prefix": None,
+            "base_image": None,
             "output_dir": ".",
             "mirror": "pypi",
             "locked": False,

@@ -5,13 +5,12 @@ through the network): the build downloads TensorFlow (~330 MB), 2-3 minutes in a
 is unreachable where this was written, which is what `ARG BASE_IMAGE` is for: the base is made
 locally with debootstrap. The sandbox flags come from the lab report §4: `--isolation=chroot` for
 builds, runc with lowered ulimits for runs, and the host's CA bundle mounted for TLS interception.
-`ENVGEN_PODMAN_DIR` keeps storage and the base between runs (default: a directory under /var/tmp).
+`ENVGEN_PODMAN_DIR` keeps storage and the base between runs (the `podman_store` fixture).
 """
 
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import time
 from pathlib import Path
@@ -21,6 +20,7 @@ import pytest
 from envgen.kb import load_kb
 from envgen.mirrors import MirrorChoice
 from envgen.render import RenderOptions, render, write
+from tests.integration.conftest import PodmanStore
 from tests.reference_plans import cpu_linux
 
 pytestmark = [
@@ -30,7 +30,6 @@ pytestmark = [
     ),
 ]
 
-BASE = "localhost/envgen-base:bookworm"
 CA = "/etc/ssl/certs/ca-certificates.crt"
 
 
@@ -40,35 +39,11 @@ def _run(argv: list[str], timeout: float, **kw: object) -> subprocess.CompletedP
     return done  # type: ignore[no-any-return]
 
 
-def test_cpu_dockerfile_builds_and_its_check_passes(tmp_path: Path) -> None:
-    for tool in ("podman", "runc", "debootstrap"):
-        if shutil.which(tool) is None:
-            pytest.skip(f"{tool} is not installed (apt-get install podman runc debootstrap)")
-    work = Path(os.environ.get("ENVGEN_PODMAN_DIR", "/var/tmp/envgen-podman"))
-    podman = ["podman", "--root", str(work / "storage"), "--runroot", str(work / "runroot")]
+def test_cpu_dockerfile_builds_and_its_check_passes(
+    tmp_path: Path, podman_store: PodmanStore
+) -> None:
+    podman, base = podman_store.argv, podman_store.base
     figures: dict[str, float] = {}
-
-    if subprocess.run([*podman, "image", "exists", BASE], check=False).returncode != 0:
-        rootfs = work / "rootfs"
-        if not (rootfs / "usr/bin/python3").exists():
-            start = time.monotonic()
-            _run(
-                [
-                    "debootstrap",
-                    "--variant=minbase",
-                    "--include=python3,python3-venv,ca-certificates",
-                    "bookworm",
-                    str(rootfs),
-                    "http://deb.debian.org/debian",
-                ],
-                timeout=600,
-            )
-            figures["debootstrap"] = time.monotonic() - start
-        start = time.monotonic()
-        with subprocess.Popen(["tar", "-C", str(rootfs), "-c", "."], stdout=subprocess.PIPE) as tar:
-            _run([*podman, "import", "-", BASE], timeout=300, stdin=tar.stdout)
-        assert tar.returncode == 0
-        figures["import"] = time.monotonic() - start
 
     kb = load_kb()
     options = RenderOptions(
@@ -84,7 +59,7 @@ def test_cpu_dockerfile_builds_and_its_check_passes(tmp_path: Path) -> None:
             "-v",
             f"{CA}:{CA}:ro",
             "--build-arg",
-            f"BASE_IMAGE={BASE}",
+            f"BASE_IMAGE={base}",
             "-t",
             "localhost/envgen-render-cpu:test",
             str(tmp_path),
