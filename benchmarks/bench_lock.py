@@ -1,6 +1,6 @@
 """`envgen lock` against raw `uv pip compile` and pip-tools' `pip-compile`, on the same input.
 
-    python benchmarks/bench_lock.py [--runs N] [--tensorflow 2.15 --python-version 3.10]
+    python benchmarks/bench_lock.py [--runs N] [--tensorflow 2.15 --python-version 3.10] [--variant gpu]
                                     [--uv PATH] [--pip-compile PATH | --skip-pip-tools]
 
 The input is the plan envgen decides for a CPU Linux x86_64 machine (TF 2.15 on Python 3.10 by
@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PROFILE = ROOT / "tests" / "data" / "profiles" / "issue-example-h100.toml"
 
 
-def requirements_for(tensorflow: str, python: str) -> str:
+def requirements_for(tensorflow: str, python: str, variant: str = "cpu") -> str:
     """The plan's pip requirements, as envgen would hand them to uv."""
     sys.path.insert(0, str(ROOT))
     from envgen.cli.lock import plans_for
@@ -39,7 +39,7 @@ def requirements_for(tensorflow: str, python: str) -> str:
 
     plat = load_lock_platforms().get("linux-64")
     request = Request(tensorflow=tensorflow, python=python)
-    (plan,) = plans_for(load_profile(str(PROFILE)), load_kb(), request, [plat], ["cpu"])
+    (plan,) = plans_for(load_profile(str(PROFILE)), load_kb(), request, [plat], [variant])
     return requirements_in(plan)
 
 
@@ -55,6 +55,12 @@ def main() -> int:
     parser.add_argument("--tensorflow", default="2.15")
     parser.add_argument("--python-version", default="3.10")
     parser.add_argument(
+        "--variant",
+        choices=("cpu", "gpu"),
+        default="cpu",
+        help="gpu: the tensorflow[and-cuda] plan (pip-compile downloads and hashes the CUDA wheels)",
+    )
+    parser.add_argument(
         "--uv", default=shutil.which("uv") or str(Path(sys.executable).with_name("uv"))
     )
     parser.add_argument("--pip-compile", default=shutil.which("pip-compile"))
@@ -63,14 +69,14 @@ def main() -> int:
 
     work = Path(tempfile.mkdtemp(prefix="bench-lock-"))
     req_in = work / "requirements.in"
-    req_in.write_text(requirements_for(args.tensorflow, args.python_version))
+    req_in.write_text(requirements_for(args.tensorflow, args.python_version, args.variant))
     print(f"input ({req_in}):\n  " + req_in.read_text().strip().replace("\n", "\n  "))
 
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     envgen = [
         sys.executable, "-m", "envgen", "lock", "--profile", str(PROFILE),
         "--tensorflow", args.tensorflow, "--python", args.python_version,
-        "--platform", "linux-64", "--variants", "cpu", "--uv", args.uv,
+        "--platform", "linux-64", "--variants", args.variant, "--uv", args.uv,
         "--output-dir", str(work / "locks"), "--force",
     ]  # fmt: skip
     base = [
