@@ -261,3 +261,25 @@ def test_image_tag_and_the_files_a_dockerfile_copies(tmp_path: Path) -> None:
         "a.txt",
         "b.txt",
     ]
+
+
+def test_in_place_build_restores_the_old_prefix_on_failure(tmp_path: Path) -> None:
+    # A conda executable cannot relocate a prefix, so it builds in place with the old one aside.
+    from envgen.build import write_marker
+
+    prefix = tmp_path / "env"
+    with conda_backend.in_place_prefix(prefix, force=False) as target:
+        target.mkdir()
+        (target / "old.txt").write_text("old")
+        write_marker(target, {"input-hash": "h1"})
+
+    def interrupted() -> None:
+        with conda_backend.in_place_prefix(prefix, force=False) as target:
+            target.mkdir()
+            (target / "half.txt").write_text("")
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        interrupted()
+    assert (prefix / "old.txt").read_text() == "old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["env"]
