@@ -241,6 +241,8 @@ def staged_prefix(prefix: Path, *, force: bool) -> Iterator[Path]:
     prefix.parent.mkdir(parents=True, exist_ok=True)
     remove_leftovers(prefix)
     staging = Path(tempfile.mkdtemp(prefix=f".{prefix.name}{_TMP_INFIX}", dir=prefix.parent))
+    # mkdtemp makes the directory private (0700); an environment is shared like any other.
+    staging.chmod(0o755)
     try:
         yield staging
         if read_marker(staging) is None:
