@@ -4,10 +4,11 @@ Two sources of evidence, both optional, both turned into `Finding`s:
 
 * a **log**: every known failure message (`signatures.toml`) found in it, with the numbers it
   carries (the CUDA version a library wanted, the cuDNN versions, the compute capability);
-* an **environment**: what `doctor_probe.py` reported from inside it (installed versions, whether
-  `import tensorflow` survived, the build info), cross-checked with the hardware profile and the
-  knowledge base even when nothing crashed: TF's CPU features vs the CPU, TF's CUDA vs the driver,
-  the GPU's compute capability vs the build's architectures, numpy and Keras vs TF, Python.
+* an **environment**: what the verify probe (`envgen/verify/probe.py --quick`) reported from inside
+  it (installed versions, whether `import tensorflow` survived, the build info, the GPUs TensorFlow
+  sees), cross-checked with the hardware profile and the knowledge base even when nothing crashed:
+  TF's CPU features vs the CPU, TF's CUDA vs the driver, the GPU's compute capability vs the
+  build's architectures, numpy and Keras vs TF, Python.
 
 Everything here is pure except `read_environment`, which runs the probe through `envgen.proc`.
 The words of every finding are data (`signatures.toml`, `doctor-checks.toml`); this module decides
@@ -36,16 +37,25 @@ from envgen.kb.doctor_checks import DoctorChecks, fill, load_doctor_checks
 from envgen.kb.signatures import SEVERITIES, Match
 from envgen.kb.tensorflow import Build, Release
 from envgen.profile import HardwareProfile, driver_os
+from envgen.verify import PROBE
 from envgen.versions import is_dotted, major_minor, parse_dotted
 
 SCHEMA = "envgen.doctor/1"
-PROBE_SCHEMA = "envgen.doctor-probe/1"
+# The verify probe's output schema (`probe.SCHEMA`).
+PROBE_SCHEMA = 1
+# What the doctor asks of the probe: TensorFlow only, imported without computing anything (the
+# build info, the GPUs, whether Keras imports), all of its stderr; no driver probe (the hardware
+# profile answers that). `--python CMD...` comes last, added by `read_environment`.
+PROBE_ARGS = ("--quick", "--no-driver", "--frameworks", "tensorflow", "--log-lines", "0")
 
 # How long `import tensorflow` may take in the probe's child. A cold import from a network
 # filesystem or under an emulator takes tens of seconds; a hang should not block forever.
 IMPORT_TIMEOUT_S = 300.0
 # Extra time for the probe itself (interpreter start, reading metadata) around the import.
 PROBE_OVERHEAD_S = 60.0
+
+# The distributions a TensorFlow stack is made of: the environment's packages the doctor reports.
+_STACK_PREFIXES = ("tensorflow", "tf-nightly", "tf-keras", "keras", "numpy", "nvidia-", "ml-dtypes")
 
 # The evidence line of a finding quotes at most this much of a long traceback line.
 _EVIDENCE_CHARS = 300
@@ -195,11 +205,6 @@ class Diagnosis:
 # --- reading an environment (the only I/O) -------------------------------------------------------
 
 
-def probe_path() -> Path:
-    """The probe script, run by the target interpreter (it does not import envgen)."""
-    return Path(__file__).with_name("doctor_probe.py")
-
-
 def interpreter_in(prefix: str | Path) -> Path:
     """The Python of a virtualenv or conda prefix (POSIX `bin/`, Windows `Scripts/` or the root)."""
     root = Path(prefix)
@@ -213,49 +218,113 @@ def interpreter_in(prefix: str | Path) -> Path:
     )
 
 
-def parse_probe(text: str, origin: str) -> Environment:
-    """The probe's JSON line into an `Environment`; malformed output names what is wrong."""
+def _import_result(child: Mapping[str, Any]) -> ImportResult | None:
+    """The probe's `frameworks.tensorflow` entry as an `ImportResult`; None when TF is absent."""
+    status = child.get("status")
+    if status in (None, "absent"):
+        return None
+    result: Mapping[str, Any] = child.get("result") or {}
+    steps: Mapping[str, Any] = result.get("steps") or {}
+
+    def value(step: str) -> Any:
+        outcome = steps.get(step) or {}
+        return outcome.get("value") if outcome.get("ok") else None
+
+    # What the child printed, as it would read on a terminal: its stderr, then the Python warnings
+    # and the traceback the probe caught. A child that never started has only the probe's error.
+    lines = [*child.get("log", ()), *result.get("warnings", ()), *result.get("traceback", ())]
+    if not lines and child.get("returncode") is None and child.get("error"):
+        lines = [str(child["error"])]
+    returncode = child.get("returncode")
+    if status == "import-error" and returncode == 0:
+        # The probe's child caught the exception to report it; a plain `import tensorflow` would
+        # have exited with Python's status for an uncaught exception.
+        returncode = 1
+    gpus = value("gpus")
+    return ImportResult(
+        ok=status == "ok",
+        returncode=returncode,
+        signal=child.get("signal"),
+        stderr="".join(f"{line}\n" for line in lines),
+        timed_out=status == "timeout",
+        version=result.get("version"),
+        build_info=dict(value("build_info") or {}),
+        gpus=tuple(gpus) if isinstance(gpus, list) else None,
+        keras=(value("keras_import") or {}).get("keras"),
+        keras_error=(steps.get("keras_import") or {}).get("error"),
+    )
+
+
+def environment_from_probe(data: Mapping[str, Any]) -> Environment:
+    """The verify probe's report (`envgen/verify/probe.py`) as the doctor's `Environment`.
+
+    The one place that knows the probe's field names: everything else reads `Environment`.
+    """
+    python: Mapping[str, Any] = data.get("python") or {}
+    packages = {
+        canonicalize_name(k): str(v)
+        for k, v in (data.get("packages") or {}).items()
+        if canonicalize_name(k).startswith(_STACK_PREFIXES)
+    }
+    frameworks: Mapping[str, Any] = data.get("frameworks") or {}
+    return Environment(
+        python=str(python.get("version") or ""),
+        executable=str(python.get("executable") or ""),
+        prefix=str(python.get("prefix") or ""),
+        platform=str(python.get("platform") or ""),
+        machine=str(python.get("machine") or ""),
+        packages=dict(sorted(packages.items())),
+        tensorflow_import=_import_result(frameworks.get("tensorflow") or {}),
+    )
+
+
+def _json_object(text: str) -> Any:
+    """The JSON document in `text`; what a broken environment prints before it is skipped."""
     try:
-        data = json.loads(text.strip().splitlines()[-1]) if text.strip() else None
-    except json.JSONDecodeError as exc:
-        raise ExternalToolError(f"{origin}: the probe printed no valid JSON: {exc}") from exc
+        return json.loads(text)
+    except json.JSONDecodeError:
+        pass
+    lines = text.splitlines()
+    # The probe prints its object indented, starting on a line of its own.
+    for i, line in enumerate(lines):
+        if line.startswith("{"):
+            try:
+                return json.loads("\n".join(lines[i:]))
+            except json.JSONDecodeError:
+                continue
+    return None
+
+
+def parse_probe(text: str, origin: str) -> Environment:
+    """The probe's output into an `Environment`; malformed output names what is wrong."""
+    data = _json_object(text)
+    if data is None:
+        tail = " / ".join(text.strip().splitlines()[-3:])
+        raise ExternalToolError(f"{origin}: the probe printed no valid JSON: {tail or 'nothing'}")
     if not isinstance(data, dict) or data.get("schema") != PROBE_SCHEMA:
         raise ExternalToolError(f"{origin}: the probe printed an unexpected answer")
-    imp = data.get("import")
-    result = None
-    if isinstance(imp, dict):
-        gpus = imp.get("gpus")
-        result = ImportResult(
-            ok=bool(imp.get("ok")),
-            returncode=imp.get("returncode"),
-            signal=imp.get("signal"),
-            stderr=str(imp.get("stderr") or ""),
-            timed_out=bool(imp.get("timed_out")),
-            version=imp.get("version"),
-            build_info=dict(imp.get("build_info") or {}),
-            gpus=tuple(gpus) if isinstance(gpus, list) else None,
-            keras=imp.get("keras"),
-            keras_error=imp.get("keras_error"),
-        )
-    packages = {canonicalize_name(k): str(v) for k, v in (data.get("packages") or {}).items()}
-    return Environment(
-        python=str(data.get("python", "")),
-        executable=str(data.get("executable", "")),
-        prefix=str(data.get("prefix", "")),
-        platform=str(data.get("platform", "")),
-        machine=str(data.get("machine", "")),
-        packages=dict(sorted(packages.items())),
-        tensorflow_import=result,
-    )
+    return environment_from_probe(data)
 
 
 def read_environment(
     python: Sequence[str], *, import_timeout: float = IMPORT_TIMEOUT_S
 ) -> Environment:
-    """Run the probe with the interpreter command `python` (a path, or a wrapper and its args)."""
+    """Run the probe with the interpreter command `python` (a path, or a wrapper and its args).
+
+    The same command starts the probe's `import tensorflow` child (`--python`), so an emulator
+    wrapper (`qemu-x86_64 -cpu Westmere python`) runs the import too.
+    """
     from envgen.proc import run
 
-    argv = [*python, str(probe_path()), "--timeout", f"{import_timeout:g}", "--python", *python]
+    argv = [
+        *python,
+        str(PROBE),
+        *PROBE_ARGS,
+        "--timeout",
+        f"{import_timeout:g}",
+        "--python",
+        *python,
+    ]
     done = run(argv, timeout=import_timeout + PROBE_OVERHEAD_S, check=False)
     if done.returncode != 0:
         tail = (done.stderr or done.stdout).strip().splitlines()[-3:]

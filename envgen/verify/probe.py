@@ -2,10 +2,18 @@
 
 This file is a standalone program, standard library only, because it runs inside environments
 envgen did not build and must not depend on anything being installed there (not even envgen).
-Keep the syntax Python 3.8-compatible: TensorFlow 2.12-2.15 environments run on 3.8-3.11.
+`envgen verify` and `envgen create` run it in full; `envgen doctor` runs it with `--quick` on
+environments that may be old and broken. Keep the syntax Python 3.7-compatible: TensorFlow
+2.12-2.15 environments run on 3.8-3.11, and the doctor meets TensorFlow 2.x on 3.7.
 
-    python probe.py [--packages NAME ...] [--frameworks NAME ...] [--timeout S]
+    python probe.py [--packages NAME ...] [--frameworks NAME ...] [--timeout S] [--no-driver]
+                    [--quick] [--log-lines N] [--python CMD ...]
     python probe.py --driver      # the driver-level GPU probe only (libcuda through ctypes)
+
+`--quick` imports each framework and reads its version, build info, devices (and for TensorFlow
+whether `import keras` works) without computing anything. `--python`, always last, takes the rest
+of the command line as the command that starts each framework's child instead of this interpreter,
+so an emulator wrapper (`qemu-x86_64 -cpu Westmere python`) reaches the child too.
 
 What it reports:
 - the interpreter, and the installed distributions (importlib.metadata; reads metadata only);
@@ -14,9 +22,11 @@ What it reports:
 - for each framework present (TensorFlow, PyTorch, JAX): import, devices, a reduction, a matmul on
   each GPU compared with the CPU result, a tiny training loop, timings. Each framework runs in a
   child process of its own: a pre-AVX CPU kills `import tensorflow` with SIGILL (lab report §3),
-  which no `try` can catch, and a framework that crashes must not take the report with it.
+  which no `try` can catch, and a framework that crashes must not take the report with it; the
+  signal that killed a child is named in its entry ("signal": "SIGSEGV").
 The child's stderr (TensorFlow's C++ log: cpu_feature_guard notes, "Could not find cuda drivers")
-is returned line by line; envgen reports it and never fails on it.
+is returned line by line (the last 200 unless `--log-lines` says otherwise; 0 keeps all); envgen
+reports it and never fails on it.
 """
 
 from __future__ import annotations
@@ -24,12 +34,12 @@ from __future__ import annotations
 import argparse
 import ctypes
 import importlib
-import importlib.metadata
 import importlib.util
 import json
 import math
 import os
 import platform
+import signal
 import subprocess
 import sys
 import time
@@ -198,10 +208,21 @@ def interpreter() -> dict[str, Any]:
     }
 
 
+def _metadata() -> Any:
+    """importlib.metadata; on Python 3.7 its backport if something installed it, else None."""
+    for name in ("importlib.metadata", "importlib_metadata"):
+        try:
+            return importlib.import_module(name)
+        except ImportError:
+            continue
+    return None
+
+
 def installed(names: list[str] | None) -> tuple[dict[str, str], list[str]]:
     """Installed distributions (all, or those in `names`) by canonical name; and the missing."""
     found: dict[str, str] = {}
-    for dist in importlib.metadata.distributions():
+    metadata = _metadata()
+    for dist in metadata.distributions() if metadata is not None else ():
         name = dist.metadata["Name"]
         if name:
             # The first on sys.path wins, as for imports.
@@ -258,7 +279,15 @@ def _finite(value: float) -> float:
     return value
 
 
-def child_tensorflow(result: dict[str, Any]) -> None:
+def _keras_import() -> dict[str, Any]:
+    """`import keras` beside TensorFlow, and one layer: Keras 3 next to TF 2.15 fails here."""
+    keras: Any = importlib.import_module("keras")
+    version = getattr(keras, "__version__", None)
+    keras.layers.Dense(1)
+    return {"keras": version}
+
+
+def child_tensorflow(result: dict[str, Any], quick: bool = False) -> None:
     tf: Any = importlib.import_module("tensorflow")
 
     result["version"] = tf.__version__
@@ -268,6 +297,9 @@ def child_tensorflow(result: dict[str, Any]) -> None:
         lambda: {k: _jsonable(v) for k, v in dict(tf.sysconfig.get_build_info()).items()},
     )
     gpus = _step(result, "gpus", lambda: [d.name for d in tf.config.list_physical_devices("GPU")])
+    if quick:
+        _step(result, "keras_import", _keras_import)
+        return
 
     def reduce_sum() -> float:
         # The seeds' smoke test, verbatim (lab report §1), pinned to the CPU.
@@ -312,7 +344,7 @@ def child_tensorflow(result: dict[str, Any]) -> None:
     _step(result, "keras_fit", keras_fit)
 
 
-def child_torch(result: dict[str, Any]) -> None:
+def child_torch(result: dict[str, Any], quick: bool = False) -> None:
     torch: Any = importlib.import_module("torch")
 
     result["version"] = torch.__version__
@@ -337,6 +369,8 @@ def child_torch(result: dict[str, Any]) -> None:
         ]
 
     gpus = _step(result, "gpus", gpu_list)
+    if quick:
+        return
     _step(result, "reduce_sum", lambda: _finite(float(torch.randn(1000, 1000).sum())))
     gen = torch.Generator().manual_seed(0)
     a = torch.randn(MATMUL_N, MATMUL_N, generator=gen)
@@ -374,7 +408,7 @@ def child_torch(result: dict[str, Any]) -> None:
     _step(result, "fit", fit)
 
 
-def child_jax(result: dict[str, Any]) -> None:
+def child_jax(result: dict[str, Any], quick: bool = False) -> None:
     jax: Any = importlib.import_module("jax")
     jnp: Any = importlib.import_module("jax.numpy")
     np: Any = importlib.import_module("numpy")
@@ -392,6 +426,8 @@ def child_jax(result: dict[str, Any]) -> None:
         "value": [f"{d.device_kind}:{d.id}" for d in gpus],
         "seconds": 0.0,
     }
+    if quick:
+        return
     cpu = jax.devices("cpu")[0]
     _step(
         result,
@@ -418,7 +454,7 @@ def child_jax(result: dict[str, Any]) -> None:
         _step(result, f"matmul_gpu{i}", on_gpu)
 
 
-CHILDREN: dict[str, Callable[[dict[str, Any]], None]] = {
+CHILDREN: dict[str, Callable[[dict[str, Any], bool], None]] = {
     "tensorflow": child_tensorflow,
     "torch": child_torch,
     "jax": child_jax,
@@ -435,7 +471,7 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
-def run_child(framework: str) -> int:
+def run_child(framework: str, quick: bool = False) -> int:
     """Child mode: import one framework, run its checks, print MARKER + JSON."""
     result: dict[str, Any] = {"framework": framework, "steps": {}}
     start = time.perf_counter()
@@ -446,7 +482,7 @@ def run_child(framework: str) -> int:
             # Import time is its own step: the cost users pay on every start (lab report §6).
             __import__(framework)
             result["import_seconds"] = round(time.perf_counter() - t0, 4)
-            CHILDREN[framework](result)
+            CHILDREN[framework](result, quick)
         except Exception as exc:  # noqa: BLE001 - verbatim for the report, whatever it is
             result["error"] = f"{type(exc).__name__}: {exc}"
             result["traceback"] = traceback.format_exc().splitlines()[-40:]
@@ -458,11 +494,30 @@ def run_child(framework: str) -> int:
     return 0
 
 
-def parse_child(returncode: int, stdout: str, stderr: str) -> dict[str, Any]:
+def signal_name(returncode: int) -> str | None:
+    """The signal that ended a process: subprocess reports signal N as -N, a shell as 128 + N."""
+    number = -returncode if returncode < 0 else returncode - 128 if returncode > 128 else 0
+    try:
+        return signal.Signals(number).name if number else None
+    except ValueError:
+        return None
+
+
+def _last(lines: list[str], count: int) -> list[str]:
+    """The last `count` lines; all of them for 0."""
+    return lines[-count:] if count > 0 else lines
+
+
+def parse_child(
+    returncode: int, stdout: str, stderr: str, log_lines: int = MAX_LOG_LINES
+) -> dict[str, Any]:
     """Classify a finished child: its JSON result, or why it has none (SIGILL, crash)."""
     out: dict[str, Any] = {"returncode": returncode}
+    killed_by = signal_name(returncode)
+    if killed_by is not None:
+        out["signal"] = killed_by
     lines = [ln.rstrip() for ln in stderr.splitlines() if ln.strip()]
-    out["log"] = lines[-MAX_LOG_LINES:]
+    out["log"] = _last(lines, log_lines)
     payload = None
     for line in stdout.splitlines():
         if line.startswith(MARKER):
@@ -486,13 +541,23 @@ def parse_child(returncode: int, stdout: str, stderr: str) -> dict[str, Any]:
     return out
 
 
-def probe_framework(framework: str, timeout: float) -> dict[str, Any]:
+def probe_framework(
+    framework: str,
+    timeout: float,
+    *,
+    command: list[str] | None = None,
+    quick: bool = False,
+    log_lines: int = MAX_LOG_LINES,
+) -> dict[str, Any]:
+    """Run one framework's child with `command` (default: this interpreter) and classify it."""
     env = dict(os.environ)
     # Log everything (TF's default is 0, but a user's TF_CPP_MIN_LOG_LEVEL=3 would hide the notes
     # we report); stop JAX grabbing 75 % of GPU memory up front; keep Keras quiet.
     env["TF_CPP_MIN_LOG_LEVEL"] = "0"
     env["XLA_PYTHON_CLIENT_PREALLOCATE"] = "false"
-    argv = [sys.executable, str(Path(__file__).resolve()), "--child", framework]
+    argv = [*(command or [sys.executable]), str(Path(__file__).resolve()), "--child", framework]
+    if quick:
+        argv.append("--quick")
     start = time.perf_counter()
     try:
         done = subprocess.run(
@@ -508,10 +573,17 @@ def probe_framework(framework: str, timeout: float) -> dict[str, Any]:
         return {
             "status": "timeout",
             "error": f"no result within {timeout:g} s",
-            "log": _text(exc.stderr).splitlines()[-MAX_LOG_LINES:],
+            "log": _last(_text(exc.stderr).splitlines(), log_lines),
             "seconds": round(time.perf_counter() - start, 3),
         }
-    out = parse_child(done.returncode, done.stdout, done.stderr)
+    except OSError as exc:  # the --python command does not exist or cannot be run
+        return {
+            "status": "crashed",
+            "error": f"could not start {argv[0]}: {exc}",
+            "log": [],
+            "seconds": round(time.perf_counter() - start, 3),
+        }
+    out = parse_child(done.returncode, done.stdout, done.stderr, log_lines)
     out["seconds"] = round(time.perf_counter() - start, 3)
     return out
 
@@ -534,10 +606,29 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=300.0, help="per framework, seconds")
     parser.add_argument("--driver", action="store_true", help="only the driver-level GPU probe")
     parser.add_argument("--no-driver", action="store_true", help="skip the driver-level probe")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="import, build info, devices (and whether Keras imports) only; no computation",
+    )
+    parser.add_argument(
+        "--log-lines",
+        type=int,
+        default=MAX_LOG_LINES,
+        help=f"keep the last N lines of each child's stderr (default {MAX_LOG_LINES}; 0: all)",
+    )
+    parser.add_argument(
+        "--python",
+        nargs=argparse.REMAINDER,
+        metavar="CMD",
+        help="last: the command that starts each child (default: this interpreter)",
+    )
     parser.add_argument("--child", choices=FRAMEWORKS, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.python is not None and not args.python:
+        parser.error("--python needs a command")
     if args.child:
-        return run_child(args.child)
+        return run_child(args.child, args.quick)
     start = time.perf_counter()
     if args.driver:
         print(json.dumps({"schema": SCHEMA, "driver": probe_driver()}, indent=2))
@@ -553,10 +644,20 @@ def main(argv: list[str] | None = None) -> int:
         t0 = time.perf_counter()
         report["driver"] = probe_driver()
         report["driver"]["seconds"] = round(time.perf_counter() - t0, 4)
+    if args.quick:
+        report["quick"] = True
     frameworks: dict[str, Any] = {}
     for name in args.frameworks:
         frameworks[name] = (
-            probe_framework(name, args.timeout) if present(name) else {"status": "absent"}
+            probe_framework(
+                name,
+                args.timeout,
+                command=args.python,
+                quick=args.quick,
+                log_lines=args.log_lines,
+            )
+            if present(name)
+            else {"status": "absent"}
         )
     report["frameworks"] = frameworks
     report["seconds"] = round(time.perf_counter() - start, 3)

@@ -7,6 +7,10 @@ Every test here shares one uv cache (`ENVGEN_TEST_UV_CACHE`, default
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pytest
@@ -19,6 +23,61 @@ def uv_cache_dir() -> str:
 @pytest.fixture(autouse=True)
 def _shared_uv_cache(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("UV_CACHE_DIR", uv_cache_dir())
+
+
+# --- uv environments: built once per session, shared by every test that names one ---------------
+
+UV_ENV_PYTHON = "3.11"  # TensorFlow 2.15 and 2.21 both have cp311 wheels
+UV_INSTALL_TIMEOUT_S = 900
+
+
+@pytest.fixture(scope="session")
+def uv() -> str:
+    """The uv executable (on PATH, or next to this interpreter); skips the test without one."""
+    found = shutil.which("uv") or str(Path(sys.executable).with_name("uv"))
+    if not Path(found).is_file():
+        pytest.skip("uv is not installed (pip install uv)")
+    return found
+
+
+@pytest.fixture(scope="session")
+def uv_env(uv: str, tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Path]:
+    """`uv_env(name, [install args], ..., override=None, python="3.11")`: a virtualenv's root.
+
+    Each step is one `uv pip install`; `override` is a line for uv's `--override` (how a pin that
+    TensorFlow's metadata forbids gets in). An environment is built once per session under its
+    name, and asking for a name again with other steps is an error. `--compile-bytecode` matters:
+    with PYTHONDONTWRITEBYTECODE set, `import tensorflow` from source files alone takes ~15 s.
+    """
+    root = tmp_path_factory.mktemp("uv-envs")
+    env = {**os.environ, "UV_CACHE_DIR": uv_cache_dir()}
+    env.pop("VIRTUAL_ENV", None)
+    built: dict[str, tuple[object, Path]] = {}
+
+    def uv_run(*args: str) -> None:
+        subprocess.run([uv, *args], env=env, check=True, timeout=UV_INSTALL_TIMEOUT_S)
+
+    def make(
+        name: str, *steps: Sequence[str], override: str | None = None, python: str = UV_ENV_PYTHON
+    ) -> Path:
+        spec = ([list(step) for step in steps], override, python)
+        if name in built:
+            if built[name][0] != spec:
+                raise ValueError(f"uv_env {name!r} was built with other steps: {built[name][0]}")
+            return built[name][1]
+        prefix = root / name
+        uv_run("venv", "-q", "-p", python, str(prefix))
+        extra: list[str] = []
+        if override:
+            (root / f"{name}-override.txt").write_text(override + "\n")
+            extra = ["--override", str(root / f"{name}-override.txt")]
+        target = str(prefix / "bin" / "python")
+        for step in steps:
+            uv_run("pip", "install", "-q", "--compile-bytecode", "-p", target, *step, *extra)
+        built[name] = (spec, prefix)
+        return prefix
+
+    return make
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

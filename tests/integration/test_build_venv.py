@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 from pathlib import Path
 
@@ -13,12 +12,7 @@ from envgen.errors import FileConflictError
 
 pytestmark = pytest.mark.integration
 
-
-@pytest.fixture(autouse=True)
-def _shared_uv_cache(monkeypatch: pytest.MonkeyPatch) -> None:
-    # One wheel cache for every integration test (as tests/integration/test_doctor_envs.py).
-    cache = os.environ.get("ENVGEN_TEST_UV_CACHE") or str(Path.home() / ".cache/envgen-tests/uv")
-    monkeypatch.setenv("UV_CACHE_DIR", cache)
+# uv's shared wheel cache (UV_CACHE_DIR) is set for every test here by conftest.py.
 
 
 def test_venv_from_requirements_then_hashed_lock(tmp_path: Path) -> None:

@@ -7,10 +7,8 @@
 * the 2.21.0 environment under `qemu-x86_64 -cpu Westmere`, a CPU without AVX: `import tensorflow`
   dies with SIGILL, and the doctor says why, from the run and from a no-AVX profile.
 
-uv keeps one wheel cache for every run (`ENVGEN_TEST_UV_CACHE`, default
-`~/.cache/envgen-tests/uv`), so a warm run spends its time unpacking and byte-compiling, not
-downloading. `--compile-bytecode` matters: with PYTHONDONTWRITEBYTECODE set, importing TensorFlow
-from source files alone takes ~15 s.
+The environments come from `uv_env` (tests/integration/conftest.py): built once per session,
+from uv's shared wheel cache, so a warm run spends its time unpacking and byte-compiling.
 """
 
 from __future__ import annotations
@@ -20,7 +18,7 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -30,54 +28,6 @@ pytestmark = pytest.mark.integration
 
 ROOT = Path(__file__).parents[2]
 WESTMERE = ROOT / "tests" / "data" / "profiles" / "westmere-x5650-noavx.toml"
-PYTHON = "3.11"  # TensorFlow 2.15 has cp311 wheels; so has 2.21
-INSTALL_TIMEOUT_S = 900
-
-
-def _uv() -> str:
-    found = shutil.which("uv") or str(Path(sys.executable).with_name("uv"))
-    if not Path(found).is_file():
-        pytest.skip("uv is not installed (pip install uv)")
-    return found
-
-
-@pytest.fixture(scope="session")
-def make_env(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Path]:
-    """Build (once per session) a virtualenv from a list of install steps; return its root."""
-    uv = _uv()
-    root = tmp_path_factory.mktemp("doctor-envs")
-    cache = os.environ.get("ENVGEN_TEST_UV_CACHE") or str(Path.home() / ".cache/envgen-tests/uv")
-    env = {**os.environ, "UV_CACHE_DIR": cache}
-    env.pop("VIRTUAL_ENV", None)
-    built: dict[str, Path] = {}
-
-    def make(name: str, *steps: Sequence[str], override: str | None = None) -> Path:
-        if name in built:
-            return built[name]
-        prefix = root / name
-        subprocess.run(
-            [uv, "venv", "-q", "-p", PYTHON, str(prefix)],
-            env=env,
-            check=True,
-            timeout=INSTALL_TIMEOUT_S,
-        )
-        extra: list[str] = []
-        if override:
-            # uv's --override replaces what tensorflow declares: how a broken pin gets in.
-            (root / f"{name}-override.txt").write_text(override + "\n")
-            extra = ["--override", str(root / f"{name}-override.txt")]
-        for step in steps:
-            subprocess.run(
-                [uv, "pip", "install", "-q", "--compile-bytecode", "-p", str(prefix / "bin" / "python"),
-                 *step, *extra],
-                env=env,
-                check=True,
-                timeout=INSTALL_TIMEOUT_S,
-            )  # fmt: skip
-        built[name] = prefix
-        return prefix
-
-    return make
 
 
 def _doctor(*args: str) -> tuple[int, dict[str, Any]]:
@@ -99,8 +49,8 @@ def _by_code(out: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {f["code"]: f for f in out["findings"]}
 
 
-def test_tf215_with_numpy2(make_env: Callable[..., Path]) -> None:
-    prefix = make_env("tf215-numpy2", ["tensorflow==2.15.1"], ["numpy==2.0.2"])
+def test_tf215_with_numpy2(uv_env: Callable[..., Path]) -> None:
+    prefix = uv_env("tf215-numpy2", ["tensorflow==2.15.1"], ["numpy==2.0.2"])
     code, out = _doctor("--prefix", str(prefix))
     found = _by_code(out)
     assert code == 6
@@ -114,10 +64,8 @@ def test_tf215_with_numpy2(make_env: Callable[..., Path]) -> None:
     assert "2.0.2" in found["numpy-2-abi"]["cause"]
 
 
-def test_tf215_with_keras3(make_env: Callable[..., Path]) -> None:
-    prefix = make_env(
-        "tf215-keras3", ["tensorflow==2.15.1", "keras==3.6.0"], override="keras==3.6.0"
-    )
+def test_tf215_with_keras3(uv_env: Callable[..., Path]) -> None:
+    prefix = uv_env("tf215-keras3", ["tensorflow==2.15.1", "keras==3.6.0"], override="keras==3.6.0")
     code, out = _doctor("--prefix", str(prefix))
     found = _by_code(out)
     assert code == 6
@@ -130,8 +78,8 @@ def test_tf215_with_keras3(make_env: Callable[..., Path]) -> None:
     assert "--keras 2" in mismatch["command"]
 
 
-def test_tf221_cuda_build_on_this_machine(make_env: Callable[..., Path]) -> None:
-    prefix = make_env("tf221", ["tensorflow==2.21.0"])
+def test_tf221_cuda_build_on_this_machine(uv_env: Callable[..., Path]) -> None:
+    prefix = uv_env("tf221", ["tensorflow==2.21.0"])
     code, out = _doctor("--prefix", str(prefix))
     found = _by_code(out)
     assert out["environment"]["import"]["ok"] is True
@@ -155,8 +103,8 @@ def qemu() -> str:
     return found
 
 
-def test_cpu_without_avx_under_qemu(make_env: Callable[..., Path], qemu: str) -> None:
-    prefix = make_env("tf221", ["tensorflow==2.21.0"])
+def test_cpu_without_avx_under_qemu(uv_env: Callable[..., Path], qemu: str) -> None:
+    prefix = uv_env("tf221", ["tensorflow==2.21.0"])
     python = str(prefix / "bin" / "python")
     # The plain run first: the interpreter starts, `import tensorflow` dies by SIGILL.
     alive = subprocess.run(

@@ -1,18 +1,18 @@
 """`envgen verify` on a real TensorFlow CPU environment, built with uv from PyPI.
 
-The environment is built once per session. uv's wheel cache is shared with the other integration
-tests (`ENVGEN_TEST_UV_CACHE`, default `~/.cache/envgen-tests/uv`), so a warm run costs unpacking
-and byte-compiling only. `--compile-bytecode` matters here: PYTHONDONTWRITEBYTECODE is set on the
-development machine, and TensorFlow imports in ~15 s from sources alone (lab report §0).
+The environment comes from `uv_env` (tests/integration/conftest.py): built once per session from
+uv's wheel cache shared with the other integration tests, so a warm run costs unpacking and
+byte-compiling only (with `--compile-bytecode`: from sources alone TensorFlow imports in ~15 s,
+lab report §0).
 """
 
 from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -22,41 +22,12 @@ pytestmark = pytest.mark.integration
 
 ROOT = Path(__file__).parents[2]
 PROFILE = ROOT / "tests" / "data" / "profiles" / "issue-example-h100.toml"
-PYTHON = "3.11"
 TENSORFLOW = "tensorflow-cpu==2.21.0"
-INSTALL_TIMEOUT_S = 900
-
-
-def _uv() -> str:
-    found = shutil.which("uv") or str(Path(sys.executable).with_name("uv"))
-    if not Path(found).is_file():
-        pytest.skip("uv is not installed (pip install uv)")
-    return found
 
 
 @pytest.fixture(scope="session")
-def tf_env(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    uv = _uv()
-    cache = os.environ.get("ENVGEN_TEST_UV_CACHE") or str(Path.home() / ".cache/envgen-tests/uv")
-    env = {**os.environ, "UV_CACHE_DIR": cache}
-    prefix = tmp_path_factory.mktemp("verify") / "tf"
-    subprocess.run([uv, "venv", "-q", "-p", PYTHON, str(prefix)], env=env, check=True)
-    subprocess.run(
-        [
-            uv,
-            "pip",
-            "install",
-            "-q",
-            "--compile-bytecode",
-            "-p",
-            str(prefix / "bin" / "python"),
-            TENSORFLOW,
-        ],
-        env=env,
-        check=True,
-        timeout=INSTALL_TIMEOUT_S,
-    )
-    return prefix
+def tf_env(uv_env: Callable[..., Path]) -> Path:
+    return uv_env("tf-cpu-2.21", [TENSORFLOW])
 
 
 def _verify(*args: str) -> tuple[int, dict[str, Any]]:
@@ -91,9 +62,9 @@ def test_tensorflow_cpu_env_computes(tf_env: Path) -> None:
     assert saved["probe"]["packages"]["tensorflow-cpu"] == "2.21.0"
 
 
-def test_lock_is_compared(tf_env: Path, tmp_path: Path) -> None:
+def test_lock_is_compared(tf_env: Path, uv: str, tmp_path: Path) -> None:
     freeze = subprocess.run(
-        [_uv(), "pip", "freeze", "-p", str(tf_env / "bin" / "python")],
+        [uv, "pip", "freeze", "-p", str(tf_env / "bin" / "python")],
         capture_output=True,
         text=True,
         check=True,

@@ -2,8 +2,10 @@
 
 Logs come from `tests/data/logs/` (quoted from public issues, first line = the link) and
 `tests/data/logs/captured/` (produced on the development machine, including the qemu Westmere
-SIGILL run). Environments are probe reports written as the probe prints them; the integration tests
-(`tests/integration/test_doctor_envs.py`) produce the same reports from real broken environments.
+SIGILL run). Environments are verify-probe reports (`envgen/verify/probe.py --quick`) built as the
+probe builds them: each `import tensorflow` child goes through the probe's own `parse_child`. The
+integration tests (`tests/integration/test_doctor_envs.py`) produce the same reports from real
+broken environments, and `tests/data/verify/` holds captured ones.
 """
 
 from __future__ import annotations
@@ -17,14 +19,24 @@ from typing import Any
 
 import pytest
 
-from envgen import doctor_probe
 from envgen.cli import main
 from envgen.detect import load_or_detect
-from envgen.doctor import Diagnosis, Environment, diagnose, diagnose_log, parse_probe
+from envgen.doctor import (
+    PROBE_ARGS,
+    Diagnosis,
+    Environment,
+    diagnose,
+    diagnose_log,
+    parse_probe,
+    read_environment,
+)
 from envgen.errors import ExternalToolError, VerificationError
 from envgen.kb import load_kb
 from envgen.kb.doctor_checks import load_doctor_checks
+from envgen.proc import Completed
 from envgen.profile import GPU, HardwareProfile, NvidiaDriver
+from envgen.verify import PROBE
+from envgen.verify import probe as verify_probe
 
 DATA = Path(__file__).parents[1] / "data"
 LOGS = DATA / "logs"
@@ -54,37 +66,71 @@ def _with_gpu(cc: str, driver: str = "580.159.04", cuda: str = "13.0") -> Hardwa
     )
 
 
+def _child(
+    version: str | None,
+    *,
+    returncode: int = 0,
+    stderr: str = "",
+    error: str | None = None,
+    build_info: dict[str, Any] | None = None,
+    gpus: list[str] | None = None,
+    keras: str | None = None,
+) -> dict[str, Any]:
+    """The probe's entry for the `import tensorflow` child, made by the probe's `parse_child`.
+
+    A child killed by a signal prints no result; otherwise it reports the steps it got to: an
+    import error with its traceback, or the quick mode's build info, GPUs and Keras import.
+    """
+    stdout = ""
+    if returncode == 0:
+        steps: dict[str, Any] = {}
+        for name, value in (("build_info", build_info), ("gpus", gpus)):
+            if value is not None:
+                steps[name] = {"ok": True, "value": value, "seconds": 0.0}
+        if keras is not None:
+            steps["keras_import"] = {"ok": True, "value": {"keras": keras}, "seconds": 0.0}
+        payload: dict[str, Any] = {"framework": "tensorflow", "steps": steps, "warnings": []}
+        if error is not None:
+            payload["error"] = error
+            payload["traceback"] = ["Traceback (most recent call last):", error]
+        else:
+            payload["version"] = version
+        stdout = "noise\n" + verify_probe.MARKER + json.dumps(payload) + "\n"
+    return verify_probe.parse_child(returncode, stdout, stderr, log_lines=0)
+
+
 def _probe(
     tensorflow: str | None = "2.15.1",
     *,
     python: str = "3.11.7",
     packages: dict[str, str] | None = None,
-    imp: dict[str, Any] | None = None,
+    child: dict[str, Any] | None = None,
 ) -> Environment:
-    """A probe report as `doctor_probe.py` prints it."""
-    pkgs = dict(packages or {})
+    """A report as `probe.py --quick` prints it; `child` replaces the default successful import."""
+    pkgs = {"pip": "24.0", **(packages or {})}  # pip: not of the stack, the doctor leaves it out
     if tensorflow is not None:
         pkgs.setdefault("tensorflow", tensorflow)
-    report: dict[str, Any] = {
-        "schema": doctor_probe.SCHEMA,
-        "python": python,
-        "implementation": "CPython",
-        "executable": "/env/bin/python",
-        "prefix": "/env",
-        "platform": "linux",
-        "machine": "x86_64",
-        "packages": pkgs,
-    }
+    tf_child = {"status": "absent"}
     if tensorflow is not None:
-        report["import"] = {
-            "ok": True,
-            "returncode": 0,
-            "signal": None,
-            "stderr": "",
-            "version": tensorflow,
-            **(imp or {}),
-        }
-    return parse_probe("some noise\n" + json.dumps(report) + "\n", "test")
+        tf_child = child if child is not None else _child(tensorflow)
+    report: dict[str, Any] = {
+        "schema": verify_probe.SCHEMA,
+        "python": {
+            "executable": "/env/bin/python",
+            "version": python,
+            "implementation": "CPython",
+            "prefix": "/env",
+            "base_prefix": "/usr",
+            "virtualenv": True,
+            "platform": "linux",
+            "machine": "x86_64",
+        },
+        "packages": pkgs,
+        "missing": [],
+        "quick": True,
+        "frameworks": {"tensorflow": tf_child},
+    }
+    return parse_probe("some noise\n" + json.dumps(report, indent=2) + "\n", "test")
 
 
 # --- logs ----------------------------------------------------------------------------------------
@@ -163,16 +209,10 @@ def test_clean_log_has_no_findings() -> None:
 
 
 def test_no_avx_profile_with_sigill_import() -> None:
-    env = _probe(
-        "2.21.0",
-        imp={
-            "ok": False,
-            "returncode": -4,
-            "signal": "SIGILL",
-            "stderr": "qemu: uncaught target signal 4 (Illegal instruction) - core dumped\n",
-            "version": None,
-        },
-    )
+    stderr = "qemu: uncaught target signal 4 (Illegal instruction) - core dumped\n"
+    env = _probe("2.21.0", child=_child(None, returncode=-4, stderr=stderr))
+    assert env.tensorflow_import is not None
+    assert env.tensorflow_import.signal == "SIGILL"
     d = diagnose(load_kb(), environment=env, profile=_profile(WESTMERE), profile_path="w.toml")
     codes = _codes(d)
     assert codes["tensorflow-cpu-features"] == "error"
@@ -201,7 +241,13 @@ def test_numpy2_under_tf215() -> None:
 
 
 def test_keras3_under_tf215() -> None:
-    env = _probe("2.15.1", packages={"numpy": "1.26.4", "keras": "3.6.0"}, imp={"keras": "3.6.0"})
+    env = _probe(
+        "2.15.1",
+        packages={"numpy": "1.26.4", "keras": "3.6.0"},
+        child=_child("2.15.1", keras="3.6.0"),
+    )
+    assert env.tensorflow_import is not None
+    assert env.tensorflow_import.keras == "3.6.0"
     d = diagnose(load_kb(), environment=env, profile=_cpu_only())
     finding = next(f for f in d.findings if f.code == "keras-mismatch")
     assert "Keras 3 needs TensorFlow 2.16" in finding.cause
@@ -212,11 +258,12 @@ def test_matching_stack_on_cpu_machine_is_ok() -> None:
     env = _probe(
         "2.21.0",
         packages={"numpy": "2.4.6", "keras": "3.15.1"},
-        imp={
-            "build_info": {"is_cuda_build": True, "cuda_version": "12.5.1"},
-            "gpus": [],
-            "stderr": (CAPTURED / "tf2.21-no-driver.log").read_text(),
-        },
+        child=_child(
+            "2.21.0",
+            build_info={"is_cuda_build": True, "cuda_version": "12.5.1"},
+            gpus=[],
+            stderr=(CAPTURED / "tf2.21-no-driver.log").read_text(),
+        ),
     )
     d = diagnose(load_kb(), environment=env, profile=_cpu_only())
     assert d.ok, d.findings
@@ -229,18 +276,27 @@ def test_tensorflow_missing() -> None:
     assert _codes(d) == {"tensorflow-missing": "error"}
 
 
-def test_import_failure_without_known_message_is_reported_verbatim() -> None:
-    env = _probe(
-        "2.21.0",
-        imp={"ok": False, "returncode": 1, "stderr": "Traceback...\nImportError: libfoo.so.3\n"},
-    )
+@pytest.mark.parametrize(
+    "child",
+    [
+        # The probe's child caught the exception: its traceback is in the result.
+        _child("2.21.0", error="ImportError: libfoo.so.3"),
+        # The child died without a result: its stderr is all there is.
+        _child(None, returncode=1, stderr="Traceback...\nImportError: libfoo.so.3\n"),
+    ],
+    ids=["caught", "exit-1"],
+)
+def test_import_failure_without_known_message_is_reported_verbatim(child: dict[str, Any]) -> None:
+    env = _probe("2.21.0", child=child)
     d = diagnose(load_kb(), environment=env, profile=_cpu_only())
     finding = next(f for f in d.findings if f.code == "import-failed")
     assert "ImportError: libfoo.so.3" in finding.cause
+    assert "(exit status 1)" in finding.cause
 
 
 def test_driver_too_old_for_the_build() -> None:
-    env = _probe("2.15.1", imp={"build_info": {"is_cuda_build": True, "cuda_version": "12.2"}})
+    info = {"is_cuda_build": True, "cuda_version": "12.2"}
+    env = _probe("2.15.1", child=_child("2.15.1", build_info=info))
     d = diagnose(load_kb(), environment=env, profile=_with_gpu("8.6", "470.57.02", "11.4"))
     finding = next(f for f in d.findings if f.code == "driver-too-old")
     assert "CUDA up to 11.4" in finding.cause
@@ -248,30 +304,30 @@ def test_driver_too_old_for_the_build() -> None:
 
 
 def test_gpu_below_the_build_minimum() -> None:
-    env = _probe("2.15.1", imp={"build_info": {"is_cuda_build": True}})
+    env = _probe("2.15.1", child=_child("2.15.1", build_info={"is_cuda_build": True}))
     d = diagnose(load_kb(), environment=env, profile=_with_gpu("3.5"))
     assert _codes(d)["gpu-below-minimum"] == "warning"
 
 
 def test_gpu_without_kernel_image() -> None:
     """TF 2.3: SASS 3.5-7.0 without 5.0, PTX only 7.0: a 5.0 GPU has neither (tf#42467)."""
-    env = _probe("2.3.0", imp={"build_info": {"is_cuda_build": True}})
+    env = _probe("2.3.0", child=_child("2.3.0", build_info={"is_cuda_build": True}))
     d = diagnose(load_kb(), environment=env, profile=_with_gpu("5.0"))
     assert _codes(d)["gpu-no-kernel"] == "error"
 
 
 def test_build_info_architectures_win_over_the_table() -> None:
     info = {"is_cuda_build": True, "cuda_compute_capabilities": ["sm_50", "sm_60", "sm_70"]}
-    env = _probe("2.15.1", imp={"build_info": info, "gpus": ["/physical_device:GPU:0"]})
+    env = _probe("2.15.1", child=_child("2.15.1", build_info=info, gpus=["/physical_device:GPU:0"]))
     d = diagnose(load_kb(), environment=env, profile=_with_gpu("9.0"))
     assert _codes(d)["gpu-no-kernel"] == "error"
 
 
 def test_gpu_machine_with_cpu_build_and_with_missing_cuda_libraries() -> None:
-    cpu_build = _probe("2.15.1", imp={"build_info": {"is_cuda_build": False}})
+    cpu_build = _probe("2.15.1", child=_child("2.15.1", build_info={"is_cuda_build": False}))
     d = diagnose(load_kb(), environment=cpu_build, profile=_with_gpu("9.0"))
     assert _codes(d)["gpu-unused-cpu-build"] == "warning"
-    no_libs = _probe("2.15.1", imp={"build_info": {"is_cuda_build": True}, "gpus": []})
+    no_libs = _probe("2.15.1", child=_child("2.15.1", build_info={"is_cuda_build": True}, gpus=[]))
     d = diagnose(load_kb(), environment=no_libs, profile=_with_gpu("9.0"))
     finding = next(f for f in d.findings if f.code == "gpu-not-visible")
     assert "tensorflow[and-cuda]==2.15.1" in finding.fix
@@ -314,17 +370,76 @@ def test_doctor_checks_are_sorted_sourced_and_used() -> None:
         assert "?" not in names
 
 
-# --- the probe's pure parts ----------------------------------------------------------------------
+# --- the probe's pure parts and how the doctor reads it -----------------------------------------
 
 
 @pytest.mark.parametrize(("code", "name"), [(-4, "SIGILL"), (132, "SIGILL"), (-11, "SIGSEGV")])
 def test_probe_names_the_signal(code: int, name: str) -> None:
-    assert doctor_probe._signal_name(code) == name
+    assert verify_probe.signal_name(code) == name
+    assert verify_probe.parse_child(code, "", "")["signal"] == name
 
 
 def test_probe_exit_statuses_that_are_not_signals() -> None:
-    assert doctor_probe._signal_name(0) is None
-    assert doctor_probe._signal_name(1) is None
+    assert verify_probe.signal_name(0) is None
+    assert verify_probe.signal_name(1) is None
+    assert "signal" not in verify_probe.parse_child(1, "", "")
+
+
+def test_segfault_in_import_is_a_crash_finding() -> None:
+    env = _probe("2.15.1", child=_child(None, returncode=-11, stderr="Segmentation fault\n"))
+    d = diagnose(load_kb(), environment=env, profile=_cpu_only())
+    finding = next(f for f in d.findings if f.code == "import-crashed")
+    assert "SIGSEGV" in finding.evidence
+
+
+def test_timed_out_and_unstartable_children() -> None:
+    timed_out = {"status": "timeout", "error": "no result within 300 s", "log": [], "seconds": 300}
+    d = diagnose(load_kb(), environment=_probe("2.15.1", child=timed_out), profile=_cpu_only())
+    assert _codes(d)["import-timed-out"] == "error"
+    never = {"status": "crashed", "error": "could not start qemu: [Errno 2]", "log": []}
+    d = diagnose(load_kb(), environment=_probe("2.15.1", child=never), profile=_cpu_only())
+    finding = next(f for f in d.findings if f.code == "import-failed")
+    assert "could not start qemu" in finding.evidence
+
+
+def test_doctor_reads_a_captured_full_verify_probe(data_dir: Path) -> None:
+    """The verify probe's default output (computations included) reads as well as `--quick`."""
+    text = (data_dir / "verify" / "probe-tf-2.21-cpu.json").read_text()
+    env = parse_probe(text, "captured")
+    assert env.tensorflow() == ("tensorflow-cpu", "2.21.0")
+    assert env.python_minor == "3.11"
+    assert "numpy" in env.packages
+    assert all(n.startswith(("tensorflow", "keras", "numpy", "ml-dtypes")) for n in env.packages)
+    imp = env.tensorflow_import
+    assert imp is not None
+    assert imp.ok
+    assert imp.gpus == ()
+    assert imp.build_info["is_cuda_build"] is False
+    assert "cpu_feature_guard" in imp.stderr
+    d = diagnose(load_kb(), environment=env, profile=_cpu_only())
+    assert d.ok, d.findings
+
+
+def test_read_environment_runs_the_verify_probe_quick_with_the_wrapper(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    seen: list[tuple[list[str], float]] = []
+    report = {"schema": 1, "python": {"version": "3.11.2"}, "packages": {}, "frameworks": {}}
+
+    def fake_run(argv: list[str], *, timeout: float, check: bool) -> Completed:
+        assert not check
+        seen.append((argv, timeout))
+        return Completed(tuple(argv), 0, json.dumps(report, indent=2), "")
+
+    monkeypatch.setattr("envgen.proc.run", fake_run)
+    wrapper = ["qemu-x86_64", "-cpu", "Westmere", "/env/bin/python"]
+    env = read_environment(wrapper, import_timeout=30)
+    ((argv, timeout),) = seen
+    assert argv == [*wrapper, str(PROBE), *PROBE_ARGS, "--timeout", "30", "--python", *wrapper]
+    assert "--quick" in PROBE_ARGS
+    assert timeout > 30
+    assert env.python == "3.11.2"
+    assert env.tensorflow_import is None
 
 
 # --- CLI -----------------------------------------------------------------------------------------

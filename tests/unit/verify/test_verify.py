@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +15,7 @@ from envgen.files import MARKER
 from envgen.kb import load_kb
 from envgen.plan import Pin, Plan, Request
 from envgen.verify import Expectation, evaluate, interpreter_in, parse_probe_output
+from envgen.verify import probe as probe_module
 from envgen.verify.probe import canonical, driver_version_text, parse_child
 
 H100 = "verify/h100"
@@ -218,3 +221,53 @@ def test_interpreter_in(tmp_path: Path) -> None:
     assert interpreter_in(tmp_path) == tmp_path / "bin" / "python"
     with pytest.raises(Exception, match="no Python interpreter"):
         interpreter_in(tmp_path / "nothing")
+
+
+def test_probe_quick_child_runs_under_the_wrapper_with_its_whole_log(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`envgen doctor`'s use: the child starts through an emulator wrapper, keeps all its stderr."""
+    seen: list[list[str]] = []
+    payload = {"framework": "tensorflow", "version": "2.21.0", "steps": {}, "warnings": []}
+
+    def fake_run(argv: list[str], **_: Any) -> subprocess.CompletedProcess[str]:
+        seen.append(argv)
+        stdout = probe_module.MARKER + json.dumps(payload) + "\n"
+        return subprocess.CompletedProcess(argv, 0, stdout, "note\n" * 300)
+
+    monkeypatch.setattr(subprocess, "run", fake_run)
+    wrapper = ["qemu-x86_64", "-cpu", "Westmere", "/env/bin/python"]
+    out = probe_module.probe_framework("tensorflow", 5, command=wrapper, quick=True, log_lines=0)
+    (argv,) = seen
+    assert argv[:4] == wrapper
+    assert argv[-3:] == ["--child", "tensorflow", "--quick"]
+    assert out["status"] == "ok"
+    assert len(out["log"]) == 300
+    # The default keeps verify's bound.
+    assert len(probe_module.probe_framework("tensorflow", 5)["log"]) == probe_module.MAX_LOG_LINES
+    assert seen[-1][0] == sys.executable
+    assert "--quick" not in seen[-1]
+
+
+def test_probe_main_takes_everything_after_python_as_the_command(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    calls: list[tuple[str, dict[str, Any]]] = []
+
+    def fake_probe_framework(name: str, _timeout: float, **kw: Any) -> dict[str, Any]:
+        calls.append((name, kw))
+        return {"status": "ok"}
+
+    monkeypatch.setattr(probe_module, "present", lambda _name: True)
+    monkeypatch.setattr(probe_module, "probe_framework", fake_probe_framework)
+    argv = ["--quick", "--no-driver", "--frameworks", "tensorflow", "--log-lines", "0"]
+    wrapper = ["qemu-x86_64", "-cpu", "Westmere", "/env/bin/python", "-X", "utf8"]
+    assert probe_module.main([*argv, "--python", *wrapper]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["quick"] is True
+    assert "driver" not in report
+    assert calls == [("tensorflow", {"command": wrapper, "quick": True, "log_lines": 0})]
+    calls.clear()
+    assert probe_module.main(["--no-driver", "--frameworks", "jax"]) == 0
+    assert "quick" not in json.loads(capsys.readouterr().out)
+    assert calls == [("jax", {"command": None, "quick": False, "log_lines": 200})]
