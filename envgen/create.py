@@ -40,6 +40,8 @@ class CreateOptions:
     """Install the committed lock as it is, without resolving (uv's --frozen)."""
     force: bool = False
     verify: bool = True
+    progress: bool = False
+    """Let long steps (the install) show their own progress on the terminal."""
     command: str = "envgen create"
     base_image: str | None = None
     """The container backend's `BASE_IMAGE` build argument (a registry mirror, a local image)."""
@@ -232,6 +234,7 @@ def create(
             context=options.project if container else None,
             base_image=options.base_image,
             gpu=plan.target == "gpu",
+            progress=options.progress,
         )
     )
     out.python = built.python

@@ -46,17 +46,21 @@ def run(
     env: Mapping[str, str] | None = None,
     cwd: str | os.PathLike[str] | None = None,
     input_text: str | None = None,
+    show_progress: bool = False,
 ) -> Completed:
     """Run `argv` to completion and capture its text output.
 
     `check=False` returns non-zero exits to the caller (detectors treat them as "no answer");
     a missing program or a timeout always raises, because the caller cannot act on partial output.
+    `show_progress` leaves stderr on the terminal, so a long download or install (uv) shows its
+    own progress bars; the error message then cannot quote it.
     """
     log.debug("run: %s", " ".join(argv))
     try:
         proc = subprocess.run(
             list(argv),
-            capture_output=True,
+            stdout=subprocess.PIPE,
+            stderr=None if show_progress else subprocess.PIPE,
             text=True,
             errors="replace",
             timeout=timeout,
@@ -74,7 +78,7 @@ def run(
             f"{argv[0]} did not finish within {timeout:g} s",
             hint="it may be hung; retry or kill it",
         ) from exc
-    done = Completed(tuple(argv), proc.returncode, proc.stdout, proc.stderr)
+    done = Completed(tuple(argv), proc.returncode, proc.stdout, proc.stderr or "")
     if check and proc.returncode != 0:
         raise ExternalToolError(
             f"{' '.join(argv[:3])} failed with exit code {proc.returncode}: "

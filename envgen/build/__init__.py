@@ -65,6 +65,9 @@ class BuildRequest:
     base_image: str | None = None
     """Overrides the Dockerfile's `ARG BASE_IMAGE` (container backend; ENVGEN_BASE_IMAGE)."""
     gpu: bool = False
+    progress: bool = False
+    """Let the installer draw its progress on the terminal (the CLI sets it on a TTY); not an
+    input of the build, so it is not hashed."""
     """The container's check needs the GPUs passed through."""
 
     def input_hash(self, *extra: Path) -> str:

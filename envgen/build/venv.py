@@ -48,7 +48,7 @@ def uv_commands(uv: str, request: BuildRequest, staging: Path) -> list[list[str]
             uv,
             "pip",
             "install",
-            "--quiet",
+            *(() if request.progress else ("--quiet",)),
             "--compile-bytecode",
             "--python",
             str(venv_python(staging)),
@@ -128,7 +128,7 @@ class VenvBackend:
                 assert python is not None  # checked above, before touching the prefix
                 commands, installer = pip_commands(python, request, staging), "pip"
             for argv, timeout in zip(commands, (VENV_TIMEOUT_S, INSTALL_TIMEOUT_S), strict=True):
-                run(argv, timeout=timeout)
+                run(argv, timeout=timeout, show_progress=request.progress)
             write_marker(
                 staging,
                 {

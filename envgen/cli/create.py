@@ -49,6 +49,8 @@ def run(args: argparse.Namespace) -> Result:
         force=args.force,
         verify=not args.no_verify,
         command=_command(args),
+        # uv's own progress bars, on a terminal only (never inside --json output).
+        progress=sys.stderr.isatty() and not getattr(args, "json", False),
         base_image=args.base_image,
     )
     result = create(profile, load_kb(), request, options, _progress)
