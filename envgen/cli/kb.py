@@ -22,6 +22,9 @@ TABLES = (
     "metal",
     "gpu_issues",
     "remedies",
+    "doctor_checks",
+    "lock_platforms",
+    "images",
 )
 
 

@@ -22,10 +22,12 @@ if TYPE_CHECKING:
     from envgen.kb.cpu import CpuTable
     from envgen.kb.cuda_arch import CudaArchTable
     from envgen.kb.cudnn import CudnnTable
+    from envgen.kb.doctor_checks import DoctorChecks
     from envgen.kb.drivers import DriverTable
     from envgen.kb.gpu_issues import GpuIssueTable
     from envgen.kb.gpus import GpuTable
     from envgen.kb.images import ImageTable
+    from envgen.kb.lock_platforms import LockPlatformTable
     from envgen.kb.metal import MetalTable
     from envgen.kb.mirrors import MirrorTable
     from envgen.kb.remedies import RemedyTable
@@ -142,6 +144,18 @@ class KnowledgeBase:
         from envgen.kb.images import load_images
 
         return load_images()
+
+    @functools.cached_property
+    def doctor_checks(self) -> DoctorChecks:
+        from envgen.kb.doctor_checks import load_doctor_checks
+
+        return load_doctor_checks()
+
+    @functools.cached_property
+    def lock_platforms(self) -> LockPlatformTable:
+        from envgen.kb.lock_platforms import load_lock_platforms
+
+        return load_lock_platforms()
 
 
 @functools.cache

@@ -171,3 +171,13 @@ def test_kb_check(capsys: pytest.CaptureFixture[str]) -> None:
     out = json.loads(capsys.readouterr().out)
     assert out["tensorflow-releases"] >= 100
     assert len(out["hash"]) == 16
+
+
+def test_kb_check_loads_every_data_file(capsys: pytest.CaptureFixture[str]) -> None:
+    """No orphan data file: `envgen kb check` parses each one through some table's loader."""
+    from envgen.kb import data_files, load_toml
+
+    load_toml.cache_clear()
+    assert main(["kb", "check"]) == 0
+    capsys.readouterr()
+    assert load_toml.cache_info().currsize == len(data_files())
