@@ -175,8 +175,9 @@ def test_kb_check(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_kb_check_loads_every_data_file(capsys: pytest.CaptureFixture[str]) -> None:
     """No orphan data file: `envgen kb check` parses each one through some table's loader."""
-    from envgen.kb import data_files, load_toml
+    from envgen.kb import data_files, load_kb, load_toml
 
+    load_kb.cache_clear()  # a fresh KnowledgeBase: no table parsed yet
     load_toml.cache_clear()
     assert main(["kb", "check"]) == 0
     capsys.readouterr()
