@@ -1,176 +1,83 @@
-"""The reference Plans render is tested on, built by hand from the knowledge base's rows.
+"""The Plans render and lock are tested on: real profiles through the real resolver.
 
-They stand in for the resolver's answers on the reference profiles (CPU Linux, H100 Linux,
-Windows native GPU on TF 2.10, macOS arm64, TF 1.x GPU through conda), so render's tests do not
-depend on resolver policy; versions and reasons follow tensorflow-builds.toml and
-tensorflow-releases.toml.
+Each reference case is a profile under tests/data/profiles plus the request that reaches it, so
+the goldens under tests/data/golden/render change when the resolver or the knowledge base changes
+what the plan says, and are rendered from exactly what `envgen render --profile` would get.
 """
 
 from __future__ import annotations
 
-from envgen.plan import Pin, Plan, Request
+import dataclasses
+from collections.abc import Callable
+from pathlib import Path
 
-_KB = {"kb": "test"}
+from envgen.detect import load_or_detect
+from envgen.kb import load_kb
+from envgen.plan import Plan, Request
+from envgen.resolve import NoSolution, resolve
+
+PROFILES = Path(__file__).parent / "data" / "profiles"
+
+# Kb platform -> a CPU machine of that platform (the lock tests' CPU plans).
+_CPU_PROFILE = {
+    "linux-x86_64": "linux-cpu-py311.toml",
+    "windows-x86_64": "windows11-cpu-py312.toml",
+    "macos-arm64": "macos-arm64-m2-py311.toml",
+}
 
 
-def _nvidia_pins() -> tuple[Pin, ...]:
-    # tensorflow 2.21.0 METADATA, extra and-cuda (tensorflow-releases.toml): the plan pins the
-    # floor of each range, the versions TF was judged with.
-    wheels = {
-        "nvidia-cublas-cu12": "12.5.3.2",
-        "nvidia-cuda-cupti-cu12": "12.5.82",
-        "nvidia-cuda-nvcc-cu12": "12.5.82",
-        "nvidia-cuda-nvrtc-cu12": "12.5.82",
-        "nvidia-cuda-runtime-cu12": "12.5.82",
-        "nvidia-cudnn-cu12": "9.3.0.75",
-        "nvidia-cufft-cu12": "11.2.3.61",
-        "nvidia-curand-cu12": "10.3.6.82",
-        "nvidia-cusolver-cu12": "11.6.3.83",
-        "nvidia-cusparse-cu12": "12.5.1.3",
-        "nvidia-nccl-cu12": "2.27.7",
-        "nvidia-nvjitlink-cu12": "12.5.82",
-    }
-    return tuple(
-        Pin(name, version, "pip", "tensorflow[and-cuda] 2.21.0 requires it (CUDA 12.5, cuDNN 9.3)")
-        for name, version in wheels.items()
-    )
+def resolved(profile: str, **request: str) -> Plan:
+    """The resolver's plan for tests/data/profiles/`profile` and `Request(**request)`.
+
+    The knowledge-base hash in `inputs` is replaced by a constant: it changes with every edit to
+    the knowledge base, even one that changes no plan, and it reaches every file header.
+    """
+    found = resolve(load_or_detect(str(PROFILES / profile), {}), load_kb(), Request(**request))
+    if isinstance(found, NoSolution):
+        raise found.to_error()
+    return dataclasses.replace(found, inputs={**found.inputs, "knowledge-base": "test"})
+
+
+# --- the reference profiles of render's goldens ------------------------------------------------
 
 
 def cpu_linux() -> Plan:
-    tf = Pin("tensorflow-cpu", "2.21.0", "pip", "newest TensorFlow for Python 3.11 on linux-x86_64")
-    return Plan(
-        request=Request(target="cpu"),
-        target="cpu",
-        platform="linux-x86_64",
-        python="3.11",
-        tensorflow=tf,
-        cuda=None,
-        cudnn=None,
-        cuda_channel=None,
-        packages=(
-            tf,
-            Pin("keras", ">=3.12.0", "pip", "TensorFlow 2.21 uses Keras 3"),
-            Pin("numpy", ">=1.26.0", "pip", "tensorflow 2.21.0 requires numpy>=1.26.0"),
-        ),
-        inputs=_KB,
-    )
+    return resolved("linux-cpu-py311.toml", target="cpu", tensorflow="2.21")
 
 
 def h100_linux() -> Plan:
-    tf = Pin(
-        "tensorflow",
-        "2.21.0",
-        "pip",
-        "newest TensorFlow with a GPU build for cc 9.0",
-        ("and-cuda",),
-    )
-    return Plan(
-        request=Request(target="gpu"),
-        target="gpu",
-        platform="linux-x86_64",
-        python="3.11",
-        tensorflow=tf,
-        cuda="12.5",
-        cudnn="9.3",
-        cuda_channel="pip",
-        packages=(
-            tf,
-            *_nvidia_pins(),
-            Pin("keras", ">=3.12.0", "pip", "TensorFlow 2.21 uses Keras 3"),
-            Pin("numpy", ">=1.26.0", "pip", "tensorflow 2.21.0 requires numpy>=1.26.0"),
-        ),
-        inputs=_KB,
-    )
+    return resolved("issue-example-h100.toml", target="gpu", tensorflow="2.21")
 
 
 def h100_linux_system_cuda() -> Plan:
-    """The H100 box with the system toolkit: CUDA 12.3 / cuDNN 9 in an nvidia/cuda base."""
-    tf = Pin("tensorflow", "2.16.2", "pip", "TensorFlow 2.16 was built with CUDA 12.3, cuDNN 8.9")
-    return Plan(
-        request=Request(target="gpu", channel="system"),
-        target="gpu",
-        platform="linux-x86_64",
-        python="3.10",
-        tensorflow=tf,
-        cuda="12.3",
-        cudnn="9.0",
-        cuda_channel="system",
-        packages=(
-            tf,
-            Pin("cuda", "12.3", "system", "from the nvidia/cuda base image"),
-            Pin("tf-keras", "~=2.16.0", "pip", "Keras 2 behaviour requested"),
-            Pin("numpy", ">=1.23.5,<2", "pip", "TensorFlow 2.16 is built against NumPy 1.x"),
-        ),
-        environment=(("TF_USE_LEGACY_KERAS", "1"),),
-        inputs=_KB,
+    # The system toolkit in an nvidia/cuda base: TF 2.14 (CUDA 11.8, cuDNN 8) is the newest
+    # whose CUDA/cuDNN pair has an image in images.toml, and that image's OS Python is 3.10.
+    return resolved(
+        "issue-example-h100.toml", target="gpu", tensorflow="2.14", python="3.10", channel="system"
     )
 
 
 def windows_tf210_gpu() -> Plan:
-    tf = Pin("tensorflow", "2.10.1", "pip", "TensorFlow 2.10 is the last with native Windows GPU")
-    return Plan(
-        request=Request(target="gpu", tensorflow="2.10", channel="conda"),
-        target="gpu",
-        platform="windows-x86_64",
-        python="3.10",
-        tensorflow=tf,
-        cuda="11.2",
-        cudnn="8.1",
-        cuda_channel="conda",
-        packages=(
-            Pin("cudatoolkit", "11.2", "conda", "TensorFlow 2.10 was built with CUDA 11.2"),
-            Pin("cudnn", "8.1", "conda", "TensorFlow 2.10 was built with cuDNN 8.1"),
-            tf,
-            Pin("keras", ">=2.10.0,<2.11", "pip", "TensorFlow 2.10 pairs with Keras 2.10"),
-            Pin("numpy", ">=1.20,<2", "pip", "TensorFlow 2.10 is built against NumPy 1.x"),
-        ),
-        inputs=_KB,
+    return resolved(
+        "windows10-rtx3060-py310.toml", target="gpu", tensorflow="2.10", channel="conda"
     )
 
 
 def macos_arm64() -> Plan:
-    tf = Pin("tensorflow", "2.21.0", "pip", "newest TensorFlow for Python 3.12 on macos-arm64")
-    return Plan(
-        request=Request(target="gpu"),
-        target="gpu",
-        platform="macos-arm64",
-        python="3.12",
-        tensorflow=tf,
-        cuda=None,
-        cudnn=None,
-        cuda_channel=None,
-        packages=(
-            tf,
-            Pin("tensorflow-metal", "1.2.0", "pip", "Apple GPU plugin for TensorFlow 2.21"),
-            Pin("keras", ">=3.12.0", "pip", "TensorFlow 2.21 uses Keras 3"),
-            Pin("numpy", ">=1.26.0", "pip", "tensorflow 2.21.0 requires numpy>=1.26.0"),
-        ),
-        inputs=_KB,
-    )
+    return resolved("macos-arm64-m2-py311.toml", target="gpu")
 
 
 def tf1_conda_gpu() -> Plan:
-    tf = Pin("tensorflow-gpu", "1.15.5", "pip", "TensorFlow 1.x requested; 1.15.5 is the last")
-    return Plan(
-        request=Request(target="gpu", python="3.7", tensorflow="1.15", channel="conda"),
+    return resolved(
+        "linux-gtx1080ti-driver418-py37.toml",
         target="gpu",
-        platform="linux-x86_64",
+        tensorflow="1.15",
         python="3.7",
-        tensorflow=tf,
-        cuda="10.0",
-        cudnn="7.4",
-        cuda_channel="conda",
-        packages=(
-            Pin("cudatoolkit", "10.0", "conda", "TensorFlow 1.15 was built with CUDA 10.0"),
-            Pin("cudnn", "7.4", "conda", "TensorFlow 1.15 was built with cuDNN 7.4"),
-            tf,
-            Pin("numpy", ">=1.16.0,<1.19", "pip", "TensorFlow 1.15 is built against NumPy 1.16"),
-        ),
-        inputs=_KB,
+        channel="conda",
     )
 
 
-REFERENCE = {
+REFERENCE: dict[str, Callable[[], Plan]] = {
     "cpu-linux": cpu_linux,
     "h100-linux": h100_linux,
     "h100-linux-system-cuda": h100_linux_system_cuda,
@@ -178,3 +85,28 @@ REFERENCE = {
     "macos-arm64": macos_arm64,
     "tf1-conda-gpu": tf1_conda_gpu,
 }
+
+
+# --- the lock tests' plans ---------------------------------------------------------------------
+
+
+def cpu_2_21(platform: str = "linux-x86_64", python: str = "3.11") -> Plan:
+    """TF 2.21 for the CPU: tensorflow-cpu on Linux, tensorflow on Windows and macOS."""
+    return resolved(_CPU_PROFILE[platform], target="cpu", tensorflow="2.21", python=python)
+
+
+def gpu_2_21(python: str = "3.11") -> Plan:
+    """TF 2.21 `[and-cuda]` on the H100, the CUDA wheels pinned at the floors TF declares."""
+    return resolved("issue-example-h100.toml", target="gpu", tensorflow="2.21", python=python)
+
+
+def cpu_2_15(platform: str = "linux-x86_64") -> Plan:
+    """TF 2.15.1 on Python 3.10: Keras 2.15 and numpy < 2."""
+    return resolved(_CPU_PROFILE[platform], target="cpu", tensorflow="2.15", python="3.10")
+
+
+def gpu_conda_2_15() -> Plan:
+    """TF 2.15 from pip with CUDA 12.2 / cuDNN 8.9 from conda, on the H100."""
+    return resolved(
+        "issue-example-h100.toml", target="gpu", tensorflow="2.15", python="3.10", channel="conda"
+    )

@@ -24,7 +24,7 @@ from envgen.errors import InputFileError
 from envgen.kb import load_kb
 from envgen.lock import lockset
 from tests.integration.conda_channel import Pkg, build_channel
-from tests.lock_plans import gpu_conda_2_15
+from tests.reference_plans import gpu_conda_2_15
 
 pytestmark = pytest.mark.integration
 
@@ -49,7 +49,10 @@ def conda_lock(tmp_path: Path) -> Path:
         ],
     )
     full = gpu_conda_2_15()
-    plan = dataclasses.replace(full, packages=full.conda_packages())
+    # the conda half only, and of it what the local channel carries: CUDA and cuDNN themselves
+    # (the plan's unversioned runtime libraries come with them from conda-forge)
+    conda = tuple(p for p in full.conda_packages() if p.name in ("cuda-version", "cudnn"))
+    plan = dataclasses.replace(full, packages=conda)
     made = lockset.make_lock_set(
         [plan],
         plan.request,

@@ -17,7 +17,7 @@ from envgen.lock import lockset
 from envgen.plan import Request
 from envgen.proc import run
 from tests.integration.conda_channel import Pkg, build_channel
-from tests.lock_plans import cpu_2_15, cpu_2_21, gpu_2_21, gpu_conda_2_15
+from tests.reference_plans import cpu_2_15, cpu_2_21, gpu_2_21, gpu_conda_2_15
 
 pytestmark = pytest.mark.integration
 
@@ -56,7 +56,7 @@ def test_pip_locks_for_three_platforms_cpu_and_gpu(tmp_path: Path) -> None:
     assert "tensorflow-intel==2.15.1" in win215
     assert "numpy==1." in win215
     cuda = (tf221 / "requirements.cuda12-linux-64.txt").read_text()
-    assert "nvidia-cudnn-cu12==9.28.0.42" in cuda
+    assert "nvidia-cudnn-cu12==9.3.0.75" in cuda
     for path in tf221.glob("requirements.*.txt"):
         pins = [ln for ln in path.read_text().splitlines() if "==" in ln]
         hashes = path.read_text().count("--hash=sha256:")
@@ -103,7 +103,10 @@ def test_conda_lock_against_a_local_channel(tmp_path: Path) -> None:
     url = channel.as_uri()
     # the conda half only: the pip half is the test above's
     full = gpu_conda_2_15()
-    plan = dataclasses.replace(full, packages=full.conda_packages())
+    # the conda half only, and of it what the local channel carries: CUDA and cuDNN themselves
+    # (the plan's unversioned runtime libraries come with them from conda-forge)
+    conda = tuple(p for p in full.conda_packages() if p.name in ("cuda-version", "cudnn"))
+    plan = dataclasses.replace(full, packages=conda)
     kb = load_kb()
     made = lockset.make_lock_set(
         [plan], plan.request, kb, command="envgen lock", conda_channels=[url], uv=_uv()

@@ -26,7 +26,7 @@ from envgen.render import (
     render,
     write,
 )
-from tests.reference_plans import REFERENCE, cpu_linux, h100_linux, tf1_conda_gpu
+from tests.reference_plans import REFERENCE, cpu_linux, h100_linux, resolved, tf1_conda_gpu
 
 GOLDEN = Path(__file__).parent.parent / "data" / "golden" / "render"
 # Which mirror each golden is rendered with: one profile per mirror shape (upstream, a full
@@ -97,6 +97,15 @@ def test_no_dockerfile_for_a_plan_that_is_not_linux(profile: str) -> None:
     assert "Dockerfile" not in [f.name for f in result.files]
     assert result.skipped[0][0] == "Dockerfile"
     assert "containers run Linux" in result.skipped[0][1]
+
+
+def test_keras_2_on_keras_3_tensorflow_sets_the_legacy_variable_everywhere() -> None:
+    plan = resolved("issue-example-h100.toml", target="gpu", tensorflow="2.21", keras="2")
+    texts = {f.name: f.text for f in render(plan, _options("h100-linux")).files}
+    assert "tf-keras~=2.21.0\n" in texts["requirements.txt"]
+    assert "#   TF_USE_LEGACY_KERAS=1\n" in texts["requirements.txt"]
+    assert 'variables:\n  TF_USE_LEGACY_KERAS: "1"\n' in texts["environment.yml"]
+    assert "TF_USE_LEGACY_KERAS=1" in texts["Dockerfile"]
 
 
 def test_unknown_cuda_image_is_skipped_with_the_reason() -> None:

@@ -14,7 +14,7 @@ from envgen.kb.lock_platforms import LockPlatform
 from envgen.lock import lockset, pip
 from envgen.plan import Plan, Request
 from envgen.profile import GPU, HardwareProfile, NvidiaDriver, OSInfo
-from tests.lock_plans import cpu_2_15, cpu_2_21, gpu_2_21
+from tests.reference_plans import cpu_2_15, cpu_2_21, gpu_2_21
 
 REQUEST = Request(tensorflow="2.21")
 

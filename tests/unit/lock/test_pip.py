@@ -11,7 +11,7 @@ from envgen.errors import ExternalToolError, InputFileError
 from envgen.kb.lock_platforms import load_lock_platforms
 from envgen.lock import pip
 from envgen.proc import Completed
-from tests.lock_plans import cpu_2_15, cpu_2_21, gpu_2_21
+from tests.reference_plans import cpu_2_15, cpu_2_21, gpu_2_21
 
 
 def _lock(
@@ -29,11 +29,11 @@ def _lock(
 def test_requirements_in_keeps_exact_and_cuda_pins() -> None:
     text = pip.requirements_in(gpu_2_21())
     assert text.splitlines()[0] == "tensorflow[and-cuda]==2.21.0"
-    assert "nvidia-cudnn-cu12==9.28.0.42" in text.splitlines()
+    assert "nvidia-cudnn-cu12==9.3.0.75" in text.splitlines()
     assert pip.requirements_in(cpu_2_15()).splitlines() == [
-        "tensorflow==2.15.1",
-        "keras>=2.15,<2.16",
-        "numpy<2",
+        "tensorflow-cpu==2.15.1",
+        "keras<2.16,>=2.15.0",
+        "numpy<2.0.0,>=1.23.5",
     ]
 
 
@@ -79,11 +79,11 @@ def test_and_cuda_lock_honours_the_plan(data_dir: Path) -> None:
     assert pip.unmet_pins(gpu_2_21(), lock.versions()) == []
     moved = {**lock.versions(), "nvidia-cudnn-cu12": "9.30.0.1"}
     assert pip.unmet_pins(gpu_2_21(), moved) == [
-        "nvidia-cudnn-cu12 is locked at 9.30.0.1, the plan asks for ==9.28.0.42"
+        "nvidia-cudnn-cu12 is locked at 9.30.0.1, the plan asks for ==9.3.0.75"
     ]
-    assert pip.unmet_pins(cpu_2_15(), {"tensorflow": "2.15.1", "keras": "2.15.0"}) == [
-        "numpy is not in the lock"
-    ]
+    assert pip.unmet_pins(
+        cpu_2_15("windows-x86_64"), {"tensorflow": "2.15.1", "keras": "2.15.0"}
+    ) == ["numpy is not in the lock"]
 
 
 def test_disagreeing_answers_are_refused(data_dir: Path) -> None:
