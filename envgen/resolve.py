@@ -686,6 +686,16 @@ def _plan(ctx: _Context, chosen: _Outcome, rejections: tuple[Rejection, ...]) ->
                 ),
             )
         )
+    if r.build.protobuf_cap is not None:
+        pins.append(
+            Pin(
+                "protobuf",
+                str(r.build.protobuf_cap),
+                "pip",
+                "TensorFlow <= 2.11 was generated for protobuf 3: protobuf >= 4 refuses its "
+                "*_pb2 modules at import ('Descriptors cannot be created directly')",
+            )
+        )
     pins.extend(chosen.cuda_pins)
     warnings = list(chosen.warnings)
     if gpu and ctx.profile.nvidia is not None:

@@ -102,6 +102,8 @@ class Build:
     """Platforms with an official GPU wheel."""
     keras: KerasPairing
     numpy_cap: SpecifierSet | None
+    protobuf_cap: SpecifierSet | None
+    """protobuf bound for releases whose generated code predates protobuf 4 (up to 2.11)."""
     """A bound added to every release's declared numpy requirement (`<2` up to 2.17)."""
     metal: str | None
     """The tensorflow-metal version paired with this minor (Apple GPUs), or None."""
@@ -282,6 +284,7 @@ def _platforms(row: dict[str, Any], key: str, where: str) -> tuple[str, ...]:
 BUILD_KEYS = {
     "minor", "cuda", "cudnn", "min-compute-capability", "sass", "ptx", "cpu-features",
     "gpu-package", "gpu-platforms", "keras-kind", "keras", "tf-keras", "numpy-cap", "metal",
+    "protobuf-cap",
     "metal-macos", "driver-linux", "driver-wsl", "source",
 }  # fmt: skip
 
@@ -316,6 +319,7 @@ def _load_build(row: dict[str, Any], where: str) -> Build:
         gpu_platforms=_platforms(row, "gpu-platforms", where),
         keras=KerasPairing(kind, keras, tf_keras),
         numpy_cap=_specifier(row, "numpy-cap", where),
+        protobuf_cap=_specifier(row, "protobuf-cap", where),
         metal=optional_dotted["metal"],
         metal_macos=optional_dotted["metal-macos"],
         driver_linux=optional_dotted["driver-linux"],

@@ -204,3 +204,18 @@ def test_numpy_reason_names_the_cap_only_where_it_applies(data_dir: Path) -> Non
     # 2.11 declares numpy>=1.20 with no upper bound: the <2 cap is envgen's and says so.
     assert numpy.version == "<2,>=1.20"
     assert "capped below 2" in numpy.reason
+
+
+def test_old_tensorflow_caps_protobuf(data_dir: Path) -> None:
+    """TF <= 2.11 imports fail with protobuf >= 4 (checked here: tensorflow 1.15.5 with protobuf
+    4.24 raises "Descriptors cannot be created directly"); uv resolves 2.4.4 to protobuf 5.29."""
+    prof = profile(data_dir, "issue-example-h100.toml")
+    old = plan_of(
+        resolve(
+            prof, load_kb(), Request(channel="auto", target="cpu", python="3.8", tensorflow="2.4")
+        )
+    )
+    pins = {p.name: p.version for p in old.packages}
+    assert pins["protobuf"] == "<3.20"
+    new = plan_of(resolve(prof, load_kb(), Request(channel="auto", target="cpu")))
+    assert "protobuf" not in {p.name for p in new.packages}
