@@ -7,8 +7,10 @@ Two engines, chosen by what the machine has:
   the locked records in-process. rattler downloads and verifies each archive against the lock's
   sha256, exactly as conda would, so a user with no conda at all still gets a conda prefix.
 
-The pip part (the requirements lock the lock stage wrote, plus any `manager: pip` rows of the
-conda-lock file) is installed by uv into the prefix's own Python with hashes required. A lock
+The pip part is installed by uv into the prefix's own Python with hashes required: the
+requirements lock the lock stage wrote when one is given (the same resolution as the conda-lock
+file's `manager: pip` rows, but hashing every file of each version, so a mirror's index works),
+else the `manager: pip` rows themselves (direct PyPI URLs, as `conda-lock install` uses them). A lock
 without Python (only a test channel has such) gets a venv overlaid on the prefix for it.
 
 conda packages embed their prefix in files (shebangs, sysconfig, pkg-config), so a prefix cannot
@@ -352,6 +354,8 @@ class CondaBackend:
         where = str(request.conda_lock)
         conda, pip = for_platform(read_conda_lock(request.conda_lock), current_platform(), where)
         exe = find_conda()
+        if request.lock is not None:
+            pip = []  # the requirements lock is the pip part (BuildRequest.conda_lock)
         has_pip = bool(pip or request.lock is not None or request.requirements)
         uv = find_uv() if has_pip else None
         if uv is None and has_pip:

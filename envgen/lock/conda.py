@@ -3,7 +3,9 @@
 conda-lock needs a conda, mamba or micromamba executable, and none can be installed on machines
 like envgen's lab (lab report §5); py-rattler solves without one and without network for a local
 channel. The file written is conda-lock's `version: 1` unified format, so `conda-lock install`
-installs it without envgen (a test parses it with conda-lock's own parser).
+installs it without envgen (a test parses it with conda-lock's own parser). The plan's pip
+packages are in it too, as conda-lock writes them (`manager: pip`, the wheel for the platform,
+its sha256), so the file alone installs the whole environment.
 
 A lock is made for another machine: the virtual packages come from `lock-platforms.toml` (the
 same defaults conda-lock assumes) and `__cuda` from the variant's plan, so a GPU lock can be made
@@ -20,6 +22,7 @@ from dataclasses import dataclass
 
 from envgen.errors import NoSolutionError
 from envgen.kb.lock_platforms import LockPlatform
+from envgen.lock.pip import LockedFile
 from envgen.plan import Plan
 
 
@@ -54,10 +57,17 @@ def virtual_packages(platform: LockPlatform, cuda: str | None) -> list[tuple[str
 
 
 def content_hash(
-    specs: Sequence[str], channels: Sequence[str], virtual: Sequence[tuple[str, str, str]]
+    specs: Sequence[str],
+    channels: Sequence[str],
+    virtual: Sequence[tuple[str, str, str]],
+    pip_specs: Sequence[str] = (),
 ) -> str:
-    """What conda-lock's `content_hash` stands for: a hash of everything the solve depended on."""
-    text = json.dumps([list(specs), list(channels), [list(v) for v in virtual]])
+    """What conda-lock's `content_hash` stands for: a hash of everything the solve depended on
+    (the pip requirements too, as conda-lock's does, when there are any)."""
+    parts: list[object] = [list(specs), list(channels), [list(v) for v in virtual]]
+    if pip_specs:
+        parts.append(list(pip_specs))
+    text = json.dumps(parts)
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -137,11 +147,16 @@ def render_conda_lock(
     solved: Mapping[str, tuple[str, tuple[CondaRecord, ...]]],
     sources: Sequence[str],
     custom: Mapping[str, str],
+    *,
+    pip: Mapping[str, Sequence[LockedFile]] | None = None,
 ) -> str:
-    """conda-lock.yml (unified format, version 1) for `solved`: platform -> (content hash, records).
+    """conda-lock.yml (unified format, version 1) for `solved`: platform -> (content hash, records),
+    with `pip`: platform -> the pip lock's files, as `manager: pip` rows.
 
-    Packages sort by platform then name, dependencies by name: conda-lock's own `alphasort`
-    order, so a diff between two locks shows only what changed.
+    Per platform the conda rows come first, then the pip rows (conda-lock's own order: pip
+    installs into the conda environment's Python), each by name, dependencies by name, so a
+    diff between two locks shows only what changed. The pip rows' `dependencies` are empty: a
+    PEP 751 lock from uv records none, and `conda-lock install` does not read them.
     """
     lines = [f"# {h}" for h in header]
     lines += ["version: 1", "metadata:", "  content_hash:"]
@@ -176,6 +191,19 @@ def render_conda_lock(
                 "  hash:",
                 f"    md5: {_q(rec.md5)}",
                 f"    sha256: {_q(rec.sha256)}",
+                "  category: main",
+                "  optional: false",
+            ]
+        for f in sorted((pip or {}).get(platform, ()), key=lambda f: f.name):
+            lines += [
+                f"- name: {_q(f.name)}",
+                f"  version: {_q(f.version)}",
+                "  manager: pip",
+                f"  platform: {platform}",
+                "  dependencies: {}",
+                f"  url: {_q(f.url)}",
+                "  hash:",
+                f"    sha256: {_q(f.sha256)}",
                 "  category: main",
                 "  optional: false",
             ]

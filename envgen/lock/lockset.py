@@ -422,9 +422,12 @@ def make_lock_set(
             files[conda_name] = _conda_file(
                 [plans[i] for i in members],
                 [plats[i] for i in members],
+                [pips[i] for i in members],
                 channels,
-                header("conda-lock unified lock", name, None, f"conda-lock install {conda_name}"),
-                {"envgen-variant": name, "envgen-input-hash": digest},
+                header=header(
+                    "conda-lock unified lock", name, None, f"conda-lock install {conda_name}"
+                ),
+                custom={"envgen-variant": name, "envgen-input-hash": digest},
             )
         first = plans[members[0]]
         variants.append(
@@ -464,17 +467,29 @@ def make_lock_set(
 def _conda_file(
     plans: Sequence[Plan],
     plats: Sequence[LockPlatform],
+    pips: Sequence[pip_lock.PipLock | None],
     channels: Sequence[str],
+    *,
     header: Sequence[str],
     custom: Mapping[str, str],
 ) -> str:
+    """The variant's conda-lock file: the conda solve per platform plus that platform's pip lock
+    (the file an installer takes of each pinned package), so `conda-lock install` needs nothing
+    else."""
     solved = {}
-    for plan, plat in zip(plans, plats, strict=True):
+    pip_rows = {}
+    for plan, plat, pip in zip(plans, plats, pips, strict=True):
         specs = conda_lock.specs_for(plan)
         virtual = conda_lock.virtual_packages(plat, plan.cuda if plan.target == "gpu" else None)
         records = conda_lock.solve(specs, channels, plat, virtual)
-        solved[plat.name] = (conda_lock.content_hash(specs, channels, virtual), records)
-    return conda_lock.render_conda_lock(header, channels, solved, ["envgen plan"], custom)
+        pip_specs = pip_lock.requirements_in(plan).splitlines()
+        solved[plat.name] = (conda_lock.content_hash(specs, channels, virtual, pip_specs), records)
+        if pip is not None:
+            where = f"uv pylock for {plat.name}"
+            pip_rows[plat.name] = pip_lock.install_files(pip.pylock_body, plan.python, where)
+    return conda_lock.render_conda_lock(
+        header, channels, solved, ["envgen plan"], custom, pip=pip_rows
+    )
 
 
 # --- writing and checking ------------------------------------------------------------------------

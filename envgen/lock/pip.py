@@ -24,9 +24,11 @@ import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
-from packaging.utils import canonicalize_name
+from packaging.tags import Tag, compatible_tags, cpython_tags
+from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
 from packaging.version import InvalidVersion, Version
 
 from envgen.errors import ExternalToolError, InputFileError
@@ -73,6 +75,16 @@ class LockedPackage:
     """Files the pylock lists for the target platform (wheels + sdist)."""
     hashes: int
     """Hashes the requirements file lists (every file of the version)."""
+
+
+@dataclass(frozen=True)
+class LockedFile:
+    """The one file of a pinned distribution an installer takes on the lock's platform."""
+
+    name: str
+    version: str
+    url: str
+    sha256: str
 
 
 @dataclass(frozen=True)
@@ -229,6 +241,72 @@ def parse_pylock(text: str, origin: str = "pylock") -> tuple[LockedPackage, ...]
         marker = pkg.get("marker")
         out.append(LockedPackage(canonicalize_name(name), version, marker, len(files), 0))
     return tuple(out)
+
+
+def _platform_key(platform: str) -> tuple[tuple[int, ...], int]:
+    """Sort key of a wheel platform tag: newest first (manylinux_2_28 before manylinux_2_17,
+    macosx_12_0 before macosx_11_0), then the architecture's own build before a fat one."""
+    legacy = {"manylinux1": (2, 5), "manylinux2010": (2, 12), "manylinux2014": (2, 17)}
+    version: tuple[int, ...] = next(
+        (v for k, v in legacy.items() if platform.startswith(k + "_")), ()
+    )
+    if not version:
+        version = tuple(int(n) for n in re.findall(r"(?<=_)\d+(?=_)", platform)[:2])
+    fat = platform.endswith(("_universal2", "_universal", "_intel", "_fat", "_fat3", "_fat64"))
+    return tuple(-n for n in version), int(fat)
+
+
+def _tag_order(python: str, platforms: set[str]) -> dict[Tag, int]:
+    """pip's and uv's preference among the tags of CPython `python` on `platforms`."""
+    version = tuple(int(n) for n in python.split(".")[:2])
+    ordered = sorted(platforms, key=lambda p: (_platform_key(p), p))
+    abi = "cp" + "".join(str(n) for n in version)
+    tags = [
+        *cpython_tags(version, [abi], ordered),
+        *compatible_tags(version, abi, ordered),
+    ]
+    return {tag: i for i, tag in reversed(list(enumerate(tags)))}
+
+
+def install_files(pylock: str, python: str, origin: str = "pylock") -> tuple[LockedFile, ...]:
+    """For each package of a single-platform pylock, the file an installer takes: the wheel whose
+    best tag ranks first (pip's and uv's order: `cpXY-cpXY`, then `abi3`, then `py3-none`; a
+    platform wheel before `any`), else the sdist. Sorted by name.
+
+    uv already lists only the files that fit the lock's platform and Python, so this only
+    orders them; a package with none that fits is refused."""
+    parse_pylock(pylock, origin)  # the checks: version, a sha256 on every file
+    doc = tomllib.loads(pylock)
+    out = []
+    for pkg in doc.get("packages", []):
+        name, version = canonicalize_name(pkg["name"]), str(pkg["version"])
+        wheels: list[tuple[frozenset[Tag], dict[str, Any]]] = []
+        for wheel in pkg.get("wheels", []):
+            url = str(wheel.get("url", ""))
+            try:
+                tags = parse_wheel_filename(wheel.get("name") or url.rsplit("/", 1)[-1])[3]
+            except InvalidWheelFilename as exc:
+                raise InputFileError(f"{origin} ({name}): {exc}") from exc
+            wheels.append((tags, wheel))
+        order = _tag_order(python, {t.platform for tags, _ in wheels for t in tags} - {"any"})
+        ranked = sorted(
+            (min(order.get(t, len(order)) for t in tags), str(w.get("url")), i)
+            for i, (tags, w) in enumerate(wheels)
+        )
+        if ranked and ranked[0][0] < len(order):
+            chosen = wheels[ranked[0][2]][1]
+        elif "sdist" in pkg:
+            chosen = pkg["sdist"]
+        else:
+            raise InputFileError(
+                f"{origin} ({name}): no wheel for CPython {python} and no sdist",
+                hint="run envgen lock again",
+            )
+        url = str(chosen.get("url", ""))
+        if not url:
+            raise InputFileError(f"{origin} ({name}): a file has no url")
+        out.append(LockedFile(name, version, url, str(chosen["hashes"]["sha256"])))
+    return tuple(sorted(out, key=lambda f: f.name))
 
 
 def pip_lock(platform: str, python: str, pylock: str, requirements: str) -> PipLock:

@@ -101,12 +101,13 @@ def test_conda_lock_against_a_local_channel(tmp_path: Path) -> None:
         ],
     )
     url = channel.as_uri()
-    # the conda half only: the pip half is the test above's
     full = gpu_conda_2_15()
     # the conda half only, and of it what the local channel carries: CUDA and cuDNN themselves
     # (the plan's unversioned runtime libraries come with them from conda-forge)
     conda = tuple(p for p in full.conda_packages() if p.name in ("cuda-version", "cudnn"))
-    plan = dataclasses.replace(full, packages=conda)
+    # and of its pip half numpy, locked by uv from PyPI: the `manager: pip` rows
+    numpy = tuple(p for p in full.pip_packages() if p.name == "numpy")
+    plan = dataclasses.replace(full, packages=conda + numpy)
     kb = load_kb()
     made = lockset.make_lock_set(
         [plan], plan.request, kb, command="envgen lock", conda_channels=[url], uv=_uv()
@@ -127,7 +128,7 @@ def test_conda_lock_against_a_local_channel(tmp_path: Path) -> None:
         from conda_lock.lockfile import parse_conda_lock_file
 
         parsed = parse_conda_lock_file(path)
-    got = {(p.name, p.version, p.platform) for p in parsed.package}
+    got = {(p.name, p.version, p.platform) for p in parsed.package if p.manager == "conda"}
     # __cuda 12.2 from the plan: cuda-version 12.9 would need a newer driver
     assert got == {
         ("python", "3.10.14", "linux-64"),
@@ -135,8 +136,26 @@ def test_conda_lock_against_a_local_channel(tmp_path: Path) -> None:
         ("cudnn", "8.9.7.29", "linux-64"),
     }
     for p in parsed.package:
-        assert p.hash.md5
-        assert p.hash.sha256
-        assert p.url.startswith(url)
+        if p.manager == "conda":
+            assert p.hash.md5
+            assert p.hash.sha256
+            assert p.url.startswith(url)
+    # the pip half is in it too, so `conda-lock install` needs no other file: the same version
+    # as the requirements lock beside it, the wheel for CPython 3.10 on manylinux x86_64
+    pips = [p for p in parsed.package if p.manager == "pip"]
+    assert [p.name for p in pips] == ["numpy"]
+    (numpy_row,) = pips
+    requirements = (tmp_path / "locks" / "requirements.cuda12-linux-64.txt").read_text()
+    assert f"numpy=={numpy_row.version} " in requirements
+    assert numpy_row.version.startswith("1.")
+    assert numpy_row.platform == "linux-64"
+    assert numpy_row.url.startswith("https://files.pythonhosted.org/")
+    assert "-cp310-cp310-manylinux" in numpy_row.url
+    assert numpy_row.url.endswith("x86_64.whl")
+    assert numpy_row.hash.sha256
+    assert numpy_row.hash.md5 is None
+    assert f"--hash=sha256:{numpy_row.hash.sha256}" in requirements
+    assert numpy_row.dependencies == {}
+    assert numpy_row.categories == {"main"}  # conda-lock reads `category: main` into its v2 model
     assert parsed.metadata.platforms == ["linux-64"]
     assert [c.url for c in parsed.metadata.channels] == [url]
