@@ -102,6 +102,7 @@ def _command(args: argparse.Namespace) -> str:
 
 
 def run(args: argparse.Namespace) -> Result:
+    from envgen.build.venv import find_uv
     from envgen.detect import load_or_detect
     from envgen.kb import load_kb
     from envgen.kb.lock_platforms import load_lock_platforms
@@ -131,7 +132,13 @@ def run(args: argparse.Namespace) -> Result:
         human += f"\nregenerate with: {_command(args)}"
         return Result("lock", payload, human, ok=False, exit_code=VerificationError.exit_code)
     made = make_lock_set(
-        plans, request, kb, command=_command(args), conda_channels=channels, uv=args.uv
+        plans,
+        request,
+        kb,
+        command=_command(args),
+        conda_channels=channels,
+        # The uv installed with envgen sits next to its interpreter, on PATH or not.
+        uv=args.uv or find_uv() or "uv",
     )
     changed = write_lock_set(made, out, force=args.force)
     lines = [f"{out}: {len(made.files)} file(s), {len(changed)} changed"]
@@ -178,7 +185,11 @@ def add_parser(sub: Any, common: Callable[[argparse.ArgumentParser], None]) -> N
         metavar="URL",
         help="also write conda-lock.yml, solved against this channel (repeatable)",
     )
-    p.add_argument("--uv", metavar="PATH", help="the uv executable (default: uv on PATH)")
+    p.add_argument(
+        "--uv",
+        metavar="PATH",
+        help="the uv executable (default: uv on PATH or beside envgen's Python)",
+    )
     p.add_argument(
         "--check",
         action="store_true",
@@ -199,7 +210,7 @@ def add_parser(sub: Any, common: Callable[[argparse.ArgumentParser], None]) -> N
             "variants": None,
             "output_dir": "locks",
             "conda_channel": None,
-            "uv": "uv",
+            "uv": None,
             "check": False,
             "force": False,
         },
