@@ -305,11 +305,8 @@ def _check_cpu(ctx: _Context, out: _Outcome) -> None:
         return
     missing = [f for f in needed if f not in flags]
     if missing:
-        since = (
-            "2.4.x was built with AVX2"
-            if "avx2" in missing
-            else "official x86-64 binaries use AVX since 1.6"
-        )
+        # Which features each build needs is data (tensorflow-builds.toml cpu-features).
+        since = f"TensorFlow {out.release.minor}'s x86-64 binaries use {', '.join(needed).upper()}"
         out.reasons.append(
             Reason(
                 "cpu",
