@@ -102,6 +102,8 @@ class PodmanStore:
         # The same storage for commands envgen starts itself (podman reads this variable).
         driver = "vfs" if (work / "storage" / "vfs").is_dir() else "overlay"
         self.storage_conf = work / "storage.conf"
+        # A fresh machine has no store yet: nothing here may rely on an earlier run's folders.
+        work.mkdir(parents=True, exist_ok=True)
         self.storage_conf.write_text(
             f'[storage]\ndriver = "{driver}"\n'
             f'graphroot = "{work / "storage"}"\nrunroot = "{work / "runroot"}"\n'
