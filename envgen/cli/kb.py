@@ -25,6 +25,7 @@ TABLES = (
     "doctor_checks",
     "lock_platforms",
     "images",
+    "wording",
 )
 
 

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from envgen.kb.remedies import RemedyTable
     from envgen.kb.signatures import SignatureTable
     from envgen.kb.tensorflow import TensorFlowTable
+    from envgen.kb.wording import Wording
 
 
 def data_text(name: str) -> str:
@@ -66,6 +67,11 @@ def kb_hash() -> str:
 
 class KnowledgeBase:
     """All tables, each parsed and validated on first access."""
+
+    @property
+    def digest(self) -> str:
+        """The content hash of the data this knowledge base reads (its version in headers)."""
+        return kb_hash()
 
     @functools.cached_property
     def drivers(self) -> DriverTable:
@@ -156,6 +162,12 @@ class KnowledgeBase:
         from envgen.kb.lock_platforms import load_lock_platforms
 
         return load_lock_platforms()
+
+    @functools.cached_property
+    def wording(self) -> Wording:
+        from envgen.kb.wording import load_wording
+
+        return load_wording()
 
 
 @functools.cache

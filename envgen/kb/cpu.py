@@ -18,6 +18,8 @@ class CpuTable:
     implies: dict[str, frozenset[str]]
     relevant: frozenset[str]
     aliases: dict[str, str]
+    simd: tuple[str, ...] = ()
+    """The SIMD features TensorFlow's CPU guard reports, in its order."""
 
     def canonical(self, flag: str) -> str:
         """One spelling per flag: lower case, Linux /proc/cpuinfo names."""
@@ -77,10 +79,14 @@ def load_cpu() -> CpuTable:
         where = f"{FILE}: alias[{i}]"
         no_unknown_keys(row, {"name", "flag", "source"}, where)
         aliases[req_str(row, "name", where)] = req_str(row, "flag", where)
+    simd = doc.get("simd", {})
+    no_unknown_keys(simd, {"flags", "source"}, f"{FILE}: simd")
+    req_str(simd, "source", f"{FILE}: simd")
     all_level_flags = frozenset().union(*(f for _, f in levels))
     return CpuTable(
         levels=tuple(levels),
         implies=implies,
         relevant=frozenset(str_list(relevant, "flags", f"{FILE}: relevant")) | all_level_flags,
         aliases=aliases,
+        simd=tuple(str_list(simd, "flags", f"{FILE}: simd")),
     )

@@ -1,0 +1,222 @@
+"""The resolver: a pure function from (profile, knowledge base, request) to a Plan or a NoSolution.
+
+Policy: the newest TensorFlow release that passes every hard check for this machine, then its pins.
+Each check is a rule of `envgen.rules` applied to a fact of the profile (`candidate.py`):
+
+* a wheel exists for this OS/arch and Python, and the OS is new enough (glibc, macOS);
+* the CPU has the instructions the x86-64 build uses;
+* for a GPU target: the release has a GPU build here; some visible GPU's compute capability is at
+  or above the build's floor, has SASS of its major or PTX it can JIT, and is not a known failure;
+  cuDNN supports it; the driver meets the CUDA the build was made with (TensorFlow's documented
+  minimum, else NVIDIA's); CUDA and cuDNN can arrive through the channel asked for.
+
+No I/O, no printing, no globals: every rejected candidate carries its reasons (`why_not`), every
+pin its reason (`pins.py`), and a NoSolution lists remedies found by re-running the resolver with
+one constraint relaxed, cheapest first (`remedies.py`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+from envgen.errors import NoSolutionError, UsageError
+from envgen.kb import KnowledgeBase
+from envgen.plan import CHANNELS, KERAS_CHOICES, TARGETS, Note, Plan, Rejection, Request
+from envgen.profile import HardwareProfile
+from envgen.resolve.candidate import Context, Outcome, Reason, evaluate
+from envgen.resolve.pins import group, plan
+from envgen.resolve.remedies import remedies
+from envgen.versions import is_dotted
+
+# (os name, arch) -> knowledge-base platform; anything else has no official wheels.
+_PLATFORMS = {
+    ("linux", "x86_64"): "linux-x86_64",
+    ("linux", "aarch64"): "linux-aarch64",
+    ("windows", "x86_64"): "windows-x86_64",
+    ("macos", "x86_64"): "macos-x86_64",
+    ("macos", "arm64"): "macos-arm64",
+}
+
+
+@dataclass(frozen=True)
+class NoSolution:
+    message: str
+    remedies: tuple[str, ...]
+    rejections: tuple[Rejection, ...]
+    warnings: tuple[Note, ...] = ()
+
+    def to_error(self) -> NoSolutionError:
+        return NoSolutionError(
+            self.message,
+            hint="`envgen plan --why-not tensorflow==X.Y` explains a single release",
+            remedies=list(self.remedies),
+        )
+
+
+# --- entry points --------------------------------------------------------------------------------
+
+
+def platform_of(profile: HardwareProfile) -> str | None:
+    """The knowledge-base platform of a profile; WSL2 runs the Linux wheels."""
+    return _PLATFORMS.get((profile.os.name, profile.os.arch))
+
+
+def tensorflow_spec(text: str | None) -> SpecifierSet | None:
+    """`--tensorflow`: a PEP 440 specifier, or a bare version (`2.15` means `==2.15.*`)."""
+    if text is None or not text.strip():
+        return None
+    text = text.strip().removeprefix("tensorflow").strip()
+    if is_dotted(text):
+        return SpecifierSet(f"=={text}.*" if text.count(".") == 1 else f"=={text}")
+    try:
+        return SpecifierSet(text)
+    except InvalidSpecifier as exc:
+        raise UsageError(
+            f"--tensorflow {text!r} is not a version specifier",
+            hint="use e.g. 2.15, 2.15.1, '==2.15.*' or '>=2.12,<2.16'",
+        ) from exc
+
+
+def validate(request: Request) -> None:
+    """Reject malformed requests with the flag's name (the CLI turns these into exit code 2)."""
+    if request.target not in TARGETS:
+        raise UsageError(f"--target must be one of {', '.join(TARGETS)}, got {request.target!r}")
+    if request.python is not None and not is_dotted(request.python, parts=2):
+        raise UsageError(f"--python must look like 3.11, got {request.python!r}")
+    if request.keras is not None and request.keras not in KERAS_CHOICES:
+        raise UsageError(f"--keras must be 2 or 3, got {request.keras!r}")
+    if request.channel not in (*CHANNELS, "auto"):
+        raise UsageError(f"--channel must be pip, conda, system or auto, got {request.channel!r}")
+    tensorflow_spec(request.tensorflow)
+
+
+def resolve(profile: HardwareProfile, kb: KnowledgeBase, request: Request) -> Plan | NoSolution:
+    """Decide the stack for `profile`; see the module docstring for the policy."""
+    return _resolve(profile, kb, request, explain=True)
+
+
+def why_not(
+    profile: HardwareProfile, kb: KnowledgeBase, request: Request, spec: str
+) -> list[Rejection]:
+    """Every release matching `spec`, with the reasons it fails here (empty reasons: it fits)."""
+    validate(request)
+    wanted = tensorflow_spec(spec)
+    platform = platform_of(profile)
+    target = _target(profile, request)
+    out = []
+    for release in reversed(kb.tensorflow.releases):
+        if wanted is not None and release.version not in wanted:
+            continue
+        if platform is None:
+            reason = _no_platform(profile, kb)
+            out.append(Rejection(f"tensorflow=={release.version}", (reason.text,)))
+            continue
+        ctx = Context(profile, kb, request, platform, _python(profile, request), target)
+        outcome = evaluate(ctx, release)
+        out.append(
+            Rejection(f"tensorflow=={release.version}", tuple(r.text for r in outcome.reasons))
+        )
+    return out
+
+
+# --- resolution ----------------------------------------------------------------------------------
+
+
+def _python(profile: HardwareProfile, request: Request) -> str:
+    return request.python or profile.python.version
+
+
+def _target(profile: HardwareProfile, request: Request) -> str:
+    if request.target != "auto":
+        return request.target
+    # auto = GPU only where an NVIDIA driver answered and a GPU is visible; toolkits never count.
+    return "gpu" if profile.has_nvidia_gpu and profile.os.name != "macos" else "cpu"
+
+
+def _no_platform(profile: HardwareProfile, kb: KnowledgeBase) -> Reason:
+    arch = profile.os.arch
+    hint = "aarch64 Raspberry Pi OS / Ubuntu" if arch == "armv7l" else "x86_64 or arm64"
+    where = f"{profile.os.name} {arch}"
+    return Reason(
+        "no-official-platform",
+        kb.wording.render("no-official-platform", platform=where),
+        (("platform", where), ("hint", hint)),
+    )
+
+
+def _resolve(
+    profile: HardwareProfile, kb: KnowledgeBase, request: Request, *, explain: bool
+) -> Plan | NoSolution:
+    validate(request)
+    platform = platform_of(profile)
+    target = _target(profile, request)
+    if platform is None:
+        reason = _no_platform(profile, kb)
+        found = [kb.remedies.render(reason.code, **dict(reason.data))] if explain else []
+        return NoSolution(reason.text, tuple(found), ())
+    ctx = Context(profile, kb, request, platform, _python(profile, request), target)
+
+    if request.target == "auto" and target == "gpu":
+        gpu = _resolve(profile, kb, dataclasses.replace(request, target="gpu"), explain=explain)
+        if isinstance(gpu, Plan):
+            return gpu
+        cpu = _resolve(profile, kb, dataclasses.replace(request, target="cpu"), explain=explain)
+        if isinstance(cpu, Plan):
+            way_out = f"; for the GPU: {gpu.remedies[0]}" if gpu.remedies else ""
+            note = Note("auto-cpu", ctx.say("auto-cpu", message=gpu.message, way_out=way_out))
+            return dataclasses.replace(cpu, warnings=(note, *cpu.warnings), request=request)
+        return gpu
+
+    wanted = tensorflow_spec(request.tensorflow)
+    rejected: list[Outcome] = []
+    chosen: Outcome | None = None
+    for release in reversed(kb.tensorflow.releases):  # newest first: minor, then patch
+        if wanted is not None and release.version not in wanted:
+            continue
+        outcome = evaluate(ctx, release)
+        if not outcome.reasons:
+            chosen = outcome
+            break
+        rejected.append(outcome)
+    rejections = group(rejected)
+    if chosen is None:
+        return _no_solution(ctx, rejected, rejections, explain=explain)
+    return plan(ctx, chosen, rejections)
+
+
+def _no_solution(
+    ctx: Context, rejected: list[Outcome], rejections: tuple[Rejection, ...], *, explain: bool
+) -> NoSolution:
+    if not rejected:
+        message = ctx.say("no-match", spec=str(ctx.request.tensorflow))
+    else:
+        newest = rejected[0]
+        message = ctx.say(
+            "no-solution",
+            what="GPU" if ctx.target == "gpu" else "CPU",
+            python=ctx.python,
+            version=str(newest.release.version),
+            reasons="; ".join(r.text for r in newest.reasons),
+        )
+    if not explain:
+        return NoSolution(message, (), rejections)
+
+    def replan(profile: HardwareProfile, request: Request) -> Plan | None:
+        result = _resolve(profile, ctx.kb, request, explain=False)
+        return result if isinstance(result, Plan) else None
+
+    return NoSolution(message, remedies(ctx, rejected, replan), rejections)
+
+
+__all__ = [
+    "NoSolution",
+    "Reason",
+    "platform_of",
+    "resolve",
+    "tensorflow_spec",
+    "validate",
+    "why_not",
+]

@@ -1,0 +1,355 @@
+"""One TensorFlow release judged against one machine: the rule book's verdicts as reasons.
+
+`evaluate()` asks each rule of `envgen.rules` about the release (wheel, Python, OS, CPU, Keras,
+GPUs, driver, how CUDA arrives) and records a failing verdict as a `Reason`, a noteworthy one as a
+warning, a passing one as a line of the pin's reason. The judgements themselves live in the rule
+book; the words in `wording.toml`. This module only sequences them and remembers what a passing
+candidate needs for its plan (the channel, the CUDA pins, whether the GPUs run it through PTX).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from packaging.requirements import Requirement
+
+from envgen import rules
+from envgen.kb import KnowledgeBase
+from envgen.kb.tensorflow import Release, Wheels
+from envgen.plan import Note, Pin, Request
+from envgen.profile import GPU, HardwareProfile
+from envgen.rules import Verdict
+
+
+@dataclass(frozen=True)
+class Reason:
+    """Why one candidate fails; `code` groups reasons for remedies, `data` fills remedy texts."""
+
+    code: str
+    text: str
+    data: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass
+class Outcome:
+    """One candidate's verdict and, when it passes, what the plan needs from the checks."""
+
+    release: Release
+    reasons: list[Reason] = field(default_factory=list)
+    wheel: Wheels | None = None
+    passed: list[str] = field(default_factory=list)
+    warnings: list[Note] = field(default_factory=list)
+    channel: str | None = None
+    cuda_pins: list[Pin] = field(default_factory=list)
+    cudnn: str | None = None
+    ptx_only: bool = False
+    """Every usable GPU runs this build through PTX JIT (no native SASS for it)."""
+
+
+@dataclass(frozen=True)
+class Context:
+    profile: HardwareProfile
+    kb: KnowledgeBase
+    request: Request
+    platform: str
+    python: str
+    target: str
+
+    def say(self, code: str, **fields: str) -> str:
+        return self.kb.wording.render(code, **fields)
+
+    def reason(self, verdict: Verdict, *, code: str | None = None, **extra: str) -> Reason:
+        """A failing verdict as a Reason: its text, and its fields for the remedies."""
+        fields = {**verdict.as_dict(), **extra}
+        return Reason(code or verdict.code, self.say(verdict.code, **fields), tuple(fields.items()))
+
+    def note(self, verdict: Verdict, **extra: str) -> Note:
+        return Note(verdict.code, self.say(verdict.code, **{**verdict.as_dict(), **extra}))
+
+
+def evaluate(ctx: Context, release: Release) -> Outcome:
+    out = Outcome(release)
+    _check_wheel(ctx, out)
+    if out.wheel is None:
+        return out
+    _check_cpu(ctx, out)
+    _check_keras(ctx, out)
+    if ctx.target == "gpu":
+        if ctx.platform.startswith("macos"):
+            _check_metal(ctx, out)
+        else:
+            _check_gpus(ctx, out)
+            _check_driver(ctx, out)
+            _choose_channel(ctx, out)
+    return out
+
+
+def _check_wheel(ctx: Context, out: Outcome) -> None:
+    r, p, py = out.release, ctx.platform, ctx.python
+    gpu = ctx.target == "gpu" and not p.startswith("macos")
+    wheel = r.gpu_wheel(p) if gpu else r.wheel(p)
+    if wheel is None:
+        if gpu and p == "windows-x86_64" and r.wheel(p) is not None and not r.windows_gpu:
+            last = rules.boundaries(ctx.kb).last_windows_gpu
+            out.reasons.append(Reason("windows-gpu", ctx.say("windows-gpu", last=last)))
+        elif gpu and r.wheel(p) is not None:
+            out.reasons.append(Reason("no-gpu-build", ctx.say("no-gpu-build", platform=p)))
+        else:
+            out.reasons.append(Reason("no-wheel", ctx.say("no-wheel", platform=p)))
+        return
+    out.wheel = wheel
+    verdicts = [
+        rules.python_wheel(wheel, py, p),
+        rules.glibc(wheel, ctx.profile.os.glibc),
+        rules.macos(wheel.macos, ctx.profile.os.release),
+    ]
+    out.reasons += [ctx.reason(v) for v in verdicts if not v.ok]
+    if not out.reasons:
+        floor = f" (glibc >= {wheel.glibc})" if wheel.glibc else ""
+        out.passed.append(ctx.say("python-ok", python=py, platform=p, floor=floor))
+
+
+def _check_cpu(ctx: Context, out: Outcome) -> None:
+    if not ctx.platform.endswith("x86_64"):
+        return
+    verdict = rules.cpu_features(ctx.kb, out.release.cpu_features, ctx.profile.cpu.flags)
+    if verdict.code == "cpu-unknown":
+        out.warnings.append(ctx.note(verdict))
+    elif not verdict.ok:
+        out.reasons.append(ctx.reason(verdict, code="cpu", minor=out.release.minor))
+    else:
+        if out.release.cpu_features:
+            out.passed.append(verdict.text(ctx.kb))
+        if verdict.get("extra"):
+            # Informational: the start-up log names the CPU's features the wheel does not use.
+            out.warnings.append(
+                Note("cpu-build-note", ctx.say("cpu-build-note", **verdict.as_dict()))
+            )
+
+
+def _check_keras(ctx: Context, out: Outcome) -> None:
+    verdict = rules.keras_request(ctx.kb, out.release, ctx.request.keras)
+    if not verdict.ok:
+        out.reasons.append(ctx.reason(verdict, code="keras"))
+
+
+def _check_gpus(ctx: Context, out: Outcome) -> None:
+    gpus = ctx.profile.gpus
+    if ctx.profile.nvidia is None or not gpus:
+        out.reasons.append(Reason("no-gpu", ctx.say("no-gpu")))
+        return
+    r = out.release
+    arch = rules.Architectures.of(r.build)
+    usable: list[tuple[GPU, Verdict]] = []
+    failures: list[str] = []
+    for gpu in gpus:
+        if gpu.compute_capability is None:
+            failures.append(ctx.say("cc-unknown", gpu=gpu.name))
+            continue
+        verdict = rules.compute_capability(
+            ctx.kb,
+            arch,
+            gpu.compute_capability,
+            tensorflow=str(r.version),
+            cudnn=(r.cudnn, r.cuda),
+        )
+        if verdict.ok:
+            usable.append((gpu, verdict))
+        else:
+            failures.append(f"{gpu.name} ({gpu.compute_capability}): {verdict.text(ctx.kb)}")
+    if not usable:
+        out.reasons.append(Reason("gpu-cc", ctx.say("gpu-cc", failures="; ".join(failures))))
+        return
+    for failure in failures:
+        out.warnings.append(Note("gpu-ignored", ctx.say("gpu-ignored", failure=failure)))
+    out.ptx_only = all(v.code == "cc-ptx" for _, v in usable)
+    names = ", ".join(
+        f"{g.name} ({g.compute_capability}, {'PTX' if v.code == 'cc-ptx' else 'SASS'})"
+        for g, v in usable
+    )
+    out.passed.append(ctx.say("gpu-ok", names=names))
+    for gpu, v in usable:
+        if v.code == "cc-ptx":
+            out.warnings.append(
+                Note(
+                    "ptx-jit",
+                    ctx.say("ptx-jit", gpu=gpu.name, cc=v.get("cc"), sass=", ".join(r.sass)),
+                )
+            )
+
+
+def _check_driver(ctx: Context, out: Outcome) -> None:
+    nvidia = ctx.profile.nvidia
+    if nvidia is None:
+        return
+    floor = rules.driver_floor(ctx.kb, out.release.build, ctx.profile.os)
+    verdict = rules.driver(ctx.kb, floor, nvidia, ctx.profile.os, ptx_only=out.ptx_only)
+    if not verdict.ok:
+        # Remedies re-plan with the driver this names: the floor, or (PTX) the toolkit minimum.
+        needed = verdict.get("floor") if verdict.code == "driver-too-old" else ""
+        out.reasons.append(
+            ctx.reason(verdict, code="driver", needed_driver=needed or verdict.get("min_driver"))
+        )
+        return
+    if verdict.code == "driver-minor-compat":
+        out.warnings.append(
+            Note("driver-below-toolkit", ctx.say("driver-below-toolkit", **verdict.as_dict()))
+        )
+    out.passed.append(ctx.say("driver-ok", **verdict.as_dict()))
+
+
+def _conda_cudnn(ctx: Context, release: Release) -> str:
+    """The oldest conda cuDNN line TF accepts: same major as the build, minor not older."""
+    from envgen.versions import parse_dotted
+
+    built = parse_dotted(release.cudnn)
+    lines = sorted(ctx.kb.conda.cudnn_lines(release.cuda), key=parse_dotted)
+    for line in lines:
+        have = parse_dotted(line)
+        if have[0] == built[0] and have[1:2] >= built[1:2]:
+            return line
+    return release.cudnn
+
+
+def _choose_channel(ctx: Context, out: Outcome) -> None:
+    if out.reasons:
+        return
+    r = out.release
+    asked = ctx.request.channel
+    order = [asked] if asked != "auto" else ["pip", "conda", "system"]
+    problems = []
+    for channel in order:
+        if channel == "pip":
+            b = rules.boundaries(ctx.kb)
+            if r.and_cuda is None or ctx.platform not in b.and_cuda_platforms.split(","):
+                problems.append(
+                    ctx.say("channel-pip", first=b.first_and_cuda, platforms=b.and_cuda_platforms)
+                )
+                continue
+            out.channel = "pip"
+            out.cudnn = r.cudnn
+            out.cuda_pins = and_cuda_pins(ctx, r)
+            return
+        if channel == "conda":
+            cudnn = _conda_cudnn(ctx, r)
+            # runtime: CUDA 12+ is split on conda-forge (`cuda-version` only constrains), so the
+            # libraries the pip wheel dlopens (cudart, cublas, cufft, ...) are named one by one.
+            specs = ctx.kb.conda.specs_for(r.cuda, cudnn, runtime=True)
+            if specs is None:
+                why = ctx.kb.conda.why_not(r.cuda, cudnn) or "no packages"
+                problems.append(ctx.say("channel-conda", why=why))
+                continue
+            out.channel, out.cudnn = "conda", cudnn
+            for spec in specs:
+                name, _, version = spec.partition("=")
+                why = (
+                    ctx.say(
+                        "pin-conda-cuda",
+                        cuda=r.cuda,
+                        cudnn=cudnn,
+                        build_cuda=r.cuda,
+                        build_cudnn=r.cudnn,
+                    )
+                    if version
+                    else ctx.say("pin-conda-runtime", cuda=r.cuda)
+                )
+                out.cuda_pins.append(Pin(name, version, "conda", why))
+            if not ctx.platform.startswith("windows"):
+                out.warnings.append(Note("conda-library-path", ctx.say("conda-library-path")))
+            return
+        # system: the user's own toolkit; say so when the profile shows none that matches.
+        out.channel, out.cudnn = "system", r.cudnn
+        out.cuda_pins = [
+            Pin(
+                "cuda",
+                r.cuda,
+                "system",
+                ctx.say("pin-system-cuda", tensorflow=str(r.version), cuda=r.cuda),
+            ),
+            Pin("cudnn", r.cudnn, "system", ctx.say("pin-system-cudnn")),
+        ]
+        found = [t.version for t in ctx.profile.cuda_toolkits]
+        if not any(v.split(".")[:2] == r.cuda.split(".")[:2] for v in found):
+            out.warnings.append(
+                Note(
+                    "system-cuda",
+                    ctx.say(
+                        "system-cuda",
+                        cuda=r.cuda,
+                        cudnn=r.cudnn,
+                        found=", ".join(found) or "no toolkit",
+                    ),
+                )
+            )
+        return
+    out.reasons.append(Reason("channel", "; ".join(problems)))
+
+
+def and_cuda_pins(ctx: Context, release: Release) -> list[Pin]:
+    """The `[and-cuda]` requirements as exact pins.
+
+    Older releases pin them exactly. Newer ones declare ranges; pinning the lower bound
+    reproduces the CUDA/cuDNN the build was tested with rather than whatever the range admits
+    later (newer cuDNN 9.x lines dropped GPUs older than compute capability 7.5).
+    """
+    pins = []
+    tf = str(release.version)
+    for text in release.and_cuda or ():
+        req = Requirement(text)
+        exact = [s.version for s in req.specifier if s.operator == "=="]
+        lower = [s.version for s in req.specifier if s.operator == ">="]
+        if exact:
+            pins.append(
+                Pin(req.name, exact[0], "pip", ctx.say("pin-and-cuda-exact", tensorflow=tf))
+            )
+        elif lower:
+            why = ctx.say(
+                "pin-and-cuda-lower",
+                tensorflow=tf,
+                specifier=str(req.specifier),
+                cuda=release.cuda,
+                cudnn=release.cudnn,
+            )
+            pins.append(Pin(req.name, lower[0], "pip", why))
+    return pins
+
+
+def _check_metal(ctx: Context, out: Outcome) -> None:
+    r = out.release
+    if r.metal is None:
+        out.reasons.append(Reason("metal", ctx.say("metal-none", minor=r.minor)))
+        return
+    metal = ctx.kb.metal.release(r.metal)
+    if metal is None:
+        out.reasons.append(Reason("metal", ctx.say("metal-unknown", metal=r.metal)))
+        return
+    if ctx.platform not in metal.platforms:
+        out.reasons.append(
+            Reason("metal", ctx.say("metal-platform", metal=r.metal, platform=ctx.platform))
+        )
+    # Apple's pairing table is stricter than the wheel tags (older metal wheels say macosx_11_0).
+    from envgen.versions import parse_dotted
+
+    floor = max((v for v in (metal.macos, r.build.metal_macos) if v), key=parse_dotted)
+    verdict = rules.macos(floor, ctx.profile.os.release, code="metal-macos", metal=r.metal)
+    if not verdict.ok:
+        out.reasons.append(ctx.reason(verdict, code="macos"))
+    if ctx.python not in metal.python:
+        pythons = metal.python
+        out.reasons.append(
+            Reason(
+                "python",
+                ctx.say(
+                    "metal-python",
+                    metal=r.metal,
+                    python=ctx.python,
+                    pythons_text=", ".join(pythons),
+                ),
+                (("pythons", ",".join(pythons)), ("package", "tensorflow-metal")),
+            )
+        )
+    if not out.reasons:
+        out.channel = "pip"
+        why = ctx.say("pin-metal", minor=r.minor)
+        out.cuda_pins = [Pin("tensorflow-metal", r.metal, "pip", why)]
+        out.passed.append(ctx.say("metal-ok", metal=r.metal))

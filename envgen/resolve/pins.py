@@ -1,0 +1,126 @@
+"""From the chosen candidate to the Plan: every pin with the reason it was chosen.
+
+TensorFlow under the name that installs on the platform (the CPU-only twin where it is smaller),
+the Keras that pairs with it (or tf-keras for `--keras 2` on Keras 3 releases), numpy within the
+declared bounds and the minor's cap, protobuf where old generated code needs it, CUDA and cuDNN by
+the channel the candidate chose, and the driver floor. Texts come from `wording.toml`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from packaging.requirements import Requirement
+from packaging.version import Version
+
+from envgen import rules
+from envgen.digest import of_json
+from envgen.plan import Note, Pin, Plan, Rejection
+from envgen.resolve.candidate import Context, Outcome
+
+
+def plan(ctx: Context, chosen: Outcome, rejections: tuple[Rejection, ...]) -> Plan:
+    r, wheel = chosen.release, chosen.wheel
+    assert wheel is not None  # a passing outcome always has its wheel
+    say = ctx.say
+    b = rules.boundaries(ctx.kb)
+    gpu = ctx.target == "gpu" and not ctx.platform.startswith("macos")
+    name = wheel.install_name
+    size_note = ""
+    keras = r.keras
+    # Keras 2 on a Keras-3 TensorFlow: tf-keras (checked to exist) with TF_USE_LEGACY_KERAS=1.
+    tf_keras = keras.tf_keras if ctx.request.keras == "2" and keras.kind == "keras3" else None
+    if (
+        not gpu
+        and ctx.platform == "linux-x86_64"
+        and r.cpu_package
+        and r.build.gpu_package == "tensorflow"
+        # tf-keras requires `tensorflow` itself: next to the twin it would install both.
+        and not tf_keras
+    ):
+        name = r.cpu_package
+        size_note = say("pin-tensorflow-cpu-twin")
+    extras = ("and-cuda",) if gpu and chosen.channel == "pip" else ()
+    newer = say("pin-tensorflow-rejected", count=str(len(rejections))) if rejections else ""
+    tf_pin = Pin(
+        name,
+        str(r.version),
+        "pip",
+        say("pin-tensorflow", passed="; ".join(chosen.passed), size_note=size_note, newer=newer),
+        extras,
+    )
+    pins = [tf_pin]
+    environment: list[tuple[str, str]] = []
+    if tf_keras:
+        legacy = Requirement(tf_keras)
+        why = say("pin-tf-keras", first=b.first_keras3)
+        pins.append(Pin(legacy.name, str(legacy.specifier), "pip", why))
+        environment.append(("TF_USE_LEGACY_KERAS", "1"))
+    elif keras.requirement:
+        req = Requirement(keras.requirement)
+        code = {
+            "keras3": "pin-keras3",
+            "keras": "pin-keras",
+            "keras-nightly": "pin-keras-nightly",
+        }[keras.kind]
+        pins.append(
+            Pin(req.name, str(req.specifier), "pip", say(code, first=b.first_keras3, minor=r.minor))
+        )
+    numpy = r.numpy_declared(ctx.python)
+    # The minor's cap (numpy<2 for older minors) only where the declared bounds admit NumPy 2.
+    capped = r.build.numpy_cap is not None and numpy.contains("2.0.0", prereleases=True)
+    if capped:
+        numpy = r.numpy_effective(ctx.python)
+    if str(numpy):
+        why = say("pin-numpy-capped", last=b.last_numpy_cap) if capped else say("pin-numpy")
+        pins.append(Pin("numpy", ",".join(sorted(str(s) for s in numpy)), "pip", why))
+    if r.build.protobuf_cap is not None:
+        why = say("pin-protobuf", last=b.last_protobuf_cap)
+        pins.append(Pin("protobuf", str(r.build.protobuf_cap), "pip", why))
+    pins.extend(chosen.cuda_pins)
+    warnings = list(chosen.warnings)
+    if gpu and ctx.profile.nvidia is not None:
+        floor = rules.driver_floor(ctx.kb, r.build, ctx.profile.os)
+        if floor.driver:
+            who = say(floor.who, cuda=floor.cuda, major=floor.major)
+            why = say("pin-driver", cuda=r.cuda, who=who)
+            pins.append(Pin("nvidia-driver", f">={floor.driver}", "system", why))
+    if ctx.python != ctx.profile.python.version and ctx.python not in {
+        i.version for i in ctx.profile.python.found
+    }:
+        warnings.append(Note("python-missing", say("python-missing", python=ctx.python)))
+    return Plan(
+        request=ctx.request,
+        target=ctx.target,
+        platform=ctx.platform,
+        python=ctx.python,
+        tensorflow=tf_pin,
+        cuda=r.cuda if gpu else None,
+        cudnn=chosen.cudnn if gpu else None,
+        cuda_channel=chosen.channel if gpu else None,
+        packages=tuple(pins),
+        environment=tuple(environment),
+        warnings=tuple(warnings),
+        rejections=rejections,
+        inputs={
+            "profile": of_json(ctx.profile.to_dict()),
+            "request": of_json(ctx.request.to_dict()),
+            "knowledge-base": ctx.kb.digest,
+        },
+    )
+
+
+def group(outcomes: Iterable[Outcome]) -> tuple[Rejection, ...]:
+    """One rejection per run of releases of a minor that fail for the same reasons."""
+    groups: list[tuple[str, list[Version], tuple[str, ...]]] = []
+    for o in outcomes:
+        texts = tuple(r.text for r in o.reasons)
+        if groups and groups[-1][0] == o.release.minor and groups[-1][2] == texts:
+            groups[-1][1].append(o.release.version)
+        else:
+            groups.append((o.release.minor, [o.release.version], texts))
+    out = []
+    for _minor, versions, texts in groups:
+        label = f"tensorflow=={', '.join(str(v) for v in sorted(versions))}"
+        out.append(Rejection(label, texts))
+    return tuple(out)

@@ -1,0 +1,205 @@
+"""Ways out of a no-solution: the resolver re-run with one constraint relaxed.
+
+`RELAXATIONS` is a table: each row names the reason codes that make it worth trying (empty: always)
+and a function that relaxes one constraint (another Python, a newer driver, WSL2, a newer macOS,
+the CPU, another channel, ...) and re-plans. When the relaxed request has a plan, the row yields a
+remedy from `remedies.toml`, filled with that plan's numbers: every number a remedy quotes comes
+from the plan it names. The remedies are offered cheapest first (each remedy's `effort`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from envgen.plan import Plan, Request
+from envgen.profile import HardwareProfile, NvidiaDriver, complete
+from envgen.resolve.candidate import Context, Outcome
+from envgen.versions import parse_dotted
+
+Replan = Callable[..., Plan | None]
+"""`replan(profile=..., **request_changes)`: the plan with those changes, or None."""
+
+Found = Iterator[tuple[str, dict[str, str]]]
+"""(remedy code, fields) for each way out a relaxation found."""
+
+
+@dataclass(frozen=True)
+class Relaxation:
+    codes: frozenset[str]
+    """Reason codes that make this relaxation worth trying; empty means always."""
+    find: Callable[[Context, list[Outcome], Replan], Found]
+
+
+def _data(outcomes: list[Outcome], code: str) -> Iterator[dict[str, str]]:
+    for o in outcomes:
+        for r in o.reasons:
+            if r.code == code:
+                yield dict(r.data)
+
+
+def _other_python(_ctx: Context, rejected: list[Outcome], replan: Replan) -> Found:
+    # Each Python the failing releases have wheels for, newest first; the first that plans.
+    pythons = {p for d in _data(rejected, "python") for p in d.get("pythons", "").split(",") if p}
+    for py in sorted(pythons, key=parse_dotted, reverse=True):
+        plan = replan(python=py)
+        if plan is not None:
+            yield (
+                "other-python",
+                {
+                    "python": py,
+                    "tensorflow": plan.tensorflow.version,
+                    "package": plan.tensorflow.name,
+                    "platform": plan.platform,
+                },
+            )
+            return
+
+
+def _upgrade_driver(ctx: Context, rejected: list[Outcome], replan: Replan) -> Found:
+    if ctx.profile.nvidia is None:
+        return
+    # The newest candidate held back by the driver alone (and perhaps Python): its driver.
+    for o in rejected:
+        only = [r for r in o.reasons if r.code != "python"]
+        if len(only) == 1 and only[0].code == "driver":
+            data = dict(only[0].data)
+            needed = data["needed_driver"]
+            newer = dataclasses.replace(ctx.profile.nvidia, driver=needed, cuda=None)
+            plan = replan(profile=dataclasses.replace(ctx.profile, nvidia=newer))
+            if plan is not None:
+                yield (
+                    "upgrade-driver",
+                    {
+                        "driver": needed,
+                        "tensorflow": plan.tensorflow.version,
+                        "cuda": data["cuda"],
+                    },
+                )
+            return
+
+
+def _use_wsl2(ctx: Context, _rejected: list[Outcome], replan: Replan) -> Found:
+    wsl_os = dataclasses.replace(ctx.profile.os, name="linux", wsl=True, glibc=None)
+    plan = replan(profile=dataclasses.replace(ctx.profile, os=wsl_os))
+    if plan is not None:
+        yield "use-wsl2", {"tensorflow": plan.tensorflow.version}
+
+
+def _upgrade_macos(ctx: Context, rejected: list[Outcome], replan: Replan) -> Found:
+    # The newest release held back only by the OS (and perhaps Python): the macOS it needs.
+    for o in rejected:
+        only = [r for r in o.reasons if r.code != "python"]
+        if only and all(r.code == "macos" for r in only):
+            macos = max((dict(r.data)["macos"] for r in only), key=parse_dotted)
+            newer_os = dataclasses.replace(ctx.profile.os, release=macos)
+            plan = replan(profile=dataclasses.replace(ctx.profile, os=newer_os))
+            if plan is not None:
+                yield "upgrade-macos", {"macos": macos, "tensorflow": plan.tensorflow.version}
+            return
+
+
+def _target_cpu(ctx: Context, _rejected: list[Outcome], replan: Replan) -> Found:
+    if ctx.target == "gpu" and (plan := replan(target="cpu")) is not None:
+        yield "target-cpu", {"tensorflow": plan.tensorflow.version}
+
+
+def _other_tensorflow(ctx: Context, _rejected: list[Outcome], replan: Replan) -> Found:
+    if ctx.request.tensorflow and (plan := replan(tensorflow=None)) is not None:
+        yield (
+            "other-tensorflow",
+            {
+                "tensorflow": plan.tensorflow.version,
+                "requested": ctx.request.tensorflow,
+            },
+        )
+
+
+def _other_channel(ctx: Context, _rejected: list[Outcome], replan: Replan) -> Found:
+    for channel in ("pip", "conda", "system"):
+        if channel != ctx.request.channel and (plan := replan(channel=channel)) is not None:
+            yield "other-channel", {"channel": channel, "tensorflow": plan.tensorflow.version}
+            return
+
+
+def _install_driver(ctx: Context, _rejected: list[Outcome], replan: Replan) -> Found:
+    # A GPU the profile names but no driver: the driver the newest GPU build needs.
+    if ctx.profile.nvidia is not None or not ctx.profile.gpus:
+        return
+    from envgen import rules
+
+    newest = ctx.kb.tensorflow.releases[-1]
+    floor = rules.driver_floor(ctx.kb, newest.build, ctx.profile.os).driver
+    if floor:
+        driver = NvidiaDriver(driver=floor, source="remedy")
+        plan = replan(profile=complete(dataclasses.replace(ctx.profile, nvidia=driver), ctx.kb))
+        if plan is not None:
+            yield "install-driver", {"driver": floor, "tensorflow": plan.tensorflow.version}
+
+
+def _native_arm64(ctx: Context, _rejected: list[Outcome], replan: Replan) -> Found:
+    rosetta = ctx.profile.cpu.apple_silicon and ctx.profile.os.arch == "x86_64"
+    if ctx.profile.os.rosetta or rosetta:
+        native = dataclasses.replace(ctx.profile.os, arch="arm64", rosetta=False)
+        plan = replan(profile=dataclasses.replace(ctx.profile, os=native))
+        if plan is not None:
+            yield "native-arm64", {"tensorflow": plan.tensorflow.version}
+
+
+def _other_keras(ctx: Context, _rejected: list[Outcome], replan: Replan) -> Found:
+    if ctx.request.keras:
+        other = "2" if ctx.request.keras == "3" else "3"
+        plan = replan(keras=other)
+        if plan is not None:
+            yield "other-keras", {"keras": other, "tensorflow": plan.tensorflow.version}
+
+
+def _always(code: str) -> Callable[[Context, list[Outcome], Replan], Found]:
+    def find(_ctx: Context, _rejected: list[Outcome], _replan: Replan) -> Found:
+        yield code, {}
+
+    return find
+
+
+RELAXATIONS: tuple[Relaxation, ...] = (
+    Relaxation(frozenset({"python"}), _other_python),
+    Relaxation(frozenset({"driver"}), _upgrade_driver),
+    Relaxation(frozenset({"windows-gpu"}), _use_wsl2),
+    Relaxation(frozenset({"macos"}), _upgrade_macos),
+    Relaxation(frozenset(), _target_cpu),
+    Relaxation(frozenset(), _other_tensorflow),
+    Relaxation(frozenset({"channel"}), _other_channel),
+    Relaxation(frozenset({"no-gpu"}), _install_driver),
+    Relaxation(frozenset(), _native_arm64),
+    Relaxation(frozenset(), _other_keras),
+    Relaxation(frozenset({"cpu"}), _always("no-avx-wheel")),
+    Relaxation(
+        frozenset({"cpu", "gpu-cc", "no-wheel", "no-gpu-build", "glibc"}),
+        _always("build-from-source"),
+    ),
+)
+
+
+def remedies(
+    ctx: Context,
+    rejected: list[Outcome],
+    resolve: Callable[[HardwareProfile, Request], Plan | None],
+) -> tuple[str, ...]:
+    """Every remedy the relaxations find, cheapest first, without repeats."""
+
+    def replan(**changes: object) -> Plan | None:
+        profile = changes.pop("profile", ctx.profile)
+        assert isinstance(profile, HardwareProfile)
+        return resolve(profile, dataclasses.replace(ctx.request, **changes))  # type: ignore[arg-type]
+
+    codes = {r.code for o in rejected for r in o.reasons}
+    found: list[tuple[int, str]] = []
+    for row in RELAXATIONS:
+        if row.codes and not row.codes & codes:
+            continue
+        for code, fields in row.find(ctx, rejected, replan):
+            text = ctx.kb.remedies.render(code, **fields)
+            if all(text != t for _, t in found):
+                found.append((ctx.kb.remedies.effort(code), text))
+    return tuple(t for _, t in sorted(found, key=lambda f: f[0]))

@@ -1,0 +1,417 @@
+"""The rule book: every compatibility judgement, written once, as a pure check over the knowledge base.
+
+Each check takes facts (a TensorFlow build, a CPU's flags, a GPU's compute capability, a driver)
+and returns a `Verdict`: a code and the fields that explain it. The resolver turns verdicts into
+rejection reasons, warnings and pin reasons; doctor into findings; verify into checks. None of
+them re-decides what a check decides, so they cannot disagree.
+
+Wording is not here: every verdict code names a template in `wording.toml`, filled from the
+verdict's fields (`Verdict.text(kb)`). Version boundaries a message needs ("native Windows GPU
+support ended at 2.10") are fields computed from the data (`boundaries()`), never literals.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from envgen.versions import is_dotted, major_minor, parse_dotted
+
+if TYPE_CHECKING:
+    from envgen.kb import KnowledgeBase
+    from envgen.kb.tensorflow import Build, Release, Wheels
+    from envgen.profile import NvidiaDriver, OSInfo
+
+# Verdict levels: `pass` (fits), `note` (fits, with something worth saying), `fail` (does not fit).
+PASS, NOTE, FAIL = "pass", "note", "fail"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """One judgement: `code` keys its wording, `fields` fill it, `level` says whether it fits."""
+
+    code: str
+    level: str = PASS
+    fields: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return self.level != FAIL
+
+    def get(self, name: str, default: str = "") -> str:
+        return dict(self.fields).get(name, default)
+
+    def as_dict(self) -> dict[str, str]:
+        return dict(self.fields)
+
+    def text(self, kb: KnowledgeBase) -> str:
+        return kb.wording.render(self.code, **self.as_dict())
+
+
+def _verdict(code: str, level: str = PASS, **fields: object) -> Verdict:
+    return Verdict(code, level, tuple((k, str(v)) for k, v in fields.items()))
+
+
+def _upper(names: Iterable[str]) -> str:
+    return ", ".join(n.upper() for n in names)
+
+
+# --- boundaries: the versions messages quote, derived from the data -----------------------------
+
+
+@dataclass(frozen=True)
+class Boundaries:
+    """Release boundaries the wording quotes, each computed from the TensorFlow tables."""
+
+    last_windows_gpu: str
+    """The last minor with a native Windows GPU build."""
+    first_keras3: str
+    """The first minor that uses Keras 3."""
+    first_and_cuda: str
+    """The first minor with `tensorflow[and-cuda]` wheels."""
+    last_numpy_cap: str
+    """The last minor capped below NumPy 2."""
+    last_protobuf_cap: str
+    """The last minor capped to protobuf 3."""
+    and_cuda_platforms: str = "linux-x86_64"
+
+
+_BOUNDARIES: weakref.WeakKeyDictionary[KnowledgeBase, Boundaries] = weakref.WeakKeyDictionary()
+
+
+def boundaries(kb: KnowledgeBase) -> Boundaries:
+    """The boundaries of `kb`'s TensorFlow tables (computed once per knowledge base)."""
+    found = _BOUNDARIES.get(kb)
+    if found is None:
+        found = _BOUNDARIES[kb] = _boundaries(kb)
+    return found
+
+
+def _boundaries(kb: KnowledgeBase) -> Boundaries:
+    builds = kb.tensorflow.builds
+    releases = kb.tensorflow.releases
+
+    def last(pred: object) -> str:
+        found = [b.minor for b in builds if pred(b)]  # type: ignore[operator]
+        return found[-1] if found else "?"
+
+    def first(pred: object) -> str:
+        found = [b.minor for b in builds if pred(b)]  # type: ignore[operator]
+        return found[0] if found else "?"
+
+    and_cuda = [r.minor for r in releases if r.and_cuda is not None]
+    return Boundaries(
+        last_windows_gpu=last(lambda b: b.windows_gpu),
+        first_keras3=first(lambda b: b.keras.kind == "keras3"),
+        first_and_cuda=and_cuda[0] if and_cuda else "?",
+        last_numpy_cap=last(lambda b: b.numpy_cap is not None),
+        last_protobuf_cap=last(lambda b: b.protobuf_cap is not None),
+    )
+
+
+# --- CPU -----------------------------------------------------------------------------------------
+
+
+def cpu_features(kb: KnowledgeBase, needed: Sequence[str], flags: Sequence[str]) -> Verdict:
+    """Does a CPU with `flags` run a build compiled for `needed` (x86-64 feature names)?
+
+    Flags are canonicalised and completed with the implications of `cpu-levels.toml` (a CPU
+    with AVX2 has AVX), so a hand-written profile and a detected one are judged alike.
+    Codes: `cpu-unknown` (no flags known: assumed to fit), `cpu-missing`, `cpu-ok`.
+    """
+    if not flags:
+        return _verdict("cpu-unknown", NOTE, needed=_upper(needed) or "the baseline")
+    have = kb.cpu.with_implied(kb.cpu.normalise(flags, keep_all=True))
+    missing = [f for f in needed if f not in have]
+    if missing:
+        return _verdict("cpu-missing", FAIL, missing=_upper(missing), needed=_upper(needed))
+    # What TensorFlow's start-up CPU guard will report as unused (cpu-levels.toml [simd]): the
+    # CPU's SIMD features beyond those the build uses and what they imply (-mavx has SSE4.2).
+    used = kb.cpu.with_implied(needed)
+    extra = [f for f in kb.cpu.simd if f in have and f not in used]
+    return _verdict(
+        "cpu-ok",
+        PASS,
+        needed=_upper(needed),
+        extra=" ".join(f.upper() for f in extra),
+        uses=(_upper(needed) + " only") if needed else "no AVX",
+    )
+
+
+# --- Python, platform and OS ---------------------------------------------------------------------
+
+
+def python_wheel(wheels: Wheels, python: str, platform: str) -> Verdict:
+    """Is there a wheel for CPython `python` on `platform`?"""
+    if wheels.supports_python(python):
+        return _verdict("python-ok", python=python, platform=platform)
+    best = max(wheels.python, key=parse_dotted) if wheels.python else "?"
+    return _verdict(
+        "python",
+        FAIL,
+        python=python,
+        platform=platform,
+        pythons=",".join(wheels.python),
+        pythons_text=", ".join(wheels.python),
+        best_python=best,
+        package=wheels.install_name,
+    )
+
+
+def glibc(wheels: Wheels, have: str | None) -> Verdict:
+    """Is the C library at least the wheel's manylinux floor? Unknown glibc is assumed to fit."""
+    if wheels.glibc and have and parse_dotted(have) < parse_dotted(wheels.glibc):
+        return _verdict("glibc", FAIL, needed=wheels.glibc, have=have)
+    return _verdict("glibc-ok", floor=wheels.glibc or "")
+
+
+def macos(floor: str | None, release: str | None, *, code: str = "macos", **extra: str) -> Verdict:
+    """Is this Mac's macOS at least `floor`? An unknown release is assumed to fit."""
+    if floor and release and is_dotted(release) and parse_dotted(release) < parse_dotted(floor):
+        return _verdict(code, FAIL, macos=floor, release=release, **extra)
+    return _verdict("macos-ok")
+
+
+# --- GPU compute capability ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Architectures:
+    """What a build can run on: its floor, native (SASS) and PTX compute capabilities."""
+
+    minimum: str
+    sass: tuple[str, ...]
+    ptx: tuple[str, ...]
+
+    @classmethod
+    def of(cls, build: Build) -> Architectures:
+        return cls(build.min_compute_capability, build.sass, build.ptx)
+
+    @classmethod
+    def from_names(cls, names: Iterable[object], build: Build) -> Architectures:
+        """From `tf.sysconfig.get_build_info()['cuda_compute_capabilities']` (`sm_89`,
+        `compute_90`, `sm_90a`); the build row's lists where the names say nothing."""
+        sass: list[str] = []
+        ptx: list[str] = []
+        for name in names:
+            kind, _, digits = str(name).partition("_")
+            digits = digits.rstrip("abcdefghijklmnopqrstuvwxyz")
+            if not digits.isdigit() or len(digits) < 2:
+                continue
+            # Only explicit compute_ entries count as PTX: a conservative reading.
+            (sass if kind == "sm" else ptx).append(f"{digits[:-1]}.{digits[-1]}")
+        if not sass and not ptx:
+            return cls.of(build)
+        lowest = min(sass + ptx, key=parse_dotted)
+        return cls(max(lowest, build.min_compute_capability, key=parse_dotted), (*sass,), (*ptx,))
+
+
+def compute_capability(
+    kb: KnowledgeBase,
+    arch: Architectures,
+    cc: str,
+    *,
+    tensorflow: str | None = None,
+    cudnn: tuple[str, str] | None = None,
+) -> Verdict:
+    """Can a GPU of compute capability `cc` run a build with these architectures?
+
+    SASS runs on the same major with an equal or higher minor; PTX is JIT-compiled for any
+    newer GPU (CUDA C programming guide, "Binary Compatibility" / "PTX Compatibility").
+    `tensorflow` looks up known failures (gpu-issues); `cudnn` = (cuDNN, CUDA) checks cuDNN's
+    own compute-capability floor. Codes: cc-below-minimum, cc-known-issue, cc-no-kernel,
+    cc-cudnn, cc-sass, cc-ptx.
+    """
+    have = parse_dotted(cc)
+    if have < parse_dotted(arch.minimum):
+        return _verdict("cc-below-minimum", FAIL, cc=cc, min_cc=arch.minimum)
+    if tensorflow is not None:
+        from packaging.version import Version
+
+        issue = kb.gpu_issues.find(cc, Version(tensorflow))
+        if issue is not None:
+            return _verdict("cc-known-issue", FAIL, cc=cc, reason=issue.reason)
+    sass = any(parse_dotted(s)[0] == have[0] and parse_dotted(s) <= have for s in arch.sass)
+    ptx = any(parse_dotted(p) <= have for p in arch.ptx)
+    if not sass and not ptx:
+        return _verdict(
+            "cc-no-kernel",
+            FAIL,
+            cc=cc,
+            sass=", ".join(arch.sass),
+            ptx=", ".join(arch.ptx) or "none",
+        )
+    if cudnn is not None:
+        floor = kb.cudnn.min_cc(*cudnn)
+        if floor is not None and have < parse_dotted(floor):
+            return _verdict("cc-cudnn", FAIL, cc=cc, cudnn=cudnn[0], floor=floor)
+    return _verdict("cc-sass" if sass else "cc-ptx", cc=cc, sass=", ".join(arch.sass))
+
+
+# --- the NVIDIA driver ---------------------------------------------------------------------------
+
+
+def driver_os(os_info: OSInfo) -> str:
+    """Which column of NVIDIA's driver table applies: WSL2 runs the Windows driver."""
+    return "windows" if os_info.name == "windows" or os_info.wsl else "linux"
+
+
+@dataclass(frozen=True)
+class DriverFloor:
+    driver: str | None
+    """The hard minimum; None where no table knows the CUDA version."""
+    who: str
+    """Which rule set it: `documented`, `minor-compat` or `toolkit` (a `wording.toml` code)."""
+    cuda: str
+    major: str
+
+
+def driver_floor(kb: KnowledgeBase, build: Build, os_info: OSInfo) -> DriverFloor:
+    """The hard driver minimum for a TensorFlow build's CUDA on this OS, and who states it.
+
+    TensorFlow's own documented minimum wins (Linux and WSL2 only); else NVIDIA's minor-version
+    compatibility floor for the CUDA major; else NVIDIA's toolkit table.
+    """
+    return cuda_driver_floor(
+        kb,
+        build.cuda,
+        os_info,
+        documented=None
+        if os_info.name == "windows"
+        else (build.driver_wsl if os_info.wsl else build.driver_linux),
+    )
+
+
+def cuda_driver_floor(
+    kb: KnowledgeBase, cuda: str, os_info: OSInfo, *, documented: str | None = None
+) -> DriverFloor:
+    """The driver minimum for CUDA `cuda` (X.Y) software on this OS."""
+    cuda = major_minor(cuda)
+    major = str(parse_dotted(cuda)[0])
+    if documented:
+        return DriverFloor(documented, "driver-who-documented", cuda, major)
+    column = driver_os(os_info)
+    compat = kb.drivers.minor_compat_minimum(int(major), column)
+    if compat is not None:
+        return DriverFloor(compat, "driver-who-minor-compat", cuda, major)
+    return DriverFloor(kb.drivers.toolkit_minimum(cuda, column), "driver-who-toolkit", cuda, major)
+
+
+def driver(
+    kb: KnowledgeBase,
+    floor: DriverFloor,
+    nvidia: NvidiaDriver,
+    os_info: OSInfo,
+    *,
+    ptx_only: bool = False,
+) -> Verdict:
+    """Does driver `nvidia` run software built with CUDA `floor.cuda`?
+
+    Below the floor it fails (`driver-too-old`). Minor-version compatibility covers SASS, not
+    PTX: a GPU that runs the build only through PTX JIT needs a driver whose CUDA is at least the
+    build's (cudaErrorUnsupportedPtxVersion; kb-platform.md §0 rule 1) (`driver-ptx-jit`).
+    A driver below NVIDIA's toolkit minimum but at or above the floor runs through minor-version
+    compatibility, with a warning (`driver-minor-compat`). Else `driver-ok`.
+    """
+    who = kb.wording.render(floor.who, cuda=floor.cuda, major=floor.major)
+    have = parse_dotted(nvidia.driver)
+    toolkit = kb.drivers.toolkit_minimum(floor.cuda, driver_os(os_info))
+    base = {
+        "driver": nvidia.driver,
+        "cuda": floor.cuda,
+        "driver_cuda": nvidia.cuda or "?",
+        "floor": floor.driver or "",
+        "who": who,
+        "min_driver": toolkit or floor.driver or "?",
+    }
+    if floor.driver is not None and have < parse_dotted(floor.driver):
+        return _verdict("driver-too-old", FAIL, **base)
+    ceiling = nvidia.cuda
+    if ptx_only and ceiling and parse_dotted(major_minor(ceiling)) < parse_dotted(floor.cuda):
+        return _verdict("driver-ptx-jit", FAIL, **base)
+    if toolkit is not None and have < parse_dotted(toolkit):
+        return _verdict("driver-minor-compat", NOTE, **base)
+    return _verdict("driver-ok", **base)
+
+
+# --- packages beside TensorFlow ------------------------------------------------------------------
+
+
+def keras_request(kb: KnowledgeBase, release: Release, keras: str | None) -> Verdict:
+    """Can this TensorFlow give the Keras the user asked for (`--keras 2|3`)?"""
+    pairing = release.keras
+    b = boundaries(kb)
+    if keras == "3" and pairing.kind != "keras3":
+        return _verdict("keras-3-needs", FAIL, first=b.first_keras3)
+    if keras == "2" and pairing.kind == "keras3" and pairing.tf_keras is None:
+        return _verdict("keras-no-tf-keras", FAIL, minor=release.minor)
+    return _verdict("keras-ok")
+
+
+def installed_matches(requirement: str | None, installed: str | None) -> Verdict:
+    """Is an installed version inside a requirement (`keras>=2.15.0,<2.16`)? Codes:
+    `pkg-unconstrained` (no requirement or nothing to compare), `pkg-missing`, `pkg-mismatch`,
+    `pkg-ok`."""
+    from packaging.requirements import InvalidRequirement, Requirement
+    from packaging.version import InvalidVersion, Version
+
+    try:
+        req = Requirement(requirement) if requirement else None
+    except InvalidRequirement:
+        req = None
+    if req is None:
+        return _verdict("pkg-unconstrained")
+    fields = {"name": req.name, "required": str(req)}
+    if installed is None:
+        return _verdict("pkg-missing", FAIL, **fields)
+    try:
+        version = Version(installed)
+    except InvalidVersion:
+        return _verdict("pkg-unconstrained", **fields)
+    if not req.specifier.contains(version, prereleases=True):
+        return _verdict("pkg-mismatch", FAIL, version=installed, major=version.major, **fields)
+    return _verdict("pkg-ok", version=installed, **fields)
+
+
+def numpy_installed(release: Release, python: str, installed: str | None) -> Verdict:
+    """Does the installed numpy fit what this TensorFlow needs on this Python (with its cap)?"""
+    spec = release.numpy_effective(python)
+    if not installed or not str(spec):
+        return _verdict("pkg-unconstrained")
+    return installed_matches(f"numpy{spec}", installed)
+
+
+def fields_of(*verdicts: Verdict, **extra: str) -> Mapping[str, str]:
+    """The fields of several verdicts merged (later ones win), plus `extra`."""
+    out: dict[str, str] = {}
+    for v in verdicts:
+        out.update(v.fields)
+    out.update(extra)
+    return out
+
+
+__all__ = [
+    "FAIL",
+    "NOTE",
+    "PASS",
+    "Architectures",
+    "Boundaries",
+    "DriverFloor",
+    "Verdict",
+    "boundaries",
+    "compute_capability",
+    "cpu_features",
+    "cuda_driver_floor",
+    "driver",
+    "driver_floor",
+    "driver_os",
+    "fields_of",
+    "glibc",
+    "installed_matches",
+    "keras_request",
+    "macos",
+    "numpy_installed",
+    "python_wheel",
+]
