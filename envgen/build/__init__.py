@@ -164,6 +164,16 @@ def get_backend(name: str, *, check: bool = False) -> Backend:
     return backend
 
 
+def install_hint(request: BuildRequest) -> str:
+    """The advice under a failed install: which index it used and how to pick another (a mirror
+    is applied at install time, so the same lock installs from any of them)."""
+    index = request.index_url or "https://pypi.org/simple (the default)"
+    return (
+        f"packages come from {index}; if it does not answer from here, pick another with "
+        "--mirror NAME|URL (--mirror auto takes the fastest that answers), or set HTTPS_PROXY"
+    )
+
+
 # --- the prefix discipline -----------------------------------------------------------------------
 
 
@@ -271,6 +281,7 @@ __all__ = [
     "BuildResult",
     "available_backends",
     "get_backend",
+    "install_hint",
     "is_up_to_date",
     "read_marker",
     "staged_prefix",

@@ -424,6 +424,7 @@ def make_lock_set(
                 [plats[i] for i in members],
                 [pips[i] for i in members],
                 channels,
+                kb,
                 header=header(
                     "conda-lock unified lock", name, None, f"conda-lock install {conda_name}"
                 ),
@@ -469,6 +470,7 @@ def _conda_file(
     plats: Sequence[LockPlatform],
     pips: Sequence[pip_lock.PipLock | None],
     channels: Sequence[str],
+    kb: KnowledgeBase,
     *,
     header: Sequence[str],
     custom: Mapping[str, str],
@@ -481,7 +483,7 @@ def _conda_file(
     for plan, plat, pip in zip(plans, plats, pips, strict=True):
         specs = conda_lock.specs_for(plan)
         virtual = conda_lock.virtual_packages(plat, plan.cuda if plan.target == "gpu" else None)
-        records = conda_lock.solve(specs, channels, plat, virtual)
+        records = conda_lock.solve(specs, channels, plat, virtual, mirrors=kb.mirrors)
         pip_specs = pip_lock.requirements_in(plan).splitlines()
         solved[plat.name] = (conda_lock.content_hash(specs, channels, virtual, pip_specs), records)
         if pip is not None:
