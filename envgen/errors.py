@@ -31,7 +31,12 @@ class UsageError(EnvgenError):
 
 
 class InputFileError(EnvgenError):
-    """A file the user gave us (profile, config, lock, log) cannot be read or is malformed."""
+    """A file the user gave us (profile, config, lock, log) cannot be read or is malformed.
+
+    A lock file whose sha256 differs from the one its index (`envgen-lock.toml`) recorded is
+    one too: it is not the file `envgen lock` wrote, so nothing is installed from it. (A lock
+    that is intact but no longer matches the plan is a stale lock: `VerificationError`.)
+    """
 
     exit_code = 3
     code = "bad-input"

@@ -174,6 +174,17 @@ def install_hint(request: BuildRequest) -> str:
     )
 
 
+def refuse_edited_locks(*locks: Path | None) -> None:
+    """Refuse (InputFileError) a lock given to a backend that its lock set's index says was
+    edited since `envgen lock` wrote it; checked before anything is installed. A lock without
+    an index beside it is taken as it is: its own hashes are all there is to check."""
+    from envgen.lock.lockset import verify_beside
+
+    for lock in locks:
+        if lock is not None:
+            verify_beside(lock)
+
+
 # --- the prefix discipline -----------------------------------------------------------------------
 
 
@@ -284,6 +295,7 @@ __all__ = [
     "install_hint",
     "is_up_to_date",
     "read_marker",
+    "refuse_edited_locks",
     "staged_prefix",
     "write_marker",
 ]

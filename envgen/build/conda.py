@@ -38,6 +38,7 @@ from envgen.build import (
     check_replaceable,
     install_hint,
     is_up_to_date,
+    refuse_edited_locks,
     remove_leftovers,
     staged_prefix,
     write_marker,
@@ -349,6 +350,7 @@ class CondaBackend:
                 "the conda backend needs a conda-lock file, and this lock set has none",
                 hint="plans without conda packages lock no conda side: use --backend venv",
             )
+        refuse_edited_locks(request.conda_lock, request.lock)
         start = time.perf_counter()
         input_hash = request.input_hash()
         prefix = request.prefix.absolute()

@@ -25,7 +25,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from envgen.build import BuildRequest, BuildResult, install_hint
+from envgen.build import BuildRequest, BuildResult, install_hint, refuse_edited_locks
 from envgen.errors import ExternalToolError, InputFileError, UsageError, VerificationError
 
 BUILD_TIMEOUT_S = 1800.0  # the image's pip install downloads ~330 MB of TensorFlow wheels
@@ -175,6 +175,8 @@ class ContainerBackend:
         start = time.perf_counter()
         context = (request.context or request.prefix).absolute()
         dockerfile, copied = _inputs(context)
+        # The Dockerfile's COPY of a lock is the image's install source.
+        refuse_edited_locks(*copied)
         engine = find_engine()
         if engine is None:
             raise UsageError(

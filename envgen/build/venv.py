@@ -20,6 +20,7 @@ from envgen.build import (
     BuildResult,
     install_hint,
     is_up_to_date,
+    refuse_edited_locks,
     staged_prefix,
     write_marker,
 )
@@ -112,6 +113,7 @@ class VenvBackend:
 
         if request.lock is None and not request.requirements:
             raise UsageError("nothing to install: give a lock or requirements")
+        refuse_edited_locks(request.lock)
         start = time.perf_counter()
         input_hash = request.input_hash()
         prefix = request.prefix.absolute()
