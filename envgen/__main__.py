@@ -1,7 +1,5 @@
 """`python -m envgen` runs the command-line interface."""
 
-import sys
+from envgen.cli import entry
 
-from envgen.cli import main
-
-sys.exit(main())
+entry()

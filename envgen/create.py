@@ -102,8 +102,9 @@ def _requirements_lock(
     from envgen.lock.lockset import (
         INDEX,
         make_lock_set,
-        parse_index,
         pick_variant,
+        read_index,
+        require_intact,
         variant_name,
         write_lock_set,
     )
@@ -112,7 +113,7 @@ def _requirements_lock(
     index_path = directory / INDEX
     wanted = variant_name(plan)
     if index_path.is_file():
-        index = parse_index(index_path.read_text(encoding="utf-8"), str(index_path))
+        index = read_index(index_path)
         try:
             choice = pick_variant(index, profile, plan.target)
         except NoSolutionError:
@@ -121,6 +122,9 @@ def _requirements_lock(
             path = directory / choice.lock.requirements
             current = choice.lock.plan_digest == plan.digest() and path.is_file()
             if current or options.frozen:
+                # Installing from the committed set: every file must be what `envgen lock`
+                # wrote (uv takes a requirement when any one of its hashes matches).
+                require_intact(index, directory)
                 note = "as committed" if current else "as committed (--frozen: not re-resolved)"
                 return path, choice.variant.name, f"{choice.variant.name} {note}: {choice.reason}"
             if options.locked:
@@ -155,12 +159,12 @@ def _requirements_lock(
 
 def _conda_lock(lock: Path, variant: str) -> Path | None:
     """The conda-lock file the lock set beside `lock` has for `variant`, if any."""
-    from envgen.lock.lockset import INDEX, parse_index
+    from envgen.lock.lockset import INDEX, read_index
 
     index_path = lock.parent / INDEX
     if not index_path.is_file():
         return None
-    index = parse_index(index_path.read_text(encoding="utf-8"), str(index_path))
+    index = read_index(index_path)
     for v in index.variants:
         if v.name == variant and v.conda_lock:
             return lock.parent / v.conda_lock

@@ -3,7 +3,9 @@
 Every failure a user can cause or meet is an `EnvgenError` subclass with its own exit code, so scripts
 can tell "your profile file is malformed" from "no TensorFlow fits this machine" without parsing text.
 The CLI prints `message` as one line and `hint` as a second; a traceback only with `--debug`.
-Codes 1 (unexpected bug) and 130 (interrupted) are reserved for the CLI itself.
+Codes 1 (unexpected bug) and 130 (interrupted) are reserved for the CLI itself; under `--json`
+they too are an envelope on stdout (error codes "internal" and "interrupted"), as is a command
+line argparse refuses (exit 2, "usage").
 """
 
 from __future__ import annotations
@@ -29,7 +31,12 @@ class UsageError(EnvgenError):
 
 
 class InputFileError(EnvgenError):
-    """A file the user gave us (profile, config, lock, log) cannot be read or is malformed."""
+    """A file the user gave us (profile, config, lock, log) cannot be read or is malformed.
+
+    A lock file whose sha256 differs from the one its index (`envgen-lock.toml`) recorded is
+    one too: it is not the file `envgen lock` wrote, so nothing is installed from it. (A lock
+    that is intact but no longer matches the plan is a stale lock: `VerificationError`.)
+    """
 
     exit_code = 3
     code = "bad-input"
@@ -47,7 +54,10 @@ class NoSolutionError(EnvgenError):
 
 
 class ExternalToolError(EnvgenError):
-    """A program envgen runs (uv, pip, podman, nvidia-smi, ...) failed or timed out."""
+    """Something outside envgen failed: a program it runs (uv, pip, podman, nvidia-smi, ...)
+    failed or timed out, py-rattler could not read a conda channel or fetch a package, or a
+    network resource (a package index, PyPI's JSON) did not answer. The hint names what to try
+    instead (another --mirror, a mirror's --conda-channel, --channel pip)."""
 
     exit_code = 5
     code = "external-tool"

@@ -89,6 +89,7 @@ def custom_mirror(url: str) -> Mirror:
 
 def probe_one(name: str, url: str, timeout: float) -> Probe:
     """Time one GET of the index's `pip/` page; any failure is an answer too."""
+    import http.client
     import urllib.error
     import urllib.request
 
@@ -98,7 +99,8 @@ def probe_one(name: str, url: str, timeout: float) -> Probe:
         # S310: the scheme is checked by the caller (http/https only).
         with urllib.request.urlopen(target, timeout=timeout) as response:  # noqa: S310
             response.read(1)
-    except (urllib.error.URLError, OSError, ValueError) as exc:
+    # http.client's errors (a malformed status line, a body cut short) are not OSErrors.
+    except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError) as exc:
         reason = getattr(exc, "reason", exc)
         return Probe(name, url, None, f"{type(exc).__name__}: {reason}")
     return Probe(name, url, round(time.monotonic() - start, 3))

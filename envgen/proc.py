@@ -13,6 +13,7 @@ import os
 import subprocess
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import PurePath
 
 from envgen.errors import ExternalToolError
 
@@ -33,9 +34,15 @@ class Completed:
     stderr: str
 
 
-def _tail(text: str) -> str:
-    text = text.strip()
-    return text if len(text) <= _TAIL_CHARS else "…" + text[-_TAIL_CHARS:]
+def summary(text: str) -> str:
+    """A program's output as one line: its first line (the headline: uv's `error: …`, podman's
+    `Error: …`) and its last (the root cause that uv's `cause:` and rattler's `Caused by:`
+    chains end with), each cut to a readable length; an error message must stay one line."""
+    lines = [" ".join(line.split()) for line in text.splitlines() if line.strip()]
+    if not lines:
+        return "no output"
+    cut = [ln if len(ln) <= _TAIL_CHARS // 2 else ln[: _TAIL_CHARS // 2] + "…" for ln in lines]
+    return cut[0] if len(cut) == 1 else f"{cut[0]} … {cut[-1]}"
 
 
 def run(
@@ -47,13 +54,15 @@ def run(
     cwd: str | os.PathLike[str] | None = None,
     input_text: str | None = None,
     show_progress: bool = False,
+    hint: str = "",
 ) -> Completed:
     """Run `argv` to completion and capture its text output.
 
     `check=False` returns non-zero exits to the caller (detectors treat them as "no answer");
     a missing program or a timeout always raises, because the caller cannot act on partial output.
     `show_progress` leaves stderr on the terminal, so a long download or install (uv) shows its
-    own progress bars; the error message then cannot quote it.
+    own progress bars; the error message then cannot quote it. `hint` is the caller's advice
+    for a failed run (the index or channel to try instead), shown under the one-line error.
     """
     log.debug("run: %s", " ".join(argv))
     try:
@@ -76,12 +85,20 @@ def run(
     except subprocess.TimeoutExpired as exc:
         raise ExternalToolError(
             f"{argv[0]} did not finish within {timeout:g} s",
-            hint="it may be hung; retry or kill it",
+            hint=hint or "it may be hung; retry or kill it",
+        ) from exc
+    except OSError as exc:
+        # Found but not runnable: no execute permission, a wrong architecture, a bad interpreter.
+        raise ExternalToolError(
+            f"cannot run {argv[0]}: {exc.strerror or exc}",
+            hint="check the file and its permissions",
         ) from exc
     done = Completed(tuple(argv), proc.returncode, proc.stdout, proc.stderr or "")
     if check and proc.returncode != 0:
+        name = " ".join([PurePath(argv[0]).name, *argv[1:3]])
         raise ExternalToolError(
-            f"{' '.join(argv[:3])} failed with exit code {proc.returncode}: "
-            f"{_tail(proc.stderr or proc.stdout)}",
+            f"{name} failed with exit code {proc.returncode}: "
+            f"{summary(proc.stderr or proc.stdout)}",
+            hint=hint,
         )
     return done

@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -53,6 +54,26 @@ _TEMPLATE_FOR = {
 }
 
 
+# A COPY source in the Dockerfile: one word (the shell form splits on whitespace), no `$` (the
+# builder substitutes ARG values) or `*?[` (globs), not starting with `-` (read as a flag such as
+# `--from`), `/` (absolute) or `\`; no `..` part. A COPY reads only inside the build context
+# (https://docs.docker.com/reference/dockerfile/#copy: "you can't use COPY ../something
+# /something"), and BuildKit clamps `..` to the context's root instead of failing
+# (docker/docs#19500): the image would silently get another file.
+_CONTEXT_PATH = re.compile(r"[A-Za-z0-9_.+@][A-Za-z0-9_.+@/-]*")
+
+
+def context_path_problem(path: str) -> str | None:
+    """Why `path` cannot be a Dockerfile COPY source inside the build context; None when it can."""
+    if path.startswith(("/", "\\")) or re.match(r"[A-Za-z]:", path):
+        return "an absolute path: the Dockerfile would COPY from outside the build context"
+    if ".." in path.replace("\\", "/").split("/"):
+        return "leaves the build context (`..`): the Dockerfile would COPY from outside it"
+    if not _CONTEXT_PATH.fullmatch(path):
+        return "a COPY path takes letters, digits and `._+@-/` only, and no leading `-`"
+    return None
+
+
 @dataclass(frozen=True)
 class RenderOptions:
     """Everything besides the Plan that shapes the output (all of it goes into the inputs hash)."""
@@ -65,6 +86,12 @@ class RenderOptions:
     """A hashed lock (relative to the output directory) for the Dockerfile to install from."""
     extra_indexes: tuple[str, ...] = ()
     """Second indexes a package truly needs (none by default: one index keeps installs safe)."""
+
+    def __post_init__(self) -> None:
+        # The CLI refuses such a value with the option's name; this keeps any other caller from
+        # writing a COPY line that reads outside the context or starts another instruction.
+        if self.lockfile is not None and (why := context_path_problem(self.lockfile)):
+            raise ValueError(f"lockfile {self.lockfile!r}: {why}")
 
 
 @dataclass(frozen=True)

@@ -164,6 +164,27 @@ def get_backend(name: str, *, check: bool = False) -> Backend:
     return backend
 
 
+def install_hint(request: BuildRequest) -> str:
+    """The advice under a failed install: which index it used and how to pick another (a mirror
+    is applied at install time, so the same lock installs from any of them)."""
+    index = request.index_url or "https://pypi.org/simple (the default)"
+    return (
+        f"packages come from {index}; if it does not answer from here, pick another with "
+        "--mirror NAME|URL (--mirror auto takes the fastest that answers), or set HTTPS_PROXY"
+    )
+
+
+def refuse_edited_locks(*locks: Path | None) -> None:
+    """Refuse (InputFileError) a lock given to a backend that its lock set's index says was
+    edited since `envgen lock` wrote it; checked before anything is installed. A lock without
+    an index beside it is taken as it is: its own hashes are all there is to check."""
+    from envgen.lock.lockset import verify_beside
+
+    for lock in locks:
+        if lock is not None:
+            verify_beside(lock)
+
+
 # --- the prefix discipline -----------------------------------------------------------------------
 
 
@@ -271,8 +292,10 @@ __all__ = [
     "BuildResult",
     "available_backends",
     "get_backend",
+    "install_hint",
     "is_up_to_date",
     "read_marker",
+    "refuse_edited_locks",
     "staged_prefix",
     "write_marker",
 ]

@@ -36,13 +36,16 @@ from envgen.build import (
     BuildRequest,
     BuildResult,
     check_replaceable,
+    install_hint,
     is_up_to_date,
+    refuse_edited_locks,
     remove_leftovers,
     staged_prefix,
     write_marker,
 )
 from envgen.build.venv import INSTALL_TIMEOUT_S, VENV_TIMEOUT_S, find_uv, venv_python
 from envgen.errors import ExternalToolError, InputFileError, UsageError
+from envgen.proc import summary
 
 # Preference order when several are installed: micromamba and mamba solve nothing here either
 # (explicit files), but they link faster than conda.
@@ -288,9 +291,12 @@ def rattler_install(conda: Sequence[LockedPackage], staging: Path, final: Path) 
         LinkError,
         TransactionError,
     ) as exc:
+        # rattler's message is a chain of "Caused by:" lines: what failed first, why last.
+        channels = ", ".join(sorted({pkg.channel for pkg in conda}))
         raise ExternalToolError(
-            f"py-rattler could not install the conda lock: {str(exc).strip().splitlines()[0]}",
-            hint="check that the lock's channel is reachable (or its mirror)",
+            f"py-rattler could not install the conda lock: {summary(str(exc))}",
+            hint=f"its packages come from {channels}: check that it answers from here "
+            "(network, or a proxy in HTTPS_PROXY), or build with --backend venv",
         ) from exc
 
 
@@ -344,6 +350,7 @@ class CondaBackend:
                 "the conda backend needs a conda-lock file, and this lock set has none",
                 hint="plans without conda packages lock no conda side: use --backend venv",
             )
+        refuse_edited_locks(request.conda_lock, request.lock)
         start = time.perf_counter()
         input_hash = request.input_hash()
         prefix = request.prefix.absolute()
@@ -370,7 +377,12 @@ class CondaBackend:
             if exe:
                 explicit = Path(tmp) / "explicit.txt"
                 explicit.write_text(explicit_file(conda), encoding="utf-8")
-                run(create_argv(exe, explicit, target), timeout=INSTALL_TIMEOUT_S)
+                channels = ", ".join(sorted({pkg.channel for pkg in conda}))
+                run(
+                    create_argv(exe, explicit, target),
+                    timeout=INSTALL_TIMEOUT_S,
+                    hint=f"its packages come from {channels}: check that it answers from here",
+                )
             else:
                 rattler_install(conda, target, prefix)
             python, overlay = prefix_python(target), False
@@ -387,7 +399,7 @@ class CondaBackend:
                     python, overlay = venv_python(target), True
                 pip_cmd = pip_argv(uv, python, request, locks)
                 assert pip_cmd is not None  # there is a pip part: checked just above
-                run(pip_cmd, timeout=INSTALL_TIMEOUT_S)
+                run(pip_cmd, timeout=INSTALL_TIMEOUT_S, hint=install_hint(request))
             write_marker(
                 target,
                 {

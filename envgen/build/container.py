@@ -25,7 +25,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from envgen.build import BuildRequest, BuildResult
+from envgen.build import BuildRequest, BuildResult, install_hint, refuse_edited_locks
 from envgen.errors import ExternalToolError, InputFileError, UsageError, VerificationError
 
 BUILD_TIMEOUT_S = 1800.0  # the image's pip install downloads ~330 MB of TensorFlow wheels
@@ -175,6 +175,8 @@ class ContainerBackend:
         start = time.perf_counter()
         context = (request.context or request.prefix).absolute()
         dockerfile, copied = _inputs(context)
+        # The Dockerfile's COPY of a lock is the image's install source.
+        refuse_edited_locks(*copied)
         engine = find_engine()
         if engine is None:
             raise UsageError(
@@ -195,7 +197,13 @@ class ContainerBackend:
         reused = exists.returncode == 0 and not request.force
         if not reused:
             ca = HOST_CA_BUNDLE if HOST_CA_BUNDLE.is_file() else None
-            run(build_argv(engine, request, context, tag, ca_bundle=ca), timeout=BUILD_TIMEOUT_S)
+            run(
+                build_argv(engine, request, context, tag, ca_bundle=ca),
+                timeout=BUILD_TIMEOUT_S,
+                hint=f"{engine.kind} pulls the base image and pip its packages: with no registry "
+                "in reach pass --base-image (a registry mirror or a local image); "
+                + install_hint(request),
+            )
         checked = run(run_argv(engine, tag, gpu=request.gpu), timeout=CHECK_TIMEOUT_S, check=False)
         if checked.returncode != 0:
             raise VerificationError(

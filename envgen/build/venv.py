@@ -15,7 +15,15 @@ import sys
 import time
 from pathlib import Path
 
-from envgen.build import BuildRequest, BuildResult, is_up_to_date, staged_prefix, write_marker
+from envgen.build import (
+    BuildRequest,
+    BuildResult,
+    install_hint,
+    is_up_to_date,
+    refuse_edited_locks,
+    staged_prefix,
+    write_marker,
+)
 from envgen.errors import ExternalToolError, UsageError
 
 # Creating a venv is sub-second with uv, ~8 s with ensurepip; installs download hundreds of MB.
@@ -105,6 +113,7 @@ class VenvBackend:
 
         if request.lock is None and not request.requirements:
             raise UsageError("nothing to install: give a lock or requirements")
+        refuse_edited_locks(request.lock)
         start = time.perf_counter()
         input_hash = request.input_hash()
         prefix = request.prefix.absolute()
@@ -127,8 +136,12 @@ class VenvBackend:
             else:
                 assert python is not None  # checked above, before touching the prefix
                 commands, installer = pip_commands(python, request, staging), "pip"
-            for argv, timeout in zip(commands, (VENV_TIMEOUT_S, INSTALL_TIMEOUT_S), strict=True):
-                run(argv, timeout=timeout, show_progress=request.progress)
+            venv_hint = (
+                f"install Python {request.python}, or let uv download it (that needs the network)"
+            )
+            steps = ((VENV_TIMEOUT_S, venv_hint), (INSTALL_TIMEOUT_S, install_hint(request)))
+            for argv, (timeout, hint) in zip(commands, steps, strict=True):
+                run(argv, timeout=timeout, show_progress=request.progress, hint=hint)
             write_marker(
                 staging,
                 {

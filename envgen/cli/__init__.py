@@ -9,6 +9,7 @@ human text, and maps `EnvgenError` subclasses to their exit codes. Tracebacks on
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import json
 import logging
@@ -17,7 +18,7 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from envgen import __version__
 from envgen.errors import EnvgenError, UsageError
@@ -67,8 +68,23 @@ def _common(parser: argparse.ArgumentParser) -> None:
     )
 
 
+class _ArgumentError(Exception):
+    """argparse refused the command line; raised instead of its exit so that main() can answer
+    in the output format asked for (a JSON envelope under --json)."""
+
+    def __init__(self, parser: argparse.ArgumentParser, message: str) -> None:
+        super().__init__(message)
+        self.parser, self.message = parser, message
+
+
+class _Parser(argparse.ArgumentParser):
+    # Subparsers are made with the parent's class, so every level raises instead of exiting.
+    def error(self, message: str) -> NoReturn:
+        raise _ArgumentError(self, message)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="envgen",
         description="Detect the machine, decide a known-good TensorFlow stack, build and verify it.",
         allow_abbrev=False,
@@ -95,7 +111,7 @@ def _print_error(exc: EnvgenError, command: str, as_json: bool) -> None:
         remedies = getattr(exc, "remedies", None)
         if remedies:
             error["remedies"] = remedies
-        print(json.dumps(envelope(command, False, error=error), indent=2))
+        print(json.dumps(envelope(command, False, error=error), indent=2), flush=True)
         return
     print(f"envgen: error: {exc.message}", file=sys.stderr)
     for remedy in getattr(exc, "remedies", None) or []:
@@ -104,11 +120,48 @@ def _print_error(exc: EnvgenError, command: str, as_json: bool) -> None:
         print(f"hint: {exc.hint}", file=sys.stderr)
 
 
+class _Internal(EnvgenError):
+    """An exception envgen did not expect: a bug. Exit 1, as errors.py reserves it."""
+
+    code = "internal"
+
+
+class _Interrupted(EnvgenError):
+    exit_code = EXIT_INTERRUPTED
+    code = "interrupted"
+
+
+def _one_line(exc: BaseException) -> str:
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    return f"{type(exc).__name__}: {lines[0]}" if lines else type(exc).__name__
+
+
+def _parse(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> argparse.Namespace | int:
+    """The parsed command line, or the exit code of a refusal, printed as argparse does (usage,
+    then the error on stderr) or as an envelope on stdout when --json is on the command line."""
+    try:
+        return parser.parse_args(argv)
+    except _ArgumentError as exc:
+        words = list(sys.argv[1:] if argv is None else argv)
+        command = next((w for w in words if w in COMMANDS), None)
+        if "--json" in words or os.environ.get("ENVGEN_JSON", "") == "1":
+            where = f"envgen {command}" if command else "envgen"
+            error = UsageError(" ".join(exc.message.split()), hint=f"see {where} --help")
+            # Before a command is known the envelope is the command line's own: envgen.cli/1.
+            _print_error(error, command or "cli", as_json=True)
+        else:
+            exc.parser.print_usage(sys.stderr)
+            print(f"{exc.parser.prog}: error: {exc.message}", file=sys.stderr)
+        return UsageError.exit_code
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     from envgen.settings import resolve
 
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = _parse(parser, argv)
+    if isinstance(args, int):
+        return args
     as_json = bool(getattr(args, "json", False)) or os.environ.get("ENVGEN_JSON", "") == "1"
     debug = bool(getattr(args, "debug", False)) or os.environ.get("ENVGEN_DEBUG", "") == "1"
     logging.basicConfig(
@@ -129,13 +182,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         _print_error(exc, args.command, as_json)
         return exc.exit_code
     except KeyboardInterrupt:
-        print("envgen: interrupted", file=sys.stderr)
+        if as_json:
+            _print_error(_Interrupted("interrupted"), args.command, as_json)
+        else:
+            print("envgen: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
     except Exception as exc:
         if debug:
             raise
-        print(f"envgen: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
-        print("hint: rerun with --debug for the traceback, and report it", file=sys.stderr)
+        # Even a bug answers a script in the format it asked for, on one line.
+        internal = _Internal(
+            f"internal error: {_one_line(exc)}",
+            hint="rerun with --debug for the traceback, and report it",
+        )
+        if as_json:
+            _print_error(internal, args.command, as_json)
+        else:
+            print(f"envgen: {internal.message}", file=sys.stderr)
+            print(f"hint: {internal.hint}", file=sys.stderr)
         return 1
     try:
         if as_json:
@@ -151,4 +215,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     return result.exit_code
 
 
-__all__ = ["UsageError", "main"]
+def entry() -> NoReturn:
+    """The `envgen` executable (and `python -m envgen`): main(), then the exit.
+
+    Where py-rattler ran, the process ends without interpreter finalisation: its tokio worker
+    threads may still release Python objects while the interpreter tears down, which crashes
+    the process (SIGSEGV, or SIGABRT "PyGILState_Release: thread state … must be current")
+    after envgen has printed its answer, and the crash replaces the exit code. Seen here in
+    about one run in four of a failed conda solve; a known race of pyo3-async-runtimes with no
+    shutdown API (PyO3/pyo3-async-runtimes#40). Everything is written and flushed first.
+    """
+    code = main()
+    if "rattler" not in sys.modules:
+        sys.exit(code)
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):
+            stream.flush()
+    os._exit(code)
+
+
+__all__ = ["UsageError", "entry", "main"]

@@ -53,6 +53,23 @@ def regenerate_command(args: argparse.Namespace, mirror: str) -> str:
     return shlex.join(argv)
 
 
+def _check_lock(value: str, out: Path) -> None:
+    """`--lock` names a file inside the build context (--output-dir), or it is refused (exit 2):
+    the Dockerfile COPYs it, and a COPY from outside the context fails or leaks another file."""
+    from envgen.render import context_path_problem
+
+    # The flag's ENVGEN_* twin fills the same option; name whichever the value came from.
+    source = "ENVGEN_LOCK" if os.environ.get("ENVGEN_LOCK") == value else "--lock"
+    hint = "give the lock's path relative to --output-dir (the Docker build context)"
+    why = context_path_problem(value)
+    if why is None and not (out / value).is_file():
+        why = f"no such file in {str(out)!r}"
+    elif why is None and not (out / value).resolve().is_relative_to(out.resolve()):
+        why = "a link to a file outside the build context"
+    if why is not None:
+        raise UsageError(f"{source} {value!r}: {why}", hint=hint)
+
+
 def run(args: argparse.Namespace) -> Result:
     from envgen import config
     from envgen.detect import load_or_detect
@@ -82,11 +99,8 @@ def run(args: argparse.Namespace) -> Result:
         )
     choice = choose(args.mirror, kb.mirrors, allow_insecure=args.allow_insecure_mirror)
     out = Path(args.output_dir)
-    if args.lock and not (out / args.lock).is_file():
-        raise UsageError(
-            f"--lock {args.lock}: no such file in {out}",
-            hint="give the lock's path relative to --output-dir (the Docker build context)",
-        )
+    if args.lock:
+        _check_lock(args.lock, out)
     options = RenderOptions(
         mirror=choice,
         formats=formats,

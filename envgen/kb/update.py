@@ -20,6 +20,7 @@ same input gives the same bytes, and the packaged file must equal a re-render of
 from __future__ import annotations
 
 import difflib
+import http.client
 import json
 import re
 import struct
@@ -128,8 +129,13 @@ def urllib_fetch(url: str, headers: Mapping[str, str]) -> bytes:
         if exc.code == 404:
             raise ResourceNotFoundError(url) from exc
         raise ExternalToolError(f"GET {url}: HTTP {exc.code}") from exc
-    except (urllib.error.URLError, TimeoutError, OSError) as exc:
-        raise ExternalToolError(f"GET {url}: {exc}", hint="check the network or a proxy") from exc
+    # http.client's errors (a malformed status line, a body cut short) are not OSErrors.
+    except (urllib.error.URLError, http.client.HTTPException, TimeoutError, OSError) as exc:
+        reason = getattr(exc, "reason", None) or exc
+        raise ExternalToolError(
+            f"GET {url}: {type(exc).__name__}: {reason}",
+            hint="kb update reads PyPI itself: check the network, or a proxy in HTTPS_PROXY",
+        ) from exc
 
 
 # --------------------------------------------------------------------------------------------
@@ -337,7 +343,16 @@ class _Session:
             try:
                 raw = self.fetch(wheel.url + ".metadata", {})
             except ResourceNotFoundError:
-                raw = zip_member_by_range(self.fetch, wheel.url, wheel.size, ".dist-info/METADATA")
+                try:
+                    raw = zip_member_by_range(
+                        self.fetch, wheel.url, wheel.size, ".dist-info/METADATA"
+                    )
+                except (struct.error, zlib.error) as exc:
+                    # A server that ignores Range, or a body cut short: not a zip we can read.
+                    raise ExternalToolError(
+                        f"{wheel.url}: the byte ranges read are not a zip archive: {exc}",
+                        hint="retry; a proxy that drops Range headers breaks this read",
+                    ) from exc
             self.metadata[wheel.filename] = raw.decode("utf-8", "replace")
         return parse_metadata(self.metadata[wheel.filename])
 

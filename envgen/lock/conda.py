@@ -20,10 +20,12 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from envgen.errors import NoSolutionError
+from envgen.errors import ExternalToolError, NoSolutionError, UsageError
 from envgen.kb.lock_platforms import LockPlatform
+from envgen.kb.mirrors import DEFAULT, MirrorTable
 from envgen.lock.pip import LockedFile
 from envgen.plan import Plan
+from envgen.proc import summary
 
 
 @dataclass(frozen=True)
@@ -71,15 +73,49 @@ def content_hash(
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+def channel_hint(channels: Sequence[str], mirrors: MirrorTable | None) -> str:
+    """What to try when a channel does not answer: the first mirror in mirrors.toml that serves
+    a channel of that name (`…/conda-forge`), or a lock without the conda side."""
+    tips = []
+    for url in channels:
+        name = url.rstrip("/").rsplit("/", 1)[-1]
+        serving = [
+            m
+            for m in (mirrors.mirrors if mirrors is not None else ())
+            if m.name != DEFAULT and m.channel_url(name) not in (None, url.rstrip("/"))
+        ]
+        if serving:
+            others = f" (also mirrored by {', '.join(m.name for m in serving[1:])})"
+            tips.append(
+                f"--conda-channel {serving[0].channel_url(name)}"
+                + (others if len(serving) > 1 else "")
+            )
+    first = f"try a mirror: {'; '.join(tips)}" if tips else "check the network or proxy"
+    return f"{first}; or lock the pip side only: --channel pip, without --conda-channel"
+
+
 def solve(
     specs: Sequence[str],
     channels: Sequence[str],
     platform: LockPlatform,
     virtual: Sequence[tuple[str, str, str]],
+    *,
+    mirrors: MirrorTable | None = None,
 ) -> tuple[CondaRecord, ...]:
-    """Solve `specs` for `platform` with rattler; sorted by name so output is deterministic."""
+    """Solve `specs` for `platform` with rattler; sorted by name so output is deterministic.
+
+    A channel that cannot be read (unreachable, no such channel, a cache that cannot be written)
+    is an external failure (exit 5) whose hint names a mirror from `mirrors`; a solve that finds
+    no answer is a no-solution (exit 4)."""
     import rattler  # 0.1-0.2 s to import: only the conda path pays for it
-    from rattler.exceptions import SolverError
+    from rattler.exceptions import (
+        CacheDirError,
+        FetchRepoDataError,
+        GatewayError,
+        InvalidChannelError,
+        IoError,
+        SolverError,
+    )
 
     vps = [
         rattler.GenericVirtualPackage(
@@ -102,6 +138,19 @@ def solve(
         raise NoSolutionError(
             f"no conda solution for {platform.name}: {first}",
             hint=f"specs: {', '.join(specs)}; channels: {', '.join(channels)}",
+        ) from exc
+    except InvalidChannelError as exc:
+        raise UsageError(
+            f"--conda-channel: not a channel: {summary(str(exc))}",
+            hint="give a channel URL (https://…/conda-forge) or a local channel (file://…)",
+        ) from exc
+    except (GatewayError, FetchRepoDataError, IoError, CacheDirError) as exc:
+        # rattler's message is a chain of "Caused by:" lines; the first says what it fetched,
+        # the last why it failed (refused, DNS, 404).
+        raise ExternalToolError(
+            f"py-rattler could not read the conda channel(s) {', '.join(channels)} "
+            f"for {platform.name}: {summary(str(exc))}",
+            hint=channel_hint(channels, mirrors),
         ) from exc
     out = [
         CondaRecord(

@@ -20,7 +20,7 @@ import hashlib
 import json
 import os
 import tomllib
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -273,7 +273,7 @@ class LockSet:
 
 
 def _sha(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()
+    return file_digest(text.encode())
 
 
 def _needs(plan: Plan, os_name: str, kb: KnowledgeBase) -> tuple[str | None, dict[str, str]]:
@@ -424,6 +424,7 @@ def make_lock_set(
                 [plats[i] for i in members],
                 [pips[i] for i in members],
                 channels,
+                kb,
                 header=header(
                     "conda-lock unified lock", name, None, f"conda-lock install {conda_name}"
                 ),
@@ -469,6 +470,7 @@ def _conda_file(
     plats: Sequence[LockPlatform],
     pips: Sequence[pip_lock.PipLock | None],
     channels: Sequence[str],
+    kb: KnowledgeBase,
     *,
     header: Sequence[str],
     custom: Mapping[str, str],
@@ -481,7 +483,7 @@ def _conda_file(
     for plan, plat, pip in zip(plans, plats, pips, strict=True):
         specs = conda_lock.specs_for(plan)
         virtual = conda_lock.virtual_packages(plat, plan.cuda if plan.target == "gpu" else None)
-        records = conda_lock.solve(specs, channels, plat, virtual)
+        records = conda_lock.solve(specs, channels, plat, virtual, mirrors=kb.mirrors)
         pip_specs = pip_lock.requirements_in(plan).splitlines()
         solved[plat.name] = (conda_lock.content_hash(specs, channels, virtual, pip_specs), records)
         if pip is not None:
@@ -518,10 +520,104 @@ def _previous_files(directory: Path) -> list[str]:
     if not path.is_file():
         return []
     try:
-        index = parse_index(path.read_text(encoding="utf-8"), str(path))
+        index = read_index(path)
     except InputFileError:
         return []
     return [name for name, _ in index.files]
+
+
+def read_index(path: Path) -> LockIndex:
+    """The index at `path`, read bounded and strictly decoded (InputFileError otherwise)."""
+    from envgen.files import read_text
+
+    return parse_index(read_text(path, what="lock index"), str(path))
+
+
+def file_digest(data: bytes) -> str:
+    """The sha256 the index records of a lock file. CRLF counts as LF, so a checkout with git's
+    autocrlf (Windows) is not an edit; every other byte counts."""
+    return hashlib.sha256(data.replace(b"\r\n", b"\n")).hexdigest()
+
+
+@dataclass(frozen=True)
+class FileProblem:
+    """A lock file that is not what the index recorded: its name in the lock folder, and why."""
+
+    name: str
+    why: str
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.why}"
+
+
+def verify_files(
+    index: LockIndex, directory: Path, names: Collection[str] | None = None
+) -> list[FileProblem]:
+    """Each lock file of `index` (or only `names`) whose bytes no longer match the sha256 the
+    index recorded; [] when every one is intact.
+
+    uv and pip accept a requirement when *any* of its `--hash` values matches the download, so
+    one edited hash of two installs without a word: only this digest, taken when envgen wrote
+    the file, notices. A file the variants name but `[files]` does not list cannot be checked,
+    and counts as a problem too. Offline, and reads only the files the index names.
+    """
+    from envgen.files import LOCK_FILE, read_bytes
+
+    recorded = dict(index.files)
+    named = {
+        name
+        for var in index.variants
+        for name in (
+            var.conda_lock,
+            *(n for lk in var.locks for n in (lk.pylock, lk.requirements)),
+        )
+        if name is not None
+    }
+    problems = [
+        FileProblem(name, "is named by the index but has no sha256 in its [files] table")
+        for name in sorted(named - recorded.keys())
+        if names is None or name in names
+    ]
+    for name, digest in sorted(recorded.items()):
+        if names is not None and name not in names:
+            continue
+        path = directory / name
+        if not path.exists() and not path.is_symlink():
+            problems.append(FileProblem(name, "is missing"))
+            continue
+        try:
+            data = read_bytes(path, what="lock file", limit=LOCK_FILE)
+        except InputFileError as exc:
+            problems.append(FileProblem(name, f"cannot be checked ({exc.message})"))
+            continue
+        if file_digest(data) != digest:
+            problems.append(FileProblem(name, "was edited (sha256 differs from the index)"))
+    return problems
+
+
+def require_intact(index: LockIndex, directory: Path, names: Collection[str] | None = None) -> None:
+    """`verify_files`, refusing (InputFileError, exit 3) with the first problem: a lock that is
+    not what `envgen lock` wrote is a bad input file, and nothing may be installed from it."""
+    problems = verify_files(index, directory, names)
+    if problems:
+        first = problems[0]
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        raise InputFileError(
+            f"{directory / first.name} {first.why}{more}: refusing to install from this lock set",
+            hint=f"restore {directory} from version control, or regenerate it with `envgen lock`"
+            " (`envgen lock --check` lists every difference)",
+        )
+
+
+def verify_beside(lock: Path) -> None:
+    """Refuse `lock` when the lock set it belongs to (an index in the same folder that lists
+    it) says it was edited. A lock with no index beside it carries only its own hashes."""
+    index_path = lock.parent / INDEX
+    if not index_path.is_file():
+        return
+    index = read_index(index_path)
+    if lock.name in dict(index.files):
+        require_intact(index, lock.parent, {lock.name})
 
 
 def check_lock_set(
@@ -540,7 +636,7 @@ def check_lock_set(
     path = directory / INDEX
     if not path.is_file():
         return [f"{path} is missing: run envgen lock"]
-    index = parse_index(path.read_text(encoding="utf-8"), str(path))
+    index = read_index(path)
     plats, names, _, wanted = _inputs(plans, request, conda_channels, kb)
     diffs = []
     if index.input_hash != wanted:
@@ -569,20 +665,15 @@ def check_lock_set(
                 f"{name}/{plat.name}: plan changed ({lock.plan_digest} -> {plan.digest()})"
             )
         if lock.pylock is not None and (directory / lock.pylock).is_file():
-            locked = pip_lock.parse_pylock(
-                (directory / lock.pylock).read_text(encoding="utf-8"), lock.pylock
-            )
+            from envgen.files import LOCK_FILE, read_text
+
+            text = read_text(directory / lock.pylock, what="lock file", limit=LOCK_FILE)
+            locked = pip_lock.parse_pylock(text, lock.pylock)
             diffs += [
                 f"{lock.pylock}: {p}"
                 for p in pip_lock.unmet_pins(plan, {p.name: p.version for p in locked})
             ]
-    for name, digest in index.files:
-        file = directory / name
-        if not file.is_file():
-            diffs.append(f"{name} is missing")
-        elif _sha(file.read_text(encoding="utf-8")) != digest:
-            diffs.append(f"{name} was edited (sha256 differs from the index)")
-    return diffs
+    return diffs + [str(p) for p in verify_files(index, directory)]
 
 
 # --- choosing a variant for a machine ------------------------------------------------------------

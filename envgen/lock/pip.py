@@ -34,8 +34,10 @@ from packaging.version import InvalidVersion, Version
 from envgen.errors import ExternalToolError, InputFileError
 from envgen.kb.lock_platforms import LockPlatform
 from envgen.plan import Plan
-from envgen.proc import Completed, run
+from envgen.proc import Completed, run, summary
 
+# The index every lock is resolved against: canonical URLs only (mirror-neutral locks, DESIGN.md).
+PYPI = "https://pypi.org/simple"
 # uv resolves TF 2.15 in 2-15 s here (lab report §2); ten minutes means a hung network.
 UV_TIMEOUT = 600.0
 
@@ -142,15 +144,25 @@ def uv_environment(environ: Mapping[str, str]) -> dict[str, str]:
 # --- running uv ----------------------------------------------------------------------------------
 
 
-def uv_failure(stderr: str, where: str) -> ExternalToolError:
-    """uv's multi-line "No solution found" report as one line, with uv's hint as the hint."""
+def uv_failure(stderr: str, where: str, index: str = PYPI) -> ExternalToolError:
+    """uv's multi-line report as one line, with uv's hint as the hint.
+
+    "No solution found" gives its first `cause:` (the conflict); any other failure (the index
+    did not answer, DNS, TLS) its headline and last cause, and a hint naming the index."""
     lines = [line.strip() for line in stderr.strip().splitlines() if line.strip()]
-    cause = next((ln.removeprefix("cause:").strip() for ln in lines if ln.startswith("cause:")), "")
     hint = next((ln.removeprefix("hint:").strip() for ln in lines if ln.startswith("hint:")), "")
-    if cause:
+    body = [ln for ln in lines if not ln.startswith("hint:")]
+    if body and "no solution found" in body[0].lower():
+        causes = [ln.removeprefix("cause:").strip() for ln in body if ln.startswith("cause:")]
+        cause = causes[0] if causes else body[0]
         return ExternalToolError(f"uv found no solution for {where}: {cause}", hint=hint)
-    first = lines[0].removeprefix("error:").strip() if lines else "no output"
-    return ExternalToolError(f"uv pip compile failed for {where}: {first}", hint=hint)
+    text = "\n".join(body)
+    return ExternalToolError(
+        f"uv pip compile failed for {where}: {summary(text).removeprefix('error:').strip()}",
+        hint=hint
+        or f"envgen lock resolves against {index} (locks stay mirror-neutral): check that it "
+        "answers from here (network, or a proxy in HTTPS_PROXY)",
+    )
 
 
 def compile_pip(
@@ -158,7 +170,7 @@ def compile_pip(
     platform: LockPlatform,
     *,
     uv: str = "uv",
-    index: str = "https://pypi.org/simple",
+    index: str = PYPI,
     environ: Mapping[str, str] | None = None,
 ) -> PipLock:
     """Lock `plan`'s pip packages for `platform`.
@@ -179,12 +191,12 @@ def compile_pip(
 
     requirements = one("requirements")
     if requirements.returncode != 0:
-        raise uv_failure(requirements.stderr or requirements.stdout, where)
+        raise uv_failure(requirements.stderr or requirements.stdout, where, index)
     pylock = one("pylock", "--offline")
     if pylock.returncode != 0:
         pylock = one("pylock")
         if pylock.returncode != 0:
-            raise uv_failure(pylock.stderr or pylock.stdout, where)
+            raise uv_failure(pylock.stderr or pylock.stdout, where, index)
     return pip_lock(platform.name, plan.python, pylock.stdout, requirements.stdout)
 
 

@@ -83,3 +83,68 @@ def test_http_mirror_without_opt_in_is_a_usage_error(
 @pytest.mark.usefixtures("project")
 def test_unknown_format_is_a_usage_error() -> None:
     assert main(["render", "--profile", str(H100), "--format", "Makefile"]) == 2
+
+
+# --- --lock: a file inside the build context, or a usage error ---------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "why"),
+    [
+        ("../outside.txt", "leaves the build context"),
+        ("locks/../../outside.txt", "leaves the build context"),
+        ("/etc/hostname", "an absolute path"),
+        ("C:/locks/x.txt", "an absolute path"),
+        ("locks/a b.txt", "a COPY path takes"),
+        ("locks/x.txt\nRUN id", "a COPY path takes"),
+        ("--from=other/x.txt", "a COPY path takes"),
+        ("$HOME/x.txt", "a COPY path takes"),
+        ("locks/*.txt", "a COPY path takes"),
+    ],
+)
+def test_lock_outside_the_build_context_is_refused(
+    project: Path, capsys: pytest.CaptureFixture[str], value: str, why: str
+) -> None:
+    # Each of these exists, or would exist, as a file: existence alone let `../x` through.
+    (project / "outside.txt").write_text("not in the context\n")
+    (project / "out" / "locks").mkdir(parents=True)
+    (project / "out" / "locks" / "a b.txt").write_text("x\n")
+    argv = ["render", "--json", "--profile", str(H100), "--target", "cpu", "-o", "out"]
+    code = main([*argv, "--format", "Dockerfile", f"--lock={value}"])
+    out = json.loads(capsys.readouterr().out)
+    assert code == UsageError.exit_code == 2
+    assert out["error"]["code"] == "usage"
+    message = out["error"]["message"]
+    assert message.startswith(f"--lock {value!r}: {why}")
+    assert "\n" not in message
+    assert not (project / "out" / "Dockerfile").exists()
+
+
+def test_lock_through_a_link_out_of_the_context_is_refused(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (project / "outside.txt").write_text("not in the context\n")
+    (project / "out").mkdir()
+    (project / "out" / "lock.txt").symlink_to(project / "outside.txt")
+    argv = ["render", "--profile", str(H100), "--target", "cpu", "-o", "out", "--lock", "lock.txt"]
+    assert main(argv) == 2
+    assert "a link to a file outside the build context" in capsys.readouterr().err
+
+
+@pytest.mark.usefixtures("project")
+def test_lock_from_the_variable_names_the_variable(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("ENVGEN_LOCK", "../x.txt")
+    assert main(["render", "--profile", str(H100), "--target", "cpu", "-o", "out"]) == 2
+    assert capsys.readouterr().err.startswith("envgen: error: ENVGEN_LOCK '../x.txt': leaves")
+
+
+def test_lock_inside_the_context_is_copied(project: Path) -> None:
+    lock = project / "out" / "locks" / "requirements.cpu-linux-64.txt"
+    lock.parent.mkdir(parents=True)
+    lock.write_text("six==1.17.0 --hash=sha256:" + "0" * 64 + "\n")
+    argv = ["render", "--profile", str(H100), "--target", "cpu", "-o", "out"]
+    assert main([*argv, "--format", "Dockerfile", "--lock", "locks/" + lock.name]) == 0
+    dockerfile = (project / "out" / "Dockerfile").read_text()
+    assert f"COPY locks/{lock.name} /tmp/envgen/requirements.txt\n" in dockerfile

@@ -7,9 +7,12 @@ Goldens live in tests/data/golden/render/<profile>/; after an intended change, r
 from __future__ import annotations
 
 import os
-from pathlib import Path
+import posixpath
+from pathlib import Path, PurePosixPath
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from envgen.errors import FileConflictError, UsageError
 from envgen.files import MARKER, is_edited, write_text
@@ -21,6 +24,7 @@ from envgen.render import (
     ALL_FORMATS,
     FORMATS,
     RenderOptions,
+    context_path_problem,
     docker_variant,
     parse_formats,
     render,
@@ -195,3 +199,24 @@ def test_mirror_without_conda_forge_keeps_the_canonical_channel_and_says_so() ->
     result = render(REFERENCE["windows-tf2.10-gpu"](), RenderOptions(MirrorChoice(huawei)))
     assert '  - "conda-forge"\n' in result.files[0].text
     assert result.notes == ("Huawei Cloud does not mirror conda-forge; conda packages use it",)
+
+
+@given(st.text())
+def test_an_accepted_copy_path_stays_one_word_inside_the_context(path: str) -> None:
+    if context_path_problem(path) is not None:
+        return
+    assert path.split() == [path]  # one word, so one COPY source and no new line
+    assert not PurePosixPath(path).is_absolute()
+    assert not posixpath.normpath(path).startswith("..")
+    assert not path.startswith("-")
+    assert not set(path) & set("$*?[\\:")
+
+
+@pytest.mark.parametrize("path", ["locks/requirements.cpu-linux-64.txt", "./x+y@1.txt"])
+def test_ordinary_copy_paths_are_accepted(path: str) -> None:
+    assert context_path_problem(path) is None
+
+
+def test_render_options_refuse_a_copy_path_outside_the_context() -> None:
+    with pytest.raises(ValueError, match=r"lockfile '\.\./x': leaves the build context"):
+        RenderOptions(mirror=_mirror("pypi"), lockfile="../x")
