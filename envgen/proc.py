@@ -2,8 +2,10 @@
 
 Every subprocess goes through `run()`: it applies a timeout, logs the command, and turns the ways a
 program can fail (missing, timed out, non-zero exit) into `ExternalToolError` with the tail of its
-output. Unit tests forbid subprocesses by patching `subprocess.Popen` in one autouse fixture; this
-module is the only production caller, so the guard covers everything.
+output. What it logs or quotes is redacted first (envgen.credentials): a URL's login, in an
+argument or in what the program printed, never reaches a log line or an error. Unit tests forbid
+subprocesses by patching `subprocess.Popen` in one autouse fixture; this module is the only
+production caller, so the guard covers everything.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import subprocess
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from envgen.credentials import redact
 from envgen.errors import ExternalToolError
 
 log = logging.getLogger(__name__)
@@ -34,7 +37,8 @@ class Completed:
 
 
 def _tail(text: str) -> str:
-    text = text.strip()
+    # Redacted before it is cut, so that a cut cannot split a URL from its `://`.
+    text = redact(text).strip()
     return text if len(text) <= _TAIL_CHARS else "…" + text[-_TAIL_CHARS:]
 
 
@@ -55,7 +59,7 @@ def run(
     `show_progress` leaves stderr on the terminal, so a long download or install (uv) shows its
     own progress bars; the error message then cannot quote it.
     """
-    log.debug("run: %s", " ".join(argv))
+    log.debug("run: %s", redact(" ".join(argv)))
     try:
         proc = subprocess.run(
             list(argv),
@@ -71,17 +75,17 @@ def run(
         )
     except FileNotFoundError as exc:
         raise ExternalToolError(
-            f"{argv[0]} is not installed or not on PATH", hint="install it, or check PATH"
+            f"{redact(argv[0])} is not installed or not on PATH", hint="install it, or check PATH"
         ) from exc
     except subprocess.TimeoutExpired as exc:
         raise ExternalToolError(
-            f"{argv[0]} did not finish within {timeout:g} s",
+            f"{redact(argv[0])} did not finish within {timeout:g} s",
             hint="it may be hung; retry or kill it",
         ) from exc
     done = Completed(tuple(argv), proc.returncode, proc.stdout, proc.stderr or "")
     if check and proc.returncode != 0:
         raise ExternalToolError(
-            f"{' '.join(argv[:3])} failed with exit code {proc.returncode}: "
+            f"{redact(' '.join(argv[:3]))} failed with exit code {proc.returncode}: "
             f"{_tail(proc.stderr or proc.stdout)}",
         )
     return done

@@ -7,7 +7,9 @@ in. It decides nothing: which packages, versions and channels come from the Plan
 variant follows from how the Plan delivers CUDA. Output is deterministic (no timestamps, the
 Plan's own order), and every file carries a header with the inputs hash, the command that
 regenerates it, and a hash of its own content so that later hand edits are detected
-(`envgen.files`). Jinja2 costs about 120 ms to import (lab report §6), so it loads only here.
+(`envgen.files`). Every field a template writes goes through the escape filter of its output
+format (`envgen.escape`); a mirror's login never reaches the context, only the fact that the
+index needs one. Jinja2 costs about 120 ms to import (lab report §6), so it loads only here.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from envgen import __version__
+from envgen import __version__, escape
 from envgen.errors import UsageError
 from envgen.files import CONTENT_KEY, MARKER, PLACEHOLDER, seal, write_text
 from envgen.kb.images import ImageTable, load_images
@@ -132,6 +134,8 @@ def inputs_hash(plan: Plan, options: RenderOptions) -> str:
         "lockfile": options.lockfile,
         "extra-indexes": list(options.extra_indexes),
     }
+    if options.mirror.login is not None:
+        doc["login"] = True  # the login itself is no input of the files: only that one is needed
     return hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()[:16]
 
 
@@ -146,11 +150,6 @@ def _template_dir() -> Path:
     return Path(__file__).resolve().parent.parent / "templates"
 
 
-def _yaml(value: str) -> str:
-    # A JSON string is a valid YAML double-quoted scalar: safe for `>=`, `[`, `#`, `:` alike.
-    return json.dumps(value)
-
-
 @functools.cache
 def _environment() -> jinja2.Environment:
     import jinja2
@@ -161,10 +160,12 @@ def _environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
-        autoescape=False,  # noqa: S701 - the output is config files and Dockerfiles, never HTML
+        # The output is config files and Dockerfiles, never HTML: each field is escaped for its
+        # own format by a filter of envgen.escape, and `finalize` refuses a field without one.
+        autoescape=False,  # noqa: S701
+        finalize=escape.finalize,
     )
-    env.filters["yaml"] = _yaml
-    env.filters["toml"] = _yaml  # a JSON string is also a valid TOML basic string
+    env.filters.update(escape.FILTERS)
     return env
 
 
@@ -214,6 +215,8 @@ def render(plan: Plan, options: RenderOptions, images: ImageTable | None = None)
         "plan": plan,
         "mirror": mirror,
         "trusted_host": options.mirror.trusted_host,
+        # The index needs a login, which no file carries: the Dockerfile takes a netrc secret.
+        "needs_login": options.mirror.login is not None,
         "extra_indexes": options.extra_indexes,
         "pip_pins": plan.pip_packages(),
         "conda_pins": plan.conda_packages(),

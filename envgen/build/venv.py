@@ -4,7 +4,7 @@ uv is the pip-side engine (DESIGN.md): 30 s cold / 2.5 s warm against ~60 s for 
 TensorFlow 2.21 (lab report §1). Bytecode is compiled at install time because this kind of machine
 sets PYTHONDONTWRITEBYTECODE, and TensorFlow then imports in 15 s instead of 5 s (lab report §0).
 With a lock, hashes are required (`--require-hashes`), so what is installed is exactly what was
-locked. pip is used only when uv cannot run at all; an install that fails under uv fails the build,
+locked. The index (a mirror, perhaps with a login) reaches uv or pip through the environment. pip is used only when uv cannot run at all; an install that fails under uv fails the build,
 since retrying with pip would hide the real error.
 """
 
@@ -15,7 +15,14 @@ import sys
 import time
 from pathlib import Path
 
-from envgen.build import BuildRequest, BuildResult, is_up_to_date, staged_prefix, write_marker
+from envgen.build import (
+    BuildRequest,
+    BuildResult,
+    index_env,
+    is_up_to_date,
+    staged_prefix,
+    write_marker,
+)
 from envgen.errors import ExternalToolError, UsageError
 
 # Creating a venv is sub-second with uv, ~8 s with ensurepip; installs download hundreds of MB.
@@ -28,12 +35,8 @@ def venv_python(prefix: Path) -> Path:
 
 
 def _sources(request: BuildRequest) -> list[str]:
-    """Installer arguments naming what to install, and the mirror."""
+    """Installer arguments naming what to install (the index goes by `index_env`)."""
     args: list[str] = []
-    if request.index_url:
-        args += ["--index-url", request.index_url]
-    for url in request.extra_index_urls:
-        args += ["--extra-index-url", url]
     if request.lock is not None:
         args += ["--require-hashes", "-r", str(request.lock)]
     args += list(request.requirements)
@@ -127,8 +130,9 @@ class VenvBackend:
             else:
                 assert python is not None  # checked above, before touching the prefix
                 commands, installer = pip_commands(python, request, staging), "pip"
+            env = index_env(request, installer)
             for argv, timeout in zip(commands, (VENV_TIMEOUT_S, INSTALL_TIMEOUT_S), strict=True):
-                run(argv, timeout=timeout, show_progress=request.progress)
+                run(argv, timeout=timeout, show_progress=request.progress, env=env)
             write_marker(
                 staging,
                 {

@@ -161,8 +161,6 @@ def test_conda_executable_gets_an_explicit_file_and_uv_the_pip_part(tmp_path: Pa
         "--compile-bytecode",
         "--python",
         str(tmp_path / "env/bin/python"),
-        "--index-url",
-        "https://mirror.example/simple",
         "--require-hashes",
         "-r",
         str(tmp_path / "l"),
