@@ -13,6 +13,7 @@ line of the output or change its structure. One function per output format:
 |                |                                                    | carry (whitespace, quotes, `\\`)    |
 | `requirements` | one word of a requirements.txt line                | refuses whitespace, quotes, `\\`,   |
 |                |                                                    | `#` and `${` (pip's own syntax)     |
+| `requirement`  | a requirement line of requirements.txt             | the same, and it must be PEP 508    |
 | `ini`          | a pip.conf value                                   | refuses line breaks, edge spaces    |
 | `name`         | a bare key: a YAML key, an ENV name                | refuses anything but an identifier  |
 | `lines`        | a template macro's own output                      | checks it holds no hidden breaks    |
@@ -154,6 +155,19 @@ def requirements(value: object) -> Field:
     return Field(text)
 
 
+def requirement(value: object) -> Field:
+    """A requirement line of requirements.txt: one word (as above) that pip can parse (PEP 508,
+    read with packaging, the parser pip itself vendors)."""
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    text = requirements(value)
+    try:
+        Requirement(text)
+    except InvalidRequirement:
+        raise _refuse(text, "requirements.txt", "it is not a PEP 508 requirement") from None
+    return text
+
+
 def ini(value: object) -> Field:
     """A value in pip.conf (configparser without interpolation or inline comments)."""
     text = str(value)
@@ -188,6 +202,7 @@ FILTERS = {
     "toml": quoted,
     "docker": docker,
     "requirements": requirements,
+    "requirement": requirement,
     "ini": ini,
     "name": name,
     "lines": lines,

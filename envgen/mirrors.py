@@ -51,7 +51,8 @@ _SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*)://")
 # A DNS label (RFC 1123: at most 63 characters, no `-` at either end; `_` as internal names use).
 _LABEL = re.compile(r"[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?")
 _PORT = re.compile(r"[0-9]{1,5}")
-_PRESET = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+# A preset's name as mirrors.toml could hold one (the table says which exist).
+_PRESET = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 
 
 @dataclass(frozen=True)
@@ -66,11 +67,15 @@ class IndexURL:
     """`user:token` as given (percent-encoded), or None."""
 
 
-def _bad(source: str, value: str, why: str) -> UsageError:
+def _shown(value: str) -> str:
+    """A value for an error message: its login redacted, cut to a readable length, repr()."""
     shown = redact_value(value)
-    shown = shown if len(shown) <= 100 else shown[:99] + "…"
+    return repr(shown if len(shown) <= 100 else shown[:99] + "…")
+
+
+def _bad(source: str, value: str, why: str) -> UsageError:
     return UsageError(
-        f"{source}: {shown!r} is not a usable index URL: {why}",
+        f"{source}: {_shown(value)} is not a usable index URL: {why}",
         hint="give one https URL with a host, e.g. https://pypi.example.org/simple",
     )
 
@@ -178,7 +183,12 @@ class MirrorChoice:
 
     @property
     def trusted_host(self) -> str | None:
-        return urlsplit(self.mirror.pypi).hostname if self.insecure else None
+        if not self.insecure:
+            return None
+        try:
+            return urlsplit(self.mirror.pypi).hostname
+        except ValueError:  # not from parse_index_url: a Mirror made in code
+            raise UsageError(f"mirror {self.mirror.pypi!r} names no host") from None
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"name": self.mirror.name, "pypi": self.mirror.pypi}
@@ -271,7 +281,7 @@ def choose(
     if "://" not in value and "@" not in value and ":" not in value:
         if not _PRESET.fullmatch(value):
             raise UsageError(
-                f"{source}: {redact_value(value)!r} is neither a preset name nor an https URL",
+                f"{source}: {_shown(value)} is neither a preset name nor an https URL",
                 hint=f"available: {', '.join(table.names())}, auto, or https://host/simple",
             )
         try:

@@ -182,6 +182,13 @@ def conda_channel(choice: MirrorChoice) -> str:
 
 def _base_image(plan: Plan, variant: str, images: ImageTable) -> tuple[str | None, str, str]:
     """(image, why-not, os-python) for a Dockerfile variant."""
+    try:
+        return _lookup_image(plan, variant, images)
+    except ValueError:  # a Python or CUDA that is no version: no image can carry it
+        return None, f"no image is known for Python {plan.python!r}, CUDA {plan.cuda!r}", ""
+
+
+def _lookup_image(plan: Plan, variant: str, images: ImageTable) -> tuple[str | None, str, str]:
     if variant == "conda":
         return images.micromamba.tag, "", plan.python
     if variant == "gpu-system":

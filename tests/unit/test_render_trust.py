@@ -280,3 +280,58 @@ def test_errors_about_a_credentialed_mirror_do_not_show_the_secret(
     assert code == UsageError.exit_code, err
     assert SECRET not in err
     assert "--mirror" in err.splitlines()[0]
+
+
+def test_the_regenerate_line_of_a_credentialed_render_reproduces_the_same_files(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import shlex
+
+    assert _render("--mirror", CREDENTIALED) == 0
+    first = _no_secret(project, capsys)
+    line = first["requirements.txt"].splitlines()[1].removeprefix("# regenerate: ")
+    assert "--mirror 'https://***@good.example/simple'" in line
+    argv = shlex.split(line)[1:]
+    assert main([*argv, "-o", "out"]) == 0
+    assert _written(project) == first
+
+
+@pytest.mark.parametrize(
+    ("argv", "source"),
+    [
+        (["--mirror", f"https://good.example/simple\n{INJECTED}"], "--mirror"),
+        (["--mirror", f"https://user:{SECRET}@good.example/simple --trusted-host x"], "--mirror"),
+        (["--base-image", "python:3.11\nRUN id"], "--base-image"),
+    ],
+)
+def test_create_refuses_bad_values_before_it_plans_locks_or_builds(
+    project: Path, capsys: pytest.CaptureFixture[str], argv: list[str], source: str
+) -> None:
+    # The unit guard would fail this test at the first subprocess (uv): none may start.
+    code = main(["create", "--profile", str(CPU), "--target", "cpu", "--output-dir", "out", *argv])
+    err = capsys.readouterr().err
+    assert code == UsageError.exit_code, err
+    assert source in err.splitlines()[0]
+    assert SECRET not in err
+    assert not (project / "out").exists()
+
+
+def test_create_headers_show_a_mirror_login_as_stars() -> None:
+    import argparse
+
+    from envgen.cli.create import _command
+
+    args = argparse.Namespace(
+        profile="p\nRUN id",
+        target="cpu",
+        python=None,
+        tensorflow=None,
+        keras=None,
+        channel=None,
+        mirror=CREDENTIALED,
+    )
+    command = _command(args)
+    assert command == (
+        "envgen create --profile $'p\\nRUN id' --target cpu "
+        "--mirror 'https://***@good.example/simple'"
+    )
