@@ -46,6 +46,10 @@ CONDA_CHANNEL = "conda-forge"
 # make it the conda variant, a CPU plan the cpu one.
 DOCKER_VARIANTS = ("cpu", "gpu-pip", "gpu-system", "conda")
 
+# The regenerate line's longest command: the header must stay within the part of a file that
+# envgen.files searches for the content hash (2048 characters), whatever paths the command names.
+MAX_COMMAND = 1024
+
 _TEMPLATE_FOR = {
     "environment.yml": "environment.yml.j2",
     "requirements.txt": "requirements.txt.j2",
@@ -208,6 +212,12 @@ def _lookup_image(plan: Plan, variant: str, images: ImageTable) -> tuple[str | N
 
 def render(plan: Plan, options: RenderOptions, images: ImageTable | None = None) -> RenderResult:
     """Fill the templates for every requested format; pure apart from reading the templates."""
+    if len(options.command) > MAX_COMMAND:
+        raise UsageError(
+            f"the command to record in the file headers is {len(options.command)} characters "
+            f"long, more than {MAX_COMMAND}",
+            hint="name shorter paths (a relative --profile, say)",
+        )
     images = images or load_images()
     env = _environment()
     digest = inputs_hash(plan, options)

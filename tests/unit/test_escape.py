@@ -199,3 +199,17 @@ def test_every_template_field_ends_in_a_format_filter(path: Path) -> None:
                 assert isinstance(call.node, jinja2.nodes.Name), (path.name, call)
                 assert call.node.name in macros, (path.name, call.node.name)
     assert fields, path.name
+
+
+@given(st.lists(st.text(max_size=20), max_size=5))
+@settings(max_examples=300, deadline=None)
+def test_shell_join_is_shlex_join_for_printable_arguments_and_always_one_line(
+    argv: list[str],
+) -> None:
+    import shlex
+
+    joined = escape.shell_join(argv)
+    assert joined.isprintable()
+    if all(a.isprintable() for a in argv):
+        # Headers of files rendered before this layer existed keep their bytes.
+        assert joined == shlex.join(argv)

@@ -335,3 +335,16 @@ def test_create_headers_show_a_mirror_login_as_stars() -> None:
         "envgen create --profile $'p\\nRUN id' --target cpu "
         "--mirror 'https://***@good.example/simple'"
     )
+
+
+def test_a_command_too_long_for_the_header_is_a_usage_error(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    deep = project.joinpath(*(["d" * 200] * 6))
+    deep.mkdir(parents=True)
+    shutil.copy(CPU, deep / "p.toml")
+    code = main(["render", "--profile", str(deep / "p.toml"), "-o", "out"])
+    err = capsys.readouterr().err
+    assert code == UsageError.exit_code, err
+    assert "file headers" in err.splitlines()[0]
+    assert not (project / "out").exists()
