@@ -34,6 +34,8 @@ class CreateOptions:
     """Where the environment goes (default: `.venv` in the project)."""
     backend: str = "venv"
     mirror: str = "pypi"
+    mirror_source: str = "--mirror"
+    """Where `mirror` came from (flag, ENVGEN_MIRROR, tool.envgen.mirror), for its errors."""
     locked: bool = False
     """Fail when the lock no longer matches the plan (uv's --locked)."""
     frozen: bool = False
@@ -188,6 +190,9 @@ def create(
     from envgen.verify.expect import from_lock
 
     start = time.perf_counter()
+    # First: a bad mirror is refused before anything is resolved or written. Its login (if
+    # any) goes to the installer through the environment only (envgen.build), never a file.
+    mirror = choose(options.mirror, kb.mirrors, source=options.mirror_source)
     result = resolve(profile, kb, request)
     if not isinstance(result, Plan):
         raise result.to_error()
@@ -206,7 +211,6 @@ def create(
     clock.step("lock", start, what)
 
     start = time.perf_counter()
-    mirror = choose(options.mirror, kb.mirrors)
     rendered = render(
         plan,
         RenderOptions(
@@ -232,7 +236,7 @@ def create(
             prefix=prefix,
             python=plan.python,
             lock=lock,
-            index_url=None if mirror.mirror.name == DEFAULT else mirror.mirror.pypi,
+            index_url=None if mirror.mirror.name == DEFAULT else mirror.install_url,
             force=options.force,
             conda_lock=_conda_lock(lock, variant) if options.backend == "conda" else None,
             context=options.project if container else None,

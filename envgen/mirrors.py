@@ -6,6 +6,11 @@ preset concurrently with a short timeout and takes the fastest that answered, ke
 the order to fall back on. An `http://` URL is refused unless the caller opts in, because pip then
 needs `--trusted-host` and the traffic is not encrypted (kb-platform.md §5.4).
 
+A URL is validated strictly where it enters (`parse_index_url`), because it is written into
+requirements.txt, a Dockerfile, pip.conf and uv.toml: one absolute http(s) URL with a host, made
+only of the characters RFC 3986 allows, with nothing after it. A login in it (`user:token@`) is
+split off at once: files name the index without it (envgen.credentials).
+
 Probing uses only the standard library (urllib in threads): one small GET per candidate, so
 `auto` costs at most one timeout, not one per mirror. urllib.request costs ~20 ms to import, so
 it loads only when probing (`envgen --help` imports this module through the render parser).
@@ -13,12 +18,16 @@ it loads only when probing (`envgen --help` imports this module through the rend
 
 from __future__ import annotations
 
+import ipaddress
+import re
+import string
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from envgen.credentials import redact, redact_value, split_login, with_login
 from envgen.errors import UsageError
 from envgen.kb.mirrors import DEFAULT, Mirror, MirrorTable
 
@@ -29,6 +38,102 @@ CUSTOM = "custom"
 PROBE_TIMEOUT_S = 3.0
 # Every simple index serves this page; pip itself is there on every mirror, and the page is small.
 PROBE_PATH = "pip/"
+
+# Index URLs longer than this are refused before any parsing: real ones are under 200 characters,
+# and the bound keeps validation time bounded whatever the input.
+MAX_URL = 2048
+# RFC 3986 §2: unreserved, reserved and `%`, the characters a URL may hold unencoded, less the
+# apostrophe: it would re-quote a Dockerfile word or a requirements.txt option (shlex), and
+# `%27` means the same to an index. Everything else (space, quotes, `\`, `{`, non-ASCII) must be
+# percent-encoded, so a URL that needs none of them is safe in every file format envgen writes.
+_URL_CHARS = frozenset(string.ascii_letters + string.digits + "-._~:/?#[]@!$&()*+,;=%")
+_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*)://")
+# A DNS label (RFC 1123: at most 63 characters, no `-` at either end; `_` as internal names use).
+_LABEL = re.compile(r"[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?")
+_PORT = re.compile(r"[0-9]{1,5}")
+# A preset's name as mirrors.toml could hold one (the table says which exist).
+_PRESET = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+
+
+@dataclass(frozen=True)
+class IndexURL:
+    """An index URL that passed validation."""
+
+    scheme: str
+    """`https` or `http`, lowercase."""
+    public: str
+    """The URL without its login: what files may name."""
+    login: str | None = field(default=None, repr=False)
+    """`user:token` as given (percent-encoded), or None."""
+
+
+def _shown(value: str) -> str:
+    """A value for an error message: its login redacted, cut to a readable length, repr()."""
+    shown = redact_value(value)
+    return repr(shown if len(shown) <= 100 else shown[:99] + "…")
+
+
+def _bad(source: str, value: str, why: str) -> UsageError:
+    return UsageError(
+        f"{source}: {_shown(value)} is not a usable index URL: {why}",
+        hint="give one https URL with a host, e.g. https://pypi.example.org/simple",
+    )
+
+
+def parse_index_url(value: str, source: str) -> IndexURL:
+    """Validate `value` as one absolute http(s) index URL; any other input -> UsageError."""
+    if len(value) > MAX_URL:
+        raise _bad(source, value, f"longer than {MAX_URL} characters")
+    if not value.isprintable() or any(ch.isspace() for ch in value):
+        raise _bad(source, value, "it holds whitespace, a line break or a control character")
+    bad = sorted(set(value) - _URL_CHARS)
+    if bad:
+        # Which characters, unless they may belong to a login (that is never shown).
+        shown = repr("".join(bad)) if "@" not in value else "some characters"
+        raise _bad(source, value, f"{shown} must be percent-encoded in a URL")
+    scheme = _SCHEME.match(value)
+    if scheme is None:
+        raise _bad(source, value, "it does not start with https://")
+    if scheme.group(1).lower() not in ("https", "http"):
+        raise _bad(source, value, "only http(s) URLs are indexes")
+    rest = value[scheme.end() :]
+    end = min((i for i in (rest.find(c) for c in "/?#") if i >= 0), default=len(rest))
+    authority, tail = rest[:end], rest[end:]
+    if "#" in tail:
+        raise _bad(source, value, "an index URL has no #fragment")
+    if authority.count("@") > 1:
+        raise _bad(source, value, "more than one @ (percent-encode an @ in the login as %40)")
+    if "[" in tail or "]" in tail:
+        raise _bad(source, value, "brackets belong only around an IPv6 host")
+    userinfo, _, hostport = authority.rpartition("@")
+    if "[" in userinfo or "]" in userinfo:
+        raise _bad(source, value, "brackets belong only around an IPv6 host")
+    _check_host(source, value, hostport)
+    public, login = split_login(value)
+    return IndexURL(scheme.group(1).lower(), public, login)
+
+
+def _check_host(source: str, value: str, hostport: str) -> None:
+    """`host[:port]` of the authority: a DNS name, IPv4 or [IPv6] address, and a port number."""
+    if hostport.startswith("["):
+        host, bracket, after = hostport[1:].partition("]")
+        if not bracket:
+            raise _bad(source, value, "an IPv6 host lacks its closing ]")
+        try:
+            ipaddress.IPv6Address(host)
+        except ValueError:
+            raise _bad(source, value, "its [host] is not an IPv6 address") from None
+    else:
+        host, colon, digits = hostport.partition(":")
+        after = colon + digits
+        if not host:
+            raise _bad(source, value, "it names no host")
+        if not all(_LABEL.fullmatch(label) for label in host.removesuffix(".").split(".")):
+            raise _bad(source, value, "its host is not a host name (letters, digits, - and _)")
+    if after:
+        digits = after.removeprefix(":")
+        if after == digits or not _PORT.fullmatch(digits) or not 0 < int(digits) < 65536:
+            raise _bad(source, value, "what follows the host is not a :port number")
 
 
 @dataclass(frozen=True)
@@ -54,18 +159,41 @@ class MirrorChoice:
     fallbacks: tuple[str, ...] = ()
     """`auto`: the other candidates that answered, fastest first."""
     probes: tuple[Probe, ...] = field(default=(), compare=False)
+    login: str | None = field(default=None, repr=False)
+    """The URL's userinfo (`user:token`, as given): handed to installers at install time,
+    never written to a file or printed (`install_url`)."""
 
     @property
     def spec(self) -> str:
-        """What `--mirror` takes to get this mirror again: the preset's name, or the URL."""
+        """What `--mirror` takes to get this mirror again: the preset's name, or the URL
+        (without its login: the login is given at install time)."""
         return self.mirror.pypi if self.mirror.name == CUSTOM else self.mirror.name
 
     @property
+    def shown(self) -> str:
+        """`spec` as headers and messages show it: a login stands as `***`, so that the
+        regenerate line still says one is needed (and reproduces the same files)."""
+        return redact(self.install_url) if self.mirror.name == CUSTOM else self.spec
+
+    @property
+    def install_url(self) -> str:
+        """The index URL an installer needs, login included: pass it only through an
+        installer's environment (UV_INDEX_URL, PIP_INDEX_URL), never argv or a file."""
+        return with_login(self.mirror.pypi, self.login)
+
+    @property
     def trusted_host(self) -> str | None:
-        return urlsplit(self.mirror.pypi).hostname if self.insecure else None
+        if not self.insecure:
+            return None
+        try:
+            return urlsplit(self.mirror.pypi).hostname
+        except ValueError:  # not from parse_index_url: a Mirror made in code
+            raise UsageError(f"mirror {self.mirror.pypi!r} names no host") from None
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"name": self.mirror.name, "pypi": self.mirror.pypi}
+        if self.login is not None:
+            out["login"] = "given (used at install time, never written)"
         if self.insecure:
             out["trusted-host"] = self.trusted_host
         if self.probes:
@@ -75,7 +203,7 @@ class MirrorChoice:
 
 
 def custom_mirror(url: str) -> Mirror:
-    """A PyPI simple index given by URL; conda channels are left canonical."""
+    """A PyPI simple index given by URL (without a login); conda channels are left canonical."""
     return Mirror(
         name=CUSTOM,
         title=f"custom index {urlsplit(url).hostname}",
@@ -130,11 +258,15 @@ def choose(
     table: MirrorTable,
     *,
     allow_insecure: bool = False,
+    source: str = "--mirror",
     timeout: float = PROBE_TIMEOUT_S,
     prober: Prober = probe_one,
 ) -> MirrorChoice:
-    """Turn `--mirror NAME|URL|auto` into a MirrorChoice."""
-    value = spec.strip()
+    """Turn `--mirror NAME|URL|auto` into a MirrorChoice; `source` names where the value came
+    from (`--mirror`, `ENVGEN_MIRROR`, `tool.envgen.mirror`) in every error."""
+    if not isinstance(spec, str):
+        raise UsageError(f"{source}: expected a mirror name or URL, got {type(spec).__name__}")
+    value = spec.strip(" ")
     if value.lower() == AUTO:
         probes = probe_all(
             [(m.name, m.pypi) for m in table.mirrors], timeout=timeout, prober=prober
@@ -148,16 +280,20 @@ def choose(
             fallbacks=tuple(p.name for p in answered[1:]),
             probes=tuple(probes),
         )
-    scheme = urlsplit(value).scheme
-    if scheme == "https":
-        return MirrorChoice(custom_mirror(value))
-    if scheme == "http":
-        if not allow_insecure:
+    if "://" not in value and "@" not in value and ":" not in value:
+        if not _PRESET.fullmatch(value):
             raise UsageError(
-                f"mirror {value} is plain http: packages would travel unencrypted",
-                hint="use its https URL, or pass --allow-insecure-mirror to trust it anyway",
+                f"{source}: {_shown(value)} is neither a preset name nor an https URL",
+                hint=f"available: {', '.join(table.names())}, auto, or https://host/simple",
             )
-        return MirrorChoice(custom_mirror(value), insecure=True)
-    if scheme:
-        raise UsageError(f"mirror {value}: only http(s) URLs are indexes", hint="use https://…")
-    return MirrorChoice(table.get(value))
+        try:
+            return MirrorChoice(table.get(value))
+        except UsageError as exc:
+            raise UsageError(f"{source}: {exc.message}", hint=exc.hint) from None
+    url = parse_index_url(value, source)
+    if url.scheme == "http" and not allow_insecure:
+        raise UsageError(
+            f"{source}: mirror {url.public!r} is plain http: packages would travel unencrypted",
+            hint="use its https URL, or pass --allow-insecure-mirror to trust it anyway",
+        )
+    return MirrorChoice(custom_mirror(url.public), insecure=url.scheme == "http", login=url.login)

@@ -7,7 +7,9 @@ in. It decides nothing: which packages, versions and channels come from the Plan
 variant follows from how the Plan delivers CUDA. Output is deterministic (no timestamps, the
 Plan's own order), and every file carries a header with the inputs hash, the command that
 regenerates it, and a hash of its own content so that later hand edits are detected
-(`envgen.files`). Jinja2 costs about 120 ms to import (lab report §6), so it loads only here.
+(`envgen.files`). Every field a template writes goes through the escape filter of its output
+format (`envgen.escape`); a mirror's login never reaches the context, only the fact that the
+index needs one. Jinja2 costs about 120 ms to import (lab report §6), so it loads only here.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from envgen import __version__
+from envgen import __version__, escape
 from envgen.errors import UsageError
 from envgen.files import CONTENT_KEY, MARKER, PLACEHOLDER, seal, write_text
 from envgen.kb.images import ImageTable, load_images
@@ -44,6 +46,10 @@ CONDA_CHANNEL = "conda-forge"
 # Dockerfile variant by how the Plan delivers CUDA (Plan.cuda_channel); conda packages of any kind
 # make it the conda variant, a CPU plan the cpu one.
 DOCKER_VARIANTS = ("cpu", "gpu-pip", "gpu-system", "conda")
+
+# The regenerate line's longest command: the header must stay within the part of a file that
+# envgen.files searches for the content hash (2048 characters), whatever paths the command names.
+MAX_COMMAND = 1024
 
 _TEMPLATE_FOR = {
     "environment.yml": "environment.yml.j2",
@@ -91,7 +97,7 @@ class RenderOptions:
         # The CLI refuses such a value with the option's name; this keeps any other caller from
         # writing a COPY line that reads outside the context or starts another instruction.
         if self.lockfile is not None and (why := context_path_problem(self.lockfile)):
-            raise ValueError(f"lockfile {self.lockfile!r}: {why}")
+            raise UsageError(f"lockfile {self.lockfile!r}: {why}")
 
 
 @dataclass(frozen=True)
@@ -159,6 +165,8 @@ def inputs_hash(plan: Plan, options: RenderOptions) -> str:
         "lockfile": options.lockfile,
         "extra-indexes": list(options.extra_indexes),
     }
+    if options.mirror.login is not None:
+        doc["login"] = True  # the login itself is no input of the files: only that one is needed
     return hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()[:16]
 
 
@@ -173,11 +181,6 @@ def _template_dir() -> Path:
     return Path(__file__).resolve().parent.parent / "templates"
 
 
-def _yaml(value: str) -> str:
-    # A JSON string is a valid YAML double-quoted scalar: safe for `>=`, `[`, `#`, `:` alike.
-    return json.dumps(value)
-
-
 @functools.cache
 def _environment() -> jinja2.Environment:
     import jinja2
@@ -188,10 +191,12 @@ def _environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
-        autoescape=False,  # noqa: S701 - the output is config files and Dockerfiles, never HTML
+        # The output is config files and Dockerfiles, never HTML: each field is escaped for its
+        # own format by a filter of envgen.escape, and `finalize` refuses a field without one.
+        autoescape=False,  # noqa: S701
+        finalize=escape.finalize,
     )
-    env.filters["yaml"] = _yaml
-    env.filters["toml"] = _yaml  # a JSON string is also a valid TOML basic string
+    env.filters.update(escape.FILTERS)
     return env
 
 
@@ -208,6 +213,13 @@ def conda_channel(choice: MirrorChoice) -> str:
 
 def _base_image(plan: Plan, variant: str, images: ImageTable) -> tuple[str | None, str, str]:
     """(image, why-not, os-python) for a Dockerfile variant."""
+    try:
+        return _lookup_image(plan, variant, images)
+    except ValueError:  # a Python or CUDA that is no version: no image can carry it
+        return None, f"no image is known for Python {plan.python!r}, CUDA {plan.cuda!r}", ""
+
+
+def _lookup_image(plan: Plan, variant: str, images: ImageTable) -> tuple[str | None, str, str]:
     if variant == "conda":
         return images.micromamba.tag, "", plan.python
     if variant == "gpu-system":
@@ -227,6 +239,12 @@ def _base_image(plan: Plan, variant: str, images: ImageTable) -> tuple[str | Non
 
 def render(plan: Plan, options: RenderOptions, images: ImageTable | None = None) -> RenderResult:
     """Fill the templates for every requested format; pure apart from reading the templates."""
+    if len(options.command) > MAX_COMMAND:
+        raise UsageError(
+            f"the command to record in the file headers is {len(options.command)} characters "
+            f"long, more than {MAX_COMMAND}",
+            hint="name shorter paths (a relative --profile, say)",
+        )
     images = images or load_images()
     env = _environment()
     digest = inputs_hash(plan, options)
@@ -241,6 +259,8 @@ def render(plan: Plan, options: RenderOptions, images: ImageTable | None = None)
         "plan": plan,
         "mirror": mirror,
         "trusted_host": options.mirror.trusted_host,
+        # The index needs a login, which no file carries: the Dockerfile takes a netrc secret.
+        "needs_login": options.mirror.login is not None,
         "extra_indexes": options.extra_indexes,
         "pip_pins": plan.pip_packages(),
         "conda_pins": plan.conda_packages(),

@@ -18,6 +18,7 @@ import contextlib
 import hashlib
 import importlib
 import json
+import os
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -26,6 +27,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from envgen import __version__
+from envgen.credentials import split_login
 from envgen.errors import FileConflictError, InputFileError, UsageError
 from envgen.files import MARKER
 
@@ -55,7 +57,9 @@ class BuildRequest:
     requirements: tuple[str, ...] = ()
     """Plain requirements, for when no lock exists yet (`Pin.requirement()` strings)."""
     index_url: str | None = None
-    """A mirror's simple index, applied at install time (locks stay mirror-neutral)."""
+    """A mirror's simple index, applied at install time (locks stay mirror-neutral). It may
+    carry a login (`https://user:token@host/simple`): backends hand it to the installer only
+    through the environment (`index_env`), never argv, and hash it without the login."""
     extra_index_urls: tuple[str, ...] = ()
     force: bool = False
     conda_lock: Path | None = None
@@ -84,7 +88,10 @@ class BuildRequest:
                 digest.update(path.read_bytes())
             except OSError as exc:
                 raise InputFileError(f"cannot read {path}: {exc.strerror}") from exc
-        for part in (self.python, *self.requirements, self.index_url or "", *self.extra_index_urls):
+        # Without logins: a new token for the same index is no reason to rebuild, and a hash
+        # of a secret has no business in a marker file.
+        indexes = [split_login(u)[0] for u in (self.index_url or "", *self.extra_index_urls)]
+        for part in (self.python, *self.requirements, *indexes):
             digest.update(b"\0" + part.encode())
         if self.base_image is not None:
             digest.update(b"\0base:" + self.base_image.encode())
@@ -134,6 +141,26 @@ class Backend(Protocol):
         """Build `request.prefix` (through `staged_prefix`), or reuse it when up to date."""
 
 
+def index_env(request: BuildRequest, installer: str) -> dict[str, str] | None:
+    """The request's indexes as `installer`'s ("uv" or "pip") environment variables, merged
+    over this process's environment; None where the request names no index.
+
+    Index URLs travel this way, not as `--index-url` arguments, because they may carry a login:
+    argv is visible to every user of the machine (`ps`) and envgen.proc logs it. uv reads
+    UV_INDEX_URL and UV_EXTRA_INDEX_URL (docs.astral.sh/uv/reference/environment/), pip the
+    PIP_* twins of its options (pip.pypa.io, "Environment Variables"); both split extras on
+    spaces."""
+    if not request.index_url and not request.extra_index_urls:
+        return None
+    prefix = "UV" if installer == "uv" else "PIP"
+    env = dict(os.environ)
+    if request.index_url:
+        env[f"{prefix}_INDEX_URL"] = request.index_url
+    if request.extra_index_urls:
+        env[f"{prefix}_EXTRA_INDEX_URL"] = " ".join(request.extra_index_urls)
+    return env
+
+
 def _load(name: str) -> Backend:
     module, attr = BACKENDS[name].split(":")
     backend: Backend = getattr(importlib.import_module(module), attr)()
@@ -167,7 +194,12 @@ def get_backend(name: str, *, check: bool = False) -> Backend:
 def install_hint(request: BuildRequest) -> str:
     """The advice under a failed install: which index it used and how to pick another (a mirror
     is applied at install time, so the same lock installs from any of them)."""
-    index = request.index_url or "https://pypi.org/simple (the default)"
+    from envgen.credentials import redact
+
+    # The hint is printed: a mirror's login never is.
+    index = (
+        redact(request.index_url) if request.index_url else "https://pypi.org/simple (the default)"
+    )
     return (
         f"packages come from {index}; if it does not answer from here, pick another with "
         "--mirror NAME|URL (--mirror auto takes the fastest that answers), or set HTTPS_PROXY"
@@ -292,6 +324,7 @@ __all__ = [
     "BuildResult",
     "available_backends",
     "get_backend",
+    "index_env",
     "install_hint",
     "is_up_to_date",
     "read_marker",

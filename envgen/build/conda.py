@@ -36,6 +36,7 @@ from envgen.build import (
     BuildRequest,
     BuildResult,
     check_replaceable,
+    index_env,
     install_hint,
     is_up_to_date,
     refuse_edited_locks,
@@ -194,14 +195,11 @@ def create_argv(exe: str, explicit: Path, prefix: Path) -> list[str]:
 def pip_argv(
     uv: str, python: Path, request: BuildRequest, lock_files: Sequence[Path]
 ) -> list[str] | None:
-    """uv installing the pip part into `python`; None when there is no pip part."""
+    """uv installing the pip part into `python`; None when there is no pip part. The index goes
+    to uv through its environment (envgen.build.index_env), never argv."""
     if not lock_files and not request.requirements:
         return None
     argv = [uv, "pip", "install", "--quiet", "--compile-bytecode", "--python", str(python)]
-    if request.index_url:
-        argv += ["--index-url", request.index_url]
-    for url in request.extra_index_urls:
-        argv += ["--extra-index-url", url]
     if lock_files:
         argv.append("--require-hashes")
     for lock in lock_files:
@@ -399,7 +397,12 @@ class CondaBackend:
                     python, overlay = venv_python(target), True
                 pip_cmd = pip_argv(uv, python, request, locks)
                 assert pip_cmd is not None  # there is a pip part: checked just above
-                run(pip_cmd, timeout=INSTALL_TIMEOUT_S, hint=install_hint(request))
+                run(
+                    pip_cmd,
+                    timeout=INSTALL_TIMEOUT_S,
+                    env=index_env(request, "uv"),
+                    hint=install_hint(request),
+                )
             write_marker(
                 target,
                 {

@@ -6,7 +6,10 @@ the image tag here, `envgen/<name>:<input hash>`: an image with that tag is up t
 re-run only repeats the check.
 
 The Dockerfile takes its base from `ARG BASE_IMAGE` and its index from `ARG PIP_INDEX_URL`, so
-the request's base image (`--base-image`, ENVGEN_BASE_IMAGE) and mirror are build arguments.
+the request's base image (`--base-image`, ENVGEN_BASE_IMAGE) and mirror are build arguments. A
+mirror's login is never one (build arguments stay in the image's history): it goes in as the
+build secret `netrc`, a file in a private temporary directory that exists only while the build
+runs, which the rendered Dockerfile mounts for its install step.
 
 podman gets the sandbox flags that lab report §4 found necessary in unprivileged build sandboxes
 and that are harmless elsewhere: `--isolation=chroot` for builds (OCI isolation fails on hybrid
@@ -17,15 +20,19 @@ them). Storage location follows podman's own CONTAINERS_STORAGE_CONF.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
+import tempfile
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from envgen.build import BuildRequest, BuildResult, install_hint, refuse_edited_locks
+from envgen.credentials import netrc_entry, split_login
 from envgen.errors import ExternalToolError, InputFileError, UsageError, VerificationError
 
 BUILD_TIMEOUT_S = 1800.0  # the image's pip install downloads ~330 MB of TensorFlow wheels
@@ -107,8 +114,9 @@ def build_argv(
     tag: str,
     *,
     ca_bundle: Path | None,
+    netrc: Path | None = None,
 ) -> list[str]:
-    """The `build` command line (pure, for tests)."""
+    """The `build` command line (pure, for tests); `netrc` is the login's secret file."""
     argv = [engine.exe, "build"]
     if engine.kind == "podman":
         argv.append("--isolation=chroot")
@@ -117,7 +125,9 @@ def build_argv(
     if request.base_image:
         argv += ["--build-arg", f"BASE_IMAGE={request.base_image}"]
     if request.index_url:
-        argv += ["--build-arg", f"PIP_INDEX_URL={request.index_url}"]
+        argv += ["--build-arg", f"PIP_INDEX_URL={split_login(request.index_url)[0]}"]
+    if netrc is not None:
+        argv += ["--secret", f"id=netrc,src={netrc}"]
     if request.force:
         argv.append("--no-cache")
     return [*argv, "-t", tag, "-f", str(context / DOCKERFILE), str(context)]
@@ -154,6 +164,24 @@ def _inputs(context: Path) -> tuple[Path, list[Path]]:
         ) from exc
     files = [context / src for src in copy_sources(text)]
     return dockerfile, sorted(f for f in files if f.is_file())
+
+
+@contextlib.contextmanager
+def netrc_secret(index_url: str | None) -> Iterator[Path | None]:
+    """The index's login as a netrc file readable by this user only, removed on exit; None
+    when the index needs no login."""
+    public, login = split_login(index_url) if index_url else (None, None)
+    host = urlsplit(public).hostname if public else None
+    if login is None or host is None:
+        yield None
+        return
+    entry = netrc_entry(host, login)
+    with tempfile.TemporaryDirectory(prefix="envgen-secret-") as directory:
+        path = Path(directory) / "netrc"
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(entry)
+        yield path
 
 
 def _last_line(text: str) -> str:
@@ -197,13 +225,15 @@ class ContainerBackend:
         reused = exists.returncode == 0 and not request.force
         if not reused:
             ca = HOST_CA_BUNDLE if HOST_CA_BUNDLE.is_file() else None
-            run(
-                build_argv(engine, request, context, tag, ca_bundle=ca),
-                timeout=BUILD_TIMEOUT_S,
-                hint=f"{engine.kind} pulls the base image and pip its packages: with no registry "
-                "in reach pass --base-image (a registry mirror or a local image); "
-                + install_hint(request),
-            )
+            with netrc_secret(request.index_url) as netrc:
+                argv = build_argv(engine, request, context, tag, ca_bundle=ca, netrc=netrc)
+                run(
+                    argv,
+                    timeout=BUILD_TIMEOUT_S,
+                    hint=f"{engine.kind} pulls the base image and pip its packages: with no "
+                    "registry in reach pass --base-image (a registry mirror or a local image); "
+                    + install_hint(request),
+                )
         checked = run(run_argv(engine, tag, gpu=request.gpu), timeout=CHECK_TIMEOUT_S, check=False)
         if checked.returncode != 0:
             raise VerificationError(

@@ -4,7 +4,7 @@ uv is the pip-side engine (DESIGN.md): 30 s cold / 2.5 s warm against ~60 s for 
 TensorFlow 2.21 (lab report §1). Bytecode is compiled at install time because this kind of machine
 sets PYTHONDONTWRITEBYTECODE, and TensorFlow then imports in 15 s instead of 5 s (lab report §0).
 With a lock, hashes are required (`--require-hashes`), so what is installed is exactly what was
-locked. pip is used only when uv cannot run at all; an install that fails under uv fails the build,
+locked. The index (a mirror, perhaps with a login) reaches uv or pip through the environment. pip is used only when uv cannot run at all; an install that fails under uv fails the build,
 since retrying with pip would hide the real error.
 """
 
@@ -18,6 +18,7 @@ from pathlib import Path
 from envgen.build import (
     BuildRequest,
     BuildResult,
+    index_env,
     install_hint,
     is_up_to_date,
     refuse_edited_locks,
@@ -36,12 +37,8 @@ def venv_python(prefix: Path) -> Path:
 
 
 def _sources(request: BuildRequest) -> list[str]:
-    """Installer arguments naming what to install, and the mirror."""
+    """Installer arguments naming what to install (the index goes by `index_env`)."""
     args: list[str] = []
-    if request.index_url:
-        args += ["--index-url", request.index_url]
-    for url in request.extra_index_urls:
-        args += ["--extra-index-url", url]
     if request.lock is not None:
         args += ["--require-hashes", "-r", str(request.lock)]
     args += list(request.requirements)
@@ -140,8 +137,9 @@ class VenvBackend:
                 f"install Python {request.python}, or let uv download it (that needs the network)"
             )
             steps = ((VENV_TIMEOUT_S, venv_hint), (INSTALL_TIMEOUT_S, install_hint(request)))
+            env = index_env(request, installer)
             for argv, (timeout, hint) in zip(commands, steps, strict=True):
-                run(argv, timeout=timeout, show_progress=request.progress, hint=hint)
+                run(argv, timeout=timeout, show_progress=request.progress, hint=hint, env=env)
             write_marker(
                 staging,
                 {

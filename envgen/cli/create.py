@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import shlex
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -14,13 +13,17 @@ from envgen.cli.plan import REQUEST_DEFAULTS, add_request_options, request_from
 
 
 def _command(args: argparse.Namespace) -> str:
-    """The command line that recreates this environment, for the rendered files' headers."""
+    """The command line that recreates this environment, for the rendered files' headers: one
+    line whatever the arguments hold (escape.shell_join), a mirror's login shown as `***`."""
+    from envgen.credentials import redact_value
+    from envgen.escape import shell_join
+
     argv = ["envgen", "create"]
     for flag in ("profile", "target", "python", "tensorflow", "keras", "channel", "mirror"):
         value = getattr(args, flag)
         if value is not None and value != {**REQUEST_DEFAULTS, "mirror": "pypi"}.get(flag):
-            argv += [f"--{flag}", str(value)]
-    return shlex.join(argv)
+            argv += [f"--{flag}", redact_value(str(value)) if flag == "mirror" else str(value)]
+    return shell_join(argv)
 
 
 def _progress(line: str) -> None:
@@ -31,10 +34,14 @@ def _progress(line: str) -> None:
 def run(args: argparse.Namespace) -> Result:
     from envgen.create import CreateOptions, create
     from envgen.detect import load_or_detect
+    from envgen.escape import single_line
     from envgen.kb import load_kb
     from envgen.resolve import validate
+    from envgen.settings import source_of
     from envgen.show import show_create
 
+    if args.base_image is not None:
+        single_line(args.base_image, source_of(args, "base_image"))
     request = request_from(args)
     validate(request)
     profile = load_or_detect(args.profile)
@@ -44,6 +51,7 @@ def run(args: argparse.Namespace) -> Result:
         prefix=Path(args.prefix) if args.prefix else None,
         backend=args.backend,
         mirror=args.mirror,
+        mirror_source=source_of(args, "mirror"),
         locked=args.locked,
         frozen=args.frozen,
         force=args.force,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import shlex
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -89,6 +88,8 @@ def plans_for(
 
 def _command(args: argparse.Namespace) -> str:
     """The command that regenerates the lock set, as the files' headers show it."""
+    from envgen.escape import shell_join
+
     argv = ["envgen", "lock"]
     for flag in ("profile", "target", "python", "tensorflow", "keras", "channel"):
         value = getattr(args, flag)
@@ -98,7 +99,7 @@ def _command(args: argparse.Namespace) -> str:
     argv += ["--variants", args.variants] if args.variants else []
     argv += [arg for url in args.conda_channel or [] for arg in ("--conda-channel", url)]
     argv += ["--output-dir", args.output_dir]
-    return shlex.join(argv)
+    return shell_join(argv)
 
 
 def run(args: argparse.Namespace) -> Result:

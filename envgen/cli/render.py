@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shlex
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -35,8 +34,11 @@ OPTION_DEFAULTS: dict[str, Any] = {
 def regenerate_command(args: argparse.Namespace, mirror: str) -> str:
     """The command a header names: the effective request, so it reproduces the files anywhere.
 
-    `mirror` is the one chosen (what `auto` picked), so that rerunning gives the same bytes.
+    `mirror` is the one chosen (what `auto` picked, a URL without its login), so that rerunning
+    gives the same bytes. Quoted by escape.shell_join: one line, whatever the arguments hold.
     """
+    from envgen.escape import shell_join
+
     argv = ["envgen", "render"]
     if args.profile:
         argv += ["--profile", args.profile]
@@ -50,7 +52,7 @@ def regenerate_command(args: argparse.Namespace, mirror: str) -> str:
         argv.append("--allow-insecure-mirror")
     if args.lock:
         argv += ["--lock", args.lock]
-    return shlex.join(argv)
+    return shell_join(argv)
 
 
 def _check_lock(value: str, out: Path) -> None:
@@ -73,20 +75,32 @@ def _check_lock(value: str, out: Path) -> None:
 def run(args: argparse.Namespace) -> Result:
     from envgen import config
     from envgen.detect import load_or_detect
+    from envgen.escape import single_line
     from envgen.kb import load_kb
-    from envgen.mirrors import choose
+    from envgen.mirrors import CUSTOM, choose
     from envgen.plan import Plan
     from envgen.render import RenderOptions, parse_formats, render, write
     from envgen.resolve import resolve, validate
     from envgen.settings import resolve as resolve_settings
+    from envgen.settings import source_of
     from envgen.show import show_no_solution
 
     project = config.load(Path.cwd())
     resolve_settings(args, CONFIGURABLE, os.environ, project.options())
     formats = parse_formats(args.format)
+    if args.lock:
+        # Written into the Dockerfile's COPY line: refused here, where its source is known.
+        single_line(args.lock, source_of(args, "lock"))
+    kb = load_kb()
+    # Before planning: a bad mirror is the user's to fix, whatever the plan would be.
+    choice = choose(
+        args.mirror,
+        kb.mirrors,
+        allow_insecure=args.allow_insecure_mirror,
+        source=source_of(args, "mirror"),
+    )
     request = request_from(args)
     validate(request)
-    kb = load_kb()
     plan = resolve(load_or_detect(args.profile), kb, request)
     if not isinstance(plan, Plan):
         error = plan.to_error()
@@ -97,21 +111,20 @@ def run(args: argparse.Namespace) -> Result:
             ok=False,
             exit_code=NoSolutionError.exit_code,
         )
-    choice = choose(args.mirror, kb.mirrors, allow_insecure=args.allow_insecure_mirror)
     out = Path(args.output_dir)
     if args.lock:
         _check_lock(args.lock, out)
     options = RenderOptions(
         mirror=choice,
         formats=formats,
-        command=regenerate_command(args, choice.spec),
+        command=regenerate_command(args, choice.shown),
         lockfile=args.lock,
     )
     result = write(render(plan, options), out, force=args.force)
     lines = [f"{path}: {'written' if changed else 'unchanged'}" for path, changed in result.written]
     lines += [f"skipped {name}: {why}" for name, why in result.skipped]
     lines += [f"note: {note}" for note in result.notes]
-    lines.append(f"mirror: {choice.mirror.name} ({choice.mirror.pypi})")
+    lines.append(f"mirror: {choice.mirror.name} ({choice.shown})")
     if choice.fallbacks:
         lines.append(f"fallback order: {', '.join(choice.fallbacks)}")
     if args.save_config:
@@ -123,7 +136,8 @@ def run(args: argparse.Namespace) -> Result:
                 "tensorflow": args.tensorflow,
                 "keras": args.keras,
                 "channel": args.channel,
-                "mirror": args.mirror,
+                # A URL is saved without its login: pyproject.toml is committed.
+                "mirror": choice.spec if choice.mirror.name == CUSTOM else args.mirror,
                 "outputs": list(formats),
             },
         )

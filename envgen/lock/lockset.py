@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from envgen import __version__
+from envgen import __version__, escape
 from envgen.errors import InputFileError, NoSolutionError, UsageError
 from envgen.kb import KnowledgeBase, kb_hash
 from envgen.kb.lock_platforms import LockPlatform, load_lock_platforms
@@ -339,6 +339,8 @@ def make_lock_set(
     environ: Mapping[str, str] | None = None,
 ) -> LockSet:
     """Lock every plan (one per variant and platform); nothing is written here."""
+    # The command lands in `#` header lines of every file: one line, whatever it holds.
+    command = escape.visible(command)
     plats, names, channels, digest = _inputs(plans, request, conda_channels, kb)
     stems = [f"{n}-{p.name}" for n, p in zip(names, plats, strict=True)]
     twice = sorted({s for s in stems if stems.count(s) > 1})

@@ -1,5 +1,6 @@
 """Rendered files pass the tools that consume them: hadolint (every Dockerfile variant, no
-errors or warnings) and conda-lock's own environment-file parser (every environment.yml)."""
+errors or warnings, with a private index's netrc secret too, and with hostile values in every
+field) and conda-lock's own environment-file parser (every environment.yml)."""
 
 from __future__ import annotations
 
@@ -11,9 +12,11 @@ from pathlib import Path
 
 import pytest
 
+from envgen.errors import EnvgenError
 from envgen.kb import load_kb
 from envgen.mirrors import MirrorChoice, choose
 from envgen.render import ALL_FORMATS, DOCKER_VARIANTS, RenderOptions, docker_variant, render
+from tests.hostile import cases, render_case
 from tests.reference_plans import REFERENCE
 
 pytestmark = pytest.mark.integration
@@ -34,6 +37,8 @@ def _choices() -> list[MirrorChoice]:
         MirrorChoice(table.get("pypi")),
         MirrorChoice(table.get("tuna")),
         choose("http://pypi.internal/simple", table, allow_insecure=True),
+        # A login: the install step mounts it as a build secret.
+        choose("https://user:token@pypi.internal/simple", table),
     ]
 
 
@@ -69,7 +74,7 @@ def test_conda_lock_parses_every_environment_yml(profile: str, tmp_path: Path) -
     # A local, empty PyPI->conda name mapping: the parser must not fetch conda-lock's default.
     mapping = tmp_path / "mapping.json"
     mapping.write_text("{}")
-    for choice in _choices()[:2]:
+    for choice in _choices()[:2]:  # the pip-only mirrors add nothing to environment.yml
         text = render(plan, RenderOptions(choice, formats=ALL_FORMATS)).files[0].text
         path = tmp_path / "environment.yml"
         path.write_text(text)
@@ -81,3 +86,31 @@ def test_conda_lock_parses_every_environment_yml(profile: str, tmp_path: Path) -
         assert "python" in names
         assert {p.name for p in plan.packages if p.channel in ("pip", "conda")} <= names
         assert spec.channels[0].url.endswith("conda-forge")
+
+
+def test_hadolint_reads_every_hostile_dockerfile(tmp_path: Path) -> None:
+    """Every Dockerfile rendered with a hostile value (tests/hostile.py) that was not refused
+    still parses and lints clean: one hadolint run over all of them."""
+    hadolint = _hadolint()
+    paths = []
+    for i, (field, value) in enumerate(cases()):
+        result = render_case(field, value)
+        if isinstance(result, EnvgenError):
+            continue
+        for f in result.files:
+            if f.name == "Dockerfile":
+                path = tmp_path / f"{i:03d}.Dockerfile"
+                path.write_text(f.text, encoding="utf-8")
+                paths.append((path, field, value))
+    assert len(paths) > 100
+    done = subprocess.run(
+        [hadolint, "--no-color", "-f", "json", *(str(p) for p, _, _ in paths)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    findings = json.loads(done.stdout or "[]")
+    where = {str(p): (field, value) for p, field, value in paths}
+    assert [(where.get(f["file"]), f["code"], f["message"]) for f in findings] == []
+    assert done.returncode == 0, done.stderr

@@ -218,5 +218,5 @@ def test_ordinary_copy_paths_are_accepted(path: str) -> None:
 
 
 def test_render_options_refuse_a_copy_path_outside_the_context() -> None:
-    with pytest.raises(ValueError, match=r"lockfile '\.\./x': leaves the build context"):
+    with pytest.raises(UsageError, match=r"lockfile '\.\./x': leaves the build context"):
         RenderOptions(mirror=_mirror("pypi"), lockfile="../x")

@@ -161,8 +161,6 @@ def test_conda_executable_gets_an_explicit_file_and_uv_the_pip_part(tmp_path: Pa
         "--compile-bytecode",
         "--python",
         str(tmp_path / "env/bin/python"),
-        "--index-url",
-        "https://mirror.example/simple",
         "--require-hashes",
         "-r",
         str(tmp_path / "l"),
@@ -248,6 +246,38 @@ def test_docker_gets_plain_commands(tmp_path: Path) -> None:
         "all",
         "t",
     ]
+
+
+def test_a_login_goes_to_the_image_build_as_a_netrc_secret_never_an_argument(
+    tmp_path: Path,
+) -> None:
+    url = "https://us%65r:t%40ken@pypi.corp.example/simple"
+    request = BuildRequest(prefix=tmp_path, python="3.11", index_url=url)
+    with container.netrc_secret(url) as netrc:
+        assert netrc is not None
+        assert netrc.read_text() == "machine pypi.corp.example login user password t@ken\n"
+        assert netrc.stat().st_mode & 0o777 == 0o600
+        argv = container.build_argv(PODMAN, request, tmp_path, "t", ca_bundle=None, netrc=netrc)
+        assert "PIP_INDEX_URL=https://pypi.corp.example/simple" in argv
+        assert argv[argv.index("--secret") + 1] == f"id=netrc,src={netrc}"
+        assert not any("t%40ken" in arg or "t@ken" in arg for arg in argv)
+    assert not netrc.exists()
+    assert not netrc.parent.exists()
+    with container.netrc_secret("https://pypi.corp.example/simple") as none:
+        assert none is None
+    with (
+        pytest.raises(UsageError, match="netrc entry") as exc,
+        container.netrc_secret("https://user:a%20b@h.example/simple"),
+    ):
+        pass
+    assert "a%20b" not in exc.value.message
+    # A new token for the same index is no reason to rebuild, nor does a marker hash a secret.
+    other = BuildRequest(prefix=tmp_path, python="3.11", index_url=url.replace("ken", "KEN"))
+    assert request.input_hash() == other.input_hash()
+    plain = BuildRequest(
+        prefix=tmp_path, python="3.11", index_url="https://pypi.corp.example/simple"
+    )
+    assert request.input_hash() == plain.input_hash()
 
 
 def test_image_tag_and_the_files_a_dockerfile_copies(tmp_path: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ from envgen.build import (
     COMPLETE_MARKER,
     BuildRequest,
     get_backend,
+    index_env,
     is_up_to_date,
     read_marker,
     staged_prefix,
@@ -105,13 +107,13 @@ def test_uv_and_pip_command_lines(tmp_path: Path) -> None:
     venv, install = uv_commands("uv", request, tmp_path / "stage")
     assert venv == ["uv", "venv", "--quiet", "--python", "3.11", str(tmp_path / "stage")]
     assert install[:5] == ["uv", "pip", "install", "--quiet", "--compile-bytecode"]
-    assert install[-5:] == [
-        "--index-url",
-        "https://pypi.tuna.tsinghua.edu.cn/simple",
-        "--require-hashes",
-        "-r",
-        str(lock),
-    ]
+    assert install[-3:] == ["--require-hashes", "-r", str(lock)]
+    # The index reaches the installer through its environment, never argv (it may hold a login).
+    assert not any("tuna" in arg for arg in install)
+    env = index_env(request, "uv")
+    assert env is not None
+    assert env["UV_INDEX_URL"] == "https://pypi.tuna.tsinghua.edu.cn/simple"
+    assert "PIP_INDEX_URL" not in env or env["PIP_INDEX_URL"] == os.environ.get("PIP_INDEX_URL")
     plain = BuildRequest(prefix=tmp_path / "env", python="3.11", requirements=("six==1.17.0",))
     _, pip_install = pip_commands("/usr/bin/python3.11", plain, tmp_path / "stage")
     assert pip_install[0] == str(tmp_path / "stage" / "bin" / "python")
