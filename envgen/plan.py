@@ -8,10 +8,13 @@ them (numpy, Keras). Both objects are frozen and serialise to the `envgen plan -
 
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import dataclass, field
 from typing import Any
+
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+from envgen.errors import UsageError
+from envgen.versions import is_dotted
 
 TARGETS = ("cpu", "gpu", "auto")
 CHANNELS = ("pip", "conda", "system")
@@ -151,5 +154,35 @@ class Plan:
 
     def digest(self) -> str:
         """A short hash of the decision itself, for file headers and lock indexes."""
-        text = json.dumps(self.to_dict(), sort_keys=True)
-        return hashlib.sha256(text.encode()).hexdigest()[:16]
+        from envgen.digest import of_json
+
+        return of_json(self.to_dict())
+
+
+def tensorflow_spec(text: str | None) -> SpecifierSet | None:
+    """`--tensorflow`: a PEP 440 specifier, or a bare version (`2.15` means `==2.15.*`)."""
+    if text is None or not text.strip():
+        return None
+    text = text.strip().removeprefix("tensorflow").strip()
+    if is_dotted(text):
+        return SpecifierSet(f"=={text}.*" if text.count(".") == 1 else f"=={text}")
+    try:
+        return SpecifierSet(text)
+    except InvalidSpecifier as exc:
+        raise UsageError(
+            f"--tensorflow {text!r} is not a version specifier",
+            hint="use e.g. 2.15, 2.15.1, '==2.15.*' or '>=2.12,<2.16'",
+        ) from exc
+
+
+def validate(request: Request) -> None:
+    """Reject malformed requests with the flag's name (the CLI turns these into exit code 2)."""
+    if request.target not in TARGETS:
+        raise UsageError(f"--target must be one of {', '.join(TARGETS)}, got {request.target!r}")
+    if request.python is not None and not is_dotted(request.python, parts=2):
+        raise UsageError(f"--python must look like 3.11, got {request.python!r}")
+    if request.keras is not None and request.keras not in KERAS_CHOICES:
+        raise UsageError(f"--keras must be 2 or 3, got {request.keras!r}")
+    if request.channel not in (*CHANNELS, "auto"):
+        raise UsageError(f"--channel must be pip, conda, system or auto, got {request.channel!r}")
+    tensorflow_spec(request.tensorflow)

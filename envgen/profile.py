@@ -441,6 +441,13 @@ def load_profile(path: str | Path) -> HardwareProfile:
     return parse_profile_text(text, str(path))
 
 
+def digest(profile: HardwareProfile) -> str:
+    """The profile's content hash: what plans, reports and locks record as their machine."""
+    from envgen.digest import of_json
+
+    return of_json(profile.to_dict())
+
+
 def driver_os(os_info: OSInfo) -> str:
     """Which column of NVIDIA's driver table applies: WSL2 runs the Windows driver."""
     return "windows" if os_info.name == "windows" or os_info.wsl else "linux"

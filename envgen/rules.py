@@ -126,7 +126,15 @@ def cpu_features(kb: KnowledgeBase, needed: Sequence[str], flags: Sequence[str])
     have = kb.cpu.with_implied(kb.cpu.normalise(flags, keep_all=True))
     missing = [f for f in needed if f not in have]
     if missing:
-        return _verdict("cpu-missing", FAIL, missing=_upper(missing), needed=_upper(needed))
+        return _verdict(
+            "cpu-missing",
+            FAIL,
+            missing=_upper(missing),
+            needed=_upper(needed),
+            # The /proc/cpuinfo names, for texts that quote the flags as the system spells them.
+            missing_flags=", ".join(missing),
+            needed_flags=", ".join(needed),
+        )
     # What TensorFlow's start-up CPU guard will report as unused (cpu-levels.toml [simd]): the
     # CPU's SIMD features beyond those the build uses and what they imply (-mavx has SSE4.2).
     used = kb.cpu.with_implied(needed)
@@ -287,16 +295,24 @@ def driver_floor(kb: KnowledgeBase, build: Build, os_info: OSInfo) -> DriverFloo
 def cuda_driver_floor(
     kb: KnowledgeBase, cuda: str, os_info: OSInfo, *, documented: str | None = None
 ) -> DriverFloor:
-    """The driver minimum for CUDA `cuda` (X.Y) software on this OS."""
+    """The driver minimum for CUDA `cuda` (X.Y) software on this OS.
+
+    NVIDIA's floor: a driver runs CUDA X.Y natively from the toolkit table's minimum for X.Y, and
+    through minor-version compatibility from the compatibility minimum of major X where one
+    exists (CUDA 11 on); the lower of the two is the hard floor. TensorFlow's documented minimum
+    wins where it is at least NVIDIA's: some documented minimums are branch names ("384.x"),
+    which must not let 384.59 run CUDA 9.0 (NVIDIA: 384.81).
+    """
     cuda = major_minor(cuda)
     major = str(parse_dotted(cuda)[0])
-    if documented:
-        return DriverFloor(documented, "driver-who-documented", cuda, major)
     column = driver_os(os_info)
     compat = kb.drivers.minor_compat_minimum(int(major), column)
-    if compat is not None:
-        return DriverFloor(compat, "driver-who-minor-compat", cuda, major)
-    return DriverFloor(kb.drivers.toolkit_minimum(cuda, column), "driver-who-toolkit", cuda, major)
+    toolkit = kb.drivers.toolkit_minimum(cuda, column)
+    options = [(v, who) for v, who in ((compat, "minor-compat"), (toolkit, "toolkit")) if v]
+    nvidia, who = min(options, key=lambda o: parse_dotted(o[0])) if options else (None, "toolkit")
+    if documented and (nvidia is None or parse_dotted(documented) >= parse_dotted(nvidia)):
+        return DriverFloor(documented, "driver-who-documented", cuda, major)
+    return DriverFloor(nvidia, f"driver-who-{who}", cuda, major)
 
 
 def driver(
@@ -334,6 +350,20 @@ def driver(
     if toolkit is not None and have < parse_dotted(toolkit):
         return _verdict("driver-minor-compat", NOTE, **base)
     return _verdict("driver-ok", **base)
+
+
+def runtime_on_driver(build_cuda: str, driver_cuda: str) -> Verdict:
+    """Does software built with CUDA `build_cuda` run on a driver whose CUDA is `driver_cuda`?
+
+    CUDA minor-version compatibility: a driver runs any runtime of its own major version or older
+    (docs.nvidia.com/deploy/cuda-compatibility, "Minor Version Compatibility"); a newer major
+    needs a newer driver. Unparseable versions are not judged.
+    """
+    if not (is_dotted(major_minor(build_cuda)) and is_dotted(major_minor(driver_cuda))):
+        return _verdict("runtime-unknown", NOTE, cuda=build_cuda, driver_cuda=driver_cuda)
+    if parse_dotted(build_cuda)[0] > parse_dotted(driver_cuda)[0]:
+        return _verdict("runtime-newer-major", FAIL, cuda=build_cuda, driver_cuda=driver_cuda)
+    return _verdict("runtime-ok", cuda=build_cuda, driver_cuda=driver_cuda)
 
 
 # --- packages beside TensorFlow ------------------------------------------------------------------
@@ -414,4 +444,5 @@ __all__ = [
     "macos",
     "numpy_installed",
     "python_wheel",
+    "runtime_on_driver",
 ]

@@ -20,7 +20,7 @@ _MARK = {"error": "ERROR", "warning": "WARNING", "info": "note"}
 
 def _interpreter(args: argparse.Namespace) -> list[str] | None:
     """The command that starts the target interpreter, or None when no environment was asked for."""
-    from envgen.doctor import interpreter_in
+    from envgen.environment import active_interpreter, interpreter_in
 
     if args.interpreter:
         # A wrapper with arguments is allowed ("qemu-x86_64 -cpu Westmere /env/bin/python").
@@ -30,9 +30,9 @@ def _interpreter(args: argparse.Namespace) -> list[str] | None:
     if args.log is None:
         # Nothing named: the active environment, if any (the question is usually "why does my
         # current environment fail?").
-        active = os.environ.get("VIRTUAL_ENV") or os.environ.get("CONDA_PREFIX")
-        if active:
-            return [str(interpreter_in(active))]
+        active = active_interpreter(os.environ)
+        if active is not None:
+            return [str(active)]
         raise UsageError(
             "nothing to diagnose",
             hint="give --log FILE (or - for standard input), --prefix DIR or --python EXE",

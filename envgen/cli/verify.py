@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import hashlib
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -37,11 +36,12 @@ def _human(report: VerifyReport, report_path: Path | None) -> str:
 
 
 def run(args: argparse.Namespace) -> Result:
-    from envgen.detect import detect
+    from envgen.detect import load_or_detect
+    from envgen.environment import active_interpreter, interpreter_in
     from envgen.files import write_text
     from envgen.kb import load_kb
-    from envgen.profile import load_profile, to_json
-    from envgen.verify import REPORT_NAME, default_python, interpreter_in, verify
+    from envgen.profile import digest
+    from envgen.verify import REPORT_NAME, verify
     from envgen.verify.expect import from_lock
 
     if args.prefix and args.python:
@@ -53,15 +53,17 @@ def run(args: argparse.Namespace) -> Result:
     elif args.prefix:
         python = interpreter_in(Path(args.prefix))
     else:
-        found = default_python(os.environ)
+        found = active_interpreter(os.environ)
         if found is None:
             raise UsageError(
                 "which environment? give --prefix DIR or --python EXE",
                 hint="or activate the environment first (VIRTUAL_ENV / CONDA_PREFIX)",
             )
         python = found
-    profile = load_profile(args.profile) if args.profile else detect().profile
-    profile_hash = hashlib.sha256(to_json(profile).encode()).hexdigest()[:16]
+    # The same machine every command sees: the profile or detection, ENVGEN_* overrides, then
+    # what the knowledge base derives; hashed as plans hash it.
+    profile = load_or_detect(args.profile)
+    profile_hash = digest(profile)
     expect = from_lock(Path(args.lock)) if args.lock else None
     try:
         timeout = float(args.timeout)

@@ -20,16 +20,13 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-from packaging.specifiers import InvalidSpecifier, SpecifierSet
-
-from envgen.errors import NoSolutionError, UsageError
+from envgen.errors import NoSolutionError
 from envgen.kb import KnowledgeBase
-from envgen.plan import CHANNELS, KERAS_CHOICES, TARGETS, Note, Plan, Rejection, Request
+from envgen.plan import Note, Plan, Rejection, Request, tensorflow_spec, validate
 from envgen.profile import HardwareProfile
 from envgen.resolve.candidate import Context, Outcome, Reason, evaluate
 from envgen.resolve.pins import group, plan
 from envgen.resolve.remedies import remedies
-from envgen.versions import is_dotted
 
 # (os name, arch) -> knowledge-base platform; anything else has no official wheels.
 _PLATFORMS = {
@@ -62,35 +59,6 @@ class NoSolution:
 def platform_of(profile: HardwareProfile) -> str | None:
     """The knowledge-base platform of a profile; WSL2 runs the Linux wheels."""
     return _PLATFORMS.get((profile.os.name, profile.os.arch))
-
-
-def tensorflow_spec(text: str | None) -> SpecifierSet | None:
-    """`--tensorflow`: a PEP 440 specifier, or a bare version (`2.15` means `==2.15.*`)."""
-    if text is None or not text.strip():
-        return None
-    text = text.strip().removeprefix("tensorflow").strip()
-    if is_dotted(text):
-        return SpecifierSet(f"=={text}.*" if text.count(".") == 1 else f"=={text}")
-    try:
-        return SpecifierSet(text)
-    except InvalidSpecifier as exc:
-        raise UsageError(
-            f"--tensorflow {text!r} is not a version specifier",
-            hint="use e.g. 2.15, 2.15.1, '==2.15.*' or '>=2.12,<2.16'",
-        ) from exc
-
-
-def validate(request: Request) -> None:
-    """Reject malformed requests with the flag's name (the CLI turns these into exit code 2)."""
-    if request.target not in TARGETS:
-        raise UsageError(f"--target must be one of {', '.join(TARGETS)}, got {request.target!r}")
-    if request.python is not None and not is_dotted(request.python, parts=2):
-        raise UsageError(f"--python must look like 3.11, got {request.python!r}")
-    if request.keras is not None and request.keras not in KERAS_CHOICES:
-        raise UsageError(f"--keras must be 2 or 3, got {request.keras!r}")
-    if request.channel not in (*CHANNELS, "auto"):
-        raise UsageError(f"--channel must be pip, conda, system or auto, got {request.channel!r}")
-    tensorflow_spec(request.tensorflow)
 
 
 def resolve(profile: HardwareProfile, kb: KnowledgeBase, request: Request) -> Plan | NoSolution:

@@ -16,6 +16,7 @@ from packaging.version import Version
 from envgen import rules
 from envgen.digest import of_json
 from envgen.plan import Note, Pin, Plan, Rejection
+from envgen.profile import digest as profile_digest
 from envgen.resolve.candidate import Context, Outcome
 
 
@@ -67,8 +68,11 @@ def plan(ctx: Context, chosen: Outcome, rejections: tuple[Rejection, ...]) -> Pl
             Pin(req.name, str(req.specifier), "pip", say(code, first=b.first_keras3, minor=r.minor))
         )
     numpy = r.numpy_declared(ctx.python)
-    # The minor's cap (numpy<2 for older minors) only where the declared bounds admit NumPy 2.
-    capped = r.build.numpy_cap is not None and numpy.contains("2.0.0", prereleases=True)
+    # The minor's cap (numpy<2 for older minors) only where the declared bounds admit what the
+    # cap excludes: its own upper bound (the first NumPy 2 release for "<2").
+    cap = r.build.numpy_cap
+    bounds = [s.version for s in cap or () if s.operator in ("<", "<=")]
+    capped = any(numpy.contains(b, prereleases=True) for b in bounds)
     if capped:
         numpy = r.numpy_effective(ctx.python)
     if str(numpy):
@@ -103,7 +107,7 @@ def plan(ctx: Context, chosen: Outcome, rejections: tuple[Rejection, ...]) -> Pl
         warnings=tuple(warnings),
         rejections=rejections,
         inputs={
-            "profile": of_json(ctx.profile.to_dict()),
+            "profile": profile_digest(ctx.profile),
             "request": of_json(ctx.request.to_dict()),
             "knowledge-base": ctx.kb.digest,
         },

@@ -362,7 +362,8 @@ def test_doctor_checks_are_sorted_sourced_and_used() -> None:
     signature_codes = {s.code for s in load_kb().signatures.signatures}
     assert not set(codes) & signature_codes, "a check code must not reuse a signature code"
     assert set(table.without_gpu) <= signature_codes
-    source = (Path(__file__).parents[2] / "envgen" / "doctor.py").read_text()
+    package = Path(__file__).parents[2] / "envgen" / "doctor"
+    source = "\n".join(f.read_text() for f in sorted(package.glob("*.py")))
     for code in codes:
         assert f'"{code}"' in source, f"{code}: no code path raises this check"
     for check in table.checks.values():
@@ -426,8 +427,9 @@ def test_read_environment_runs_the_verify_probe_quick_with_the_wrapper(
     seen: list[tuple[list[str], float]] = []
     report = {"schema": 1, "python": {"version": "3.11.2"}, "packages": {}, "frameworks": {}}
 
-    def fake_run(argv: list[str], *, timeout: float, check: bool) -> Completed:
+    def fake_run(argv: list[str], *, timeout: float, check: bool, env: dict[str, str]) -> Completed:
         assert not check
+        assert "PYTHONPATH" not in env  # envgen's own path must not reach the target
         seen.append((argv, timeout))
         return Completed(tuple(argv), 0, json.dumps(report, indent=2), "")
 

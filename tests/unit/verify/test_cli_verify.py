@@ -11,14 +11,15 @@ import pytest
 
 import envgen.verify
 from envgen.cli import main
+from envgen.verify.observation import Observation, parse
 
 
 @pytest.fixture
 def replay(monkeypatch: pytest.MonkeyPatch, data_dir: Path) -> None:
     probe = json.loads((data_dir / "verify" / "probe-tf-2.21-cpu.json").read_text())
 
-    def fake_run_probe(_python: Path, **_: Any) -> dict[str, Any]:
-        return dict(probe)
+    def fake_run_probe(_python: Path, **_: Any) -> Observation:
+        return parse(probe)
 
     monkeypatch.setattr(envgen.verify, "run_probe", fake_run_probe)
 

@@ -10,26 +10,26 @@ from typing import Any
 
 import pytest
 
+from envgen.environment import interpreter_in
 from envgen.errors import VerificationError
 from envgen.files import MARKER
 from envgen.kb import load_kb
 from envgen.plan import Pin, Plan, Request
-from envgen.verify import Expectation, evaluate, interpreter_in, parse_probe_output
+from envgen.verify import Expectation, evaluate
 from envgen.verify import probe as probe_module
+from envgen.verify.observation import Observation, parse, parse_output
 from envgen.verify.probe import canonical, driver_version_text, parse_child
 
 H100 = "verify/h100"
 
 
-def load(data_dir: Path, name: str) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads((data_dir / "verify" / name).read_text())
-    return data
+def load(data_dir: Path, name: str) -> Observation:
+    return parse(json.loads((data_dir / "verify" / name).read_text()))
 
 
-def h100_probe(data_dir: Path, name: str = "verify-report.json") -> dict[str, Any]:
+def h100_probe(data_dir: Path, name: str = "verify-report.json") -> Observation:
     report: dict[str, Any] = json.loads((data_dir / H100 / name).read_text())
-    probe: dict[str, Any] = report["probe"]
-    return probe
+    return parse(report["probe"])
 
 
 def failed(report: Any) -> set[str]:
@@ -53,7 +53,7 @@ def test_h100_torch_and_jax_compute_on_the_gpu(data_dir: Path) -> None:
 
 def test_h100_cli_report_matches_a_fresh_evaluation(data_dir: Path) -> None:
     saved = json.loads((data_dir / H100 / "verify-report.json").read_text())
-    again = evaluate(saved["probe"], kb=load_kb()).to_dict()
+    again = evaluate(parse(saved["probe"]), kb=load_kb()).to_dict()
     assert [c["name"] for c in again["checks"]] == [c["name"] for c in saved["checks"]]
     assert again["ok"] is saved["ok"] is True
 
@@ -166,14 +166,16 @@ def test_plan_expectation(data_dir: Path) -> None:
 
 
 def test_sigill_child_says_which_instruction(data_dir: Path) -> None:
-    captured = load(data_dir, "child-tensorflow-sigill-westmere.json")
+    captured = json.loads(
+        (data_dir / "verify" / "child-tensorflow-sigill-westmere.json").read_text()
+    )
     child = parse_child(captured["returncode"], captured["stdout"], captured["stderr"])
     assert child["status"] == "illegal-instruction"
     assert child["log"] == ["qemu: uncaught target signal 4 (Illegal instruction) - core dumped"]
-    probe = load(data_dir, "probe-tf-2.21-cpu.json")
-    probe["frameworks"]["tensorflow"] = child
+    raw = json.loads((data_dir / "verify" / "probe-tf-2.21-cpu.json").read_text())
+    raw["frameworks"]["tensorflow"] = child
     westmere = ("sse4_2", "popcnt", "ssse3")
-    report = evaluate(probe, cpu_flags=westmere, kb=load_kb())
+    report = evaluate(parse(raw), cpu_flags=westmere, kb=load_kb())
     check = next(c for c in report.checks if c.name == "tensorflow:import")
     assert not check.ok
     assert check.detail == (
@@ -197,11 +199,11 @@ def test_child_crash_and_import_error() -> None:
 
 
 def test_parse_probe_output_errors() -> None:
-    with pytest.raises(VerificationError, match="exit code 127"):
-        parse_probe_output(127, "", "bash: python: not found", "python")
-    with pytest.raises(VerificationError, match="no JSON"):
-        parse_probe_output(0, "Traceback", "", "python")
-    assert parse_probe_output(0, '{"schema": 1}', "", "python") == {"schema": 1}
+    with pytest.raises(VerificationError, match="no valid JSON"):
+        parse_output("Traceback", "python", error=VerificationError)
+    with pytest.raises(VerificationError, match="unknown form"):
+        parse_output('{"schema": 99}', "python", error=VerificationError)
+    assert parse_output('noise\n{"schema": 1}', "python").frameworks == {}
 
 
 def test_report_json_is_marked_as_generated(data_dir: Path) -> None:

@@ -1,0 +1,66 @@
+"""What every doctor check needs: the tables, the machine, and how to spell the fix command."""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from envgen.doctor.model import Finding
+from envgen.kb import KnowledgeBase
+from envgen.kb.doctor_checks import DoctorChecks, fill
+from envgen.profile import HardwareProfile
+
+# The evidence line of a finding quotes at most this much of a long traceback line.
+_EVIDENCE_CHARS = 300
+
+
+@dataclass(frozen=True)
+class Context:
+    """What every check needs: the tables, the machine, and how to spell the fix command."""
+
+    kb: KnowledgeBase
+    checks: DoctorChecks
+    profile: HardwareProfile | None
+    profile_path: str | None
+
+    @property
+    def target(self) -> str:
+        # Without a profile, `create --target auto` detects the machine it runs on.
+        if self.profile is None:
+            return "auto"
+        return "gpu" if self.profile.has_nvidia_gpu else "cpu"
+
+    def command(self, template: str | None, fields: Mapping[str, str]) -> str | None:
+        if template is None:
+            return None
+        words = ["envgen", *shlex.split(fill(template, {"target": self.target, **fields}))]
+        if self.profile_path:
+            words += ["--profile", self.profile_path]
+        return shlex.join(words)
+
+    def finding(
+        self,
+        code: str,
+        evidence: str,
+        origin: str,
+        fields: Mapping[str, str] | None = None,
+        **extra: str,
+    ) -> Finding:
+        fields = {**(fields or {}), **extra}
+        check = self.checks.check(code)
+        return Finding(
+            code=code,
+            severity=check.severity,
+            evidence=clip(evidence),
+            cause=fill(check.cause, fields),
+            fix=fill(check.fix, fields),
+            command=self.command(check.command, fields),
+            source=check.source,
+            origin=origin,
+        )
+
+
+def clip(text: str) -> str:
+    text = " ".join(text.split())  # a message wrapped over lines reads as one
+    return text if len(text) <= _EVIDENCE_CHARS else text[: _EVIDENCE_CHARS - 1] + "…"

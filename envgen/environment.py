@@ -1,0 +1,57 @@
+"""Where a Python environment keeps its interpreter: the one home of prefix -> python.
+
+A virtualenv has `bin/python` on POSIX and `Scripts/python.exe` on Windows; a conda prefix has
+`bin/python` on POSIX and `python.exe` at its root on Windows (conda's own layout). Builders ask
+where the interpreter of a prefix they make will be (`venv_python`, `conda_python`); doctor and
+verify look for the interpreter of a prefix someone hands them (`interpreter_in`) or of the
+environment that is active in the shell (`active_interpreter`).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+
+from envgen.errors import InputFileError
+
+# Looked for in this order in an existing prefix: virtualenv/conda on POSIX (python3 where a tool
+# made no `python` link), virtualenv on Windows, conda on Windows.
+_CANDIDATES = ("bin/python", "bin/python3", "Scripts/python.exe", "python.exe")
+# The variables the shell hooks of virtualenv and conda set for the active environment.
+ACTIVE_VARIABLES = ("VIRTUAL_ENV", "CONDA_PREFIX")
+
+
+def _windows(windows: bool | None) -> bool:
+    return sys.platform == "win32" if windows is None else windows
+
+
+def venv_python(prefix: Path, *, windows: bool | None = None) -> Path:
+    """The interpreter of a virtualenv made at `prefix` on this (or the given) OS."""
+    return prefix / ("Scripts/python.exe" if _windows(windows) else "bin/python")
+
+
+def conda_python(prefix: Path, *, windows: bool | None = None) -> Path:
+    """The interpreter of a conda prefix on this (or the given) OS."""
+    return prefix / ("python.exe" if _windows(windows) else "bin/python")
+
+
+def interpreter_in(prefix: str | Path) -> Path:
+    """The interpreter of an existing virtualenv or conda prefix, whichever layout it has."""
+    root = Path(prefix)
+    for rel in _CANDIDATES:
+        candidate = root / rel
+        if candidate.is_file():
+            return candidate
+    raise InputFileError(
+        f"{root}: no Python interpreter found (looked for {', '.join(_CANDIDATES)})",
+        hint="give the environment's root (the directory holding bin/ or Scripts/), or --python",
+    )
+
+
+def active_interpreter(environ: Mapping[str, str]) -> Path | None:
+    """The interpreter of the shell's active environment ($VIRTUAL_ENV, then $CONDA_PREFIX)."""
+    for var in ACTIVE_VARIABLES:
+        if environ.get(var):
+            return interpreter_in(environ[var])
+    return None
