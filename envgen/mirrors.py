@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from envgen.errors import UsageError
+from envgen.documents import shown
+from envgen.errors import OptionError, UsageError
 from envgen.kb.mirrors import DEFAULT, Mirror, MirrorTable
 
 AUTO = "auto"
@@ -151,11 +152,17 @@ def choose(
         return MirrorChoice(custom_mirror(value))
     if scheme == "http":
         if not allow_insecure:
-            raise UsageError(
-                f"mirror {value} is plain http: packages would travel unencrypted",
+            raise OptionError(
+                "mirror",
+                f"{shown(value)} is plain http: packages would travel unencrypted",
                 hint="use its https URL, or pass --allow-insecure-mirror to trust it anyway",
             )
         return MirrorChoice(custom_mirror(value), insecure=True)
     if scheme:
-        raise UsageError(f"mirror {value}: only http(s) URLs are indexes", hint="use https://…")
-    return MirrorChoice(table.get(value))
+        raise OptionError(
+            "mirror", f"{shown(value)}: only http(s) URLs are indexes", hint="use https://…"
+        )
+    try:
+        return MirrorChoice(table.get(value))
+    except UsageError as exc:  # not a preset's name
+        raise OptionError("mirror", exc.message, hint=exc.hint) from exc

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from envgen.cli import Result
-from envgen.cli.plan import REQUEST_DEFAULTS, add_request_options, request_from
+from envgen.cli.plan import REQUEST_DEFAULTS, REQUEST_OPTIONS, add_request_options, request_from
 
 
 def _command(args: argparse.Namespace) -> str:
@@ -121,6 +121,7 @@ def add_parser(sub: Any, common: Callable[[argparse.ArgumentParser], None]) -> N
     )
     p.set_defaults(
         handler=run,
+        project_options=(*REQUEST_OPTIONS, "mirror"),
         option_defaults={
             **REQUEST_DEFAULTS,
             "backend": "venv",

@@ -65,7 +65,7 @@ def run(args: argparse.Namespace) -> Result:
     from envgen.show import show_no_solution
 
     project = config.load(Path.cwd())
-    resolve_settings(args, CONFIGURABLE, os.environ, project.options())
+    resolve_settings(args, CONFIGURABLE, os.environ, project.options(), labels=project.labels())
     formats = parse_formats(args.format)
     request = request_from(args)
     validate(request)
