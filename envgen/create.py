@@ -101,8 +101,9 @@ def _requirements_lock(
     from envgen.build.venv import find_uv
     from envgen.lock.lockset import (
         INDEX,
+        load_index,
+        lock_path,
         make_lock_set,
-        parse_index,
         pick_variant,
         variant_name,
         write_lock_set,
@@ -112,13 +113,13 @@ def _requirements_lock(
     index_path = directory / INDEX
     wanted = variant_name(plan)
     if index_path.is_file():
-        index = parse_index(index_path.read_text(encoding="utf-8"), str(index_path))
+        index = load_index(index_path)
         try:
             choice = pick_variant(index, profile, plan.target)
         except NoSolutionError:
             choice = None
         if choice is not None and choice.lock.requirements:
-            path = directory / choice.lock.requirements
+            path = lock_path(directory, choice.lock.requirements)
             current = choice.lock.plan_digest == plan.digest() and path.is_file()
             if current or options.frozen:
                 note = "as committed" if current else "as committed (--frozen: not re-resolved)"
@@ -155,15 +156,15 @@ def _requirements_lock(
 
 def _conda_lock(lock: Path, variant: str) -> Path | None:
     """The conda-lock file the lock set beside `lock` has for `variant`, if any."""
-    from envgen.lock.lockset import INDEX, parse_index
+    from envgen.lock.lockset import INDEX, load_index, lock_path
 
     index_path = lock.parent / INDEX
     if not index_path.is_file():
         return None
-    index = parse_index(index_path.read_text(encoding="utf-8"), str(index_path))
+    index = load_index(index_path)
     for v in index.variants:
         if v.name == variant and v.conda_lock:
-            return lock.parent / v.conda_lock
+            return lock_path(lock.parent, v.conda_lock)
     return None
 
 

@@ -18,7 +18,6 @@ this machine; the command is a string, so the doctor does not depend on the reso
 
 from __future__ import annotations
 
-import json
 import shlex
 import sys
 from collections.abc import Mapping, Sequence
@@ -31,7 +30,9 @@ from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
+from envgen.documents import parse_json
 from envgen.errors import ExternalToolError, InputFileError
+from envgen.files import LOG_FILE, read_bytes
 from envgen.kb import KnowledgeBase
 from envgen.kb.doctor_checks import DoctorChecks, fill, load_doctor_checks
 from envgen.kb.signatures import SEVERITIES, Match
@@ -281,16 +282,16 @@ def environment_from_probe(data: Mapping[str, Any]) -> Environment:
 def _json_object(text: str) -> Any:
     """The JSON document in `text`; what a broken environment prints before it is skipped."""
     try:
-        return json.loads(text)
-    except json.JSONDecodeError:
+        return parse_json(text, "probe output")
+    except InputFileError:
         pass
     lines = text.splitlines()
     # The probe prints its object indented, starting on a line of its own.
     for i, line in enumerate(lines):
         if line.startswith("{"):
             try:
-                return json.loads("\n".join(lines[i:]))
-            except json.JSONDecodeError:
+                return parse_json("\n".join(lines[i:]), "probe output")
+            except InputFileError:
                 continue
     return None
 
@@ -876,9 +877,12 @@ def _cuda_wheel_findings(
 
 def read_log(path: str) -> str:
     """The text of a log file, or of standard input for "-"."""
+    # A build log may hold any bytes (a compiler's, a terminal's): undecodable ones are replaced,
+    # never fatal. Both sources are bounded like every file envgen reads.
     if path == "-":
-        return sys.stdin.read()
-    try:
-        return Path(path).read_text(encoding="utf-8", errors="replace")
-    except OSError as exc:
-        raise InputFileError(f"cannot read log {path}: {exc.strerror or exc}") from exc
+        data = sys.stdin.buffer.read(LOG_FILE + 1)
+        if len(data) > LOG_FILE:
+            raise InputFileError(f"standard input is over the {LOG_FILE}-byte limit for a log")
+    else:
+        data = read_bytes(Path(path), what="log", limit=LOG_FILE)
+    return data.decode("utf-8", errors="replace")

@@ -23,6 +23,7 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 
 from envgen import __version__
+from envgen.documents import parse_json
 from envgen.errors import ExternalToolError, InputFileError, VerificationError
 from envgen.files import MARKER
 from envgen.verify.expect import TENSORFLOW_DISTRIBUTIONS, Expectation
@@ -187,8 +188,8 @@ def parse_probe_output(returncode: int, stdout: str, stderr: str, python: str) -
             hint="is this a working Python interpreter? try running it by hand",
         )
     try:
-        data = json.loads(stdout)
-    except json.JSONDecodeError as exc:
+        data = parse_json(stdout, "probe output")
+    except InputFileError as exc:
         raise VerificationError(f"the probe printed no JSON under {python}: {tail}") from exc
     if not isinstance(data, dict) or data.get("schema") != 1:
         raise VerificationError(f"the probe under {python} answered in an unknown form")
