@@ -12,13 +12,14 @@ moved between the two files unchanged). pyproject.toml wins where both exist and
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from envgen.documents import Table, key_path, parse_toml, shown
 from envgen.errors import InputFileError
+from envgen.files import read_text
 from envgen.plan import CHANNELS, KERAS_CHOICES, TARGETS
 
 PYPROJECT = "pyproject.toml"
@@ -39,6 +40,8 @@ KEYS = (*_SCALARS, *_LISTS)
 # Config keys whose option (argparse dest) has another name; lists become comma-separated text,
 # the form their flags take.
 _OPTION_FOR = {"outputs": "format", "platforms": "platform"}
+# The options the table can set: a command with none of them need not read it.
+OPTIONS = frozenset(_OPTION_FOR.get(key, key) for key in KEYS)
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,8 @@ class ProjectConfig:
     """The file the table came from; None where the project has none."""
     values: dict[str, Any] = field(default_factory=dict)
     """Validated kebab-case keys."""
+    table: str = "tool.envgen"
+    """Where the keys sit in the file: `tool.envgen`, or "" at the top of envgen.toml."""
 
     def options(self) -> dict[str, Any]:
         """The table as `settings.resolve`'s `config` argument: option names, flag-shaped values."""
@@ -56,38 +61,40 @@ class ProjectConfig:
             out[name] = ",".join(value) if isinstance(value, list) else value
         return out
 
+    def labels(self) -> dict[str, str]:
+        """How an error names each option this table sets: `pyproject.toml: tool.envgen.outputs`."""
+        return {
+            _OPTION_FOR.get(key, key): f"{self.path}: {key_path(self.table, key)}"
+            for key in self.values
+        }
+
 
 def _table(doc: Mapping[str, Any], path: Path, *, top_level: bool) -> dict[str, Any] | None:
     tool = doc.get("tool")
     if isinstance(tool, Mapping) and "envgen" in tool:
         table = tool["envgen"]
         if not isinstance(table, Mapping):
-            raise InputFileError(f"{path}: tool.envgen must be a table")
+            raise InputFileError(f"{path}: tool.envgen: expected a table, got {shown(table)}")
         return dict(table)
     if top_level:
         return {k: v for k, v in doc.items() if k != "tool"}
     return None
 
 
-def validate(table: Mapping[str, Any], where: str) -> dict[str, Any]:
+def validate(table: Mapping[str, Any], origin: str, where: str) -> dict[str, Any]:
     """Check every key and value; the error names the exact key (`tool.envgen.channel`)."""
+    reader = Table(dict(table), where, origin)
     out: dict[str, Any] = {}
-    for key, value in table.items():
-        name = f"{where}.{key}"
-        if key in _SCALARS:
-            allowed = _SCALARS[key]
-            if not isinstance(value, str) or not value.strip():
-                raise InputFileError(f"{name}: expected a non-empty string, got {value!r}")
-            if allowed is not None and value not in allowed:
-                raise InputFileError(f"{name}: expected one of {', '.join(allowed)}, got {value!r}")
-        elif key in _LISTS:
-            if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
-                raise InputFileError(f"{name}: expected a list of strings, got {value!r}")
-            out[key] = list(value)
-            continue
-        else:
-            raise InputFileError(f"{name}: unknown key", hint=f"known keys: {', '.join(KEYS)}")
-        out[key] = value
+    for key, allowed in _SCALARS.items():
+        if key in table:
+            out[key] = reader.text(key, choices=allowed or ())
+    for key in _LISTS:
+        if key in table:
+            items = reader.strings(key)
+            if not all(items):
+                raise reader.fail(key, "expected a list of non-empty strings, got an empty one")
+            out[key] = list(items)
+    reader.done(hint=f"known keys: {', '.join(KEYS)}")
     return out
 
 
@@ -101,12 +108,19 @@ def find(directory: Path) -> Path | None:
 
 
 def _read(path: Path) -> dict[str, Any]:
-    try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise InputFileError(f"cannot read {path}: {exc.strerror or exc}") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise InputFileError(f"{path}: {exc}") from exc
+    return parse_toml(read_text(path, what="project configuration"), str(path))
+
+
+def parse(text: str, path: Path) -> ProjectConfig:
+    """The configuration `text` holds, `path` being its file: pyproject.toml's `[tool.envgen]`,
+    or envgen.toml's top level (or its `[tool.envgen]`). Empty where there is no table."""
+    doc = parse_toml(text, str(path))
+    table = _table(doc, path, top_level=path.name == ENVGEN_TOML)
+    if table is None:
+        return ProjectConfig(None)
+    tool = doc.get("tool")
+    where = "tool.envgen" if isinstance(tool, Mapping) and "envgen" in tool else ""
+    return ProjectConfig(path, validate(table, str(path), where), where)
 
 
 def load(directory: Path) -> ProjectConfig:
@@ -114,10 +128,7 @@ def load(directory: Path) -> ProjectConfig:
     path = find(directory)
     if path is None:
         return ProjectConfig(None)
-    top_level = path.name == ENVGEN_TOML
-    table = _table(_read(path), path, top_level=top_level) or {}
-    where = "tool.envgen" if not top_level or "tool" in table else path.name
-    return ProjectConfig(path, validate(table, f"{path}: {where}"))
+    return parse(read_text(path, what="project configuration"), path)
 
 
 def save(directory: Path, values: Mapping[str, Any]) -> Path:
@@ -128,10 +139,10 @@ def save(directory: Path, values: Mapping[str, Any]) -> Path:
     """
     import tomlkit
 
-    validate({k: v for k, v in values.items() if v is not None}, "values")
+    validate({k: v for k, v in values.items() if v is not None}, "values to save", "")
     pyproject = directory / PYPROJECT
     path = find(directory) or (pyproject if pyproject.is_file() else directory / ENVGEN_TOML)
-    text = path.read_text(encoding="utf-8") if path.is_file() else ""
+    text = read_text(path, what="project configuration") if path.is_file() else ""
     try:
         doc = tomlkit.parse(text)
     except tomlkit.exceptions.ParseError as exc:

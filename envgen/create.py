@@ -34,8 +34,6 @@ class CreateOptions:
     """Where the environment goes (default: `.venv` in the project)."""
     backend: str = "venv"
     mirror: str = "pypi"
-    mirror_source: str = "--mirror"
-    """Where `mirror` came from (flag, ENVGEN_MIRROR, tool.envgen.mirror), for its errors."""
     locked: bool = False
     """Fail when the lock no longer matches the plan (uv's --locked)."""
     frozen: bool = False
@@ -103,9 +101,10 @@ def _requirements_lock(
     from envgen.build.venv import find_uv
     from envgen.lock.lockset import (
         INDEX,
+        load_index,
+        lock_path,
         make_lock_set,
         pick_variant,
-        read_index,
         require_intact,
         variant_name,
         write_lock_set,
@@ -115,13 +114,13 @@ def _requirements_lock(
     index_path = directory / INDEX
     wanted = variant_name(plan)
     if index_path.is_file():
-        index = read_index(index_path)
+        index = load_index(index_path)
         try:
             choice = pick_variant(index, profile, plan.target)
         except NoSolutionError:
             choice = None
         if choice is not None and choice.lock.requirements:
-            path = directory / choice.lock.requirements
+            path = lock_path(directory, choice.lock.requirements)
             current = choice.lock.plan_digest == plan.digest() and path.is_file()
             if current or options.frozen:
                 # Installing from the committed set: every file must be what `envgen lock`
@@ -161,15 +160,15 @@ def _requirements_lock(
 
 def _conda_lock(lock: Path, variant: str) -> Path | None:
     """The conda-lock file the lock set beside `lock` has for `variant`, if any."""
-    from envgen.lock.lockset import INDEX, read_index
+    from envgen.lock.lockset import INDEX, load_index, lock_path
 
     index_path = lock.parent / INDEX
     if not index_path.is_file():
         return None
-    index = read_index(index_path)
+    index = load_index(index_path)
     for v in index.variants:
         if v.name == variant and v.conda_lock:
-            return lock.parent / v.conda_lock
+            return lock_path(lock.parent, v.conda_lock)
     return None
 
 
@@ -192,7 +191,7 @@ def create(
     start = time.perf_counter()
     # First: a bad mirror is refused before anything is resolved or written. Its login (if
     # any) goes to the installer through the environment only (envgen.build), never a file.
-    mirror = choose(options.mirror, kb.mirrors, source=options.mirror_source)
+    mirror = choose(options.mirror, kb.mirrors)
     result = resolve(profile, kb, request)
     if not isinstance(result, Plan):
         raise result.to_error()

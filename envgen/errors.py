@@ -10,6 +10,21 @@ line argparse refuses (exit 2, "usage").
 
 from __future__ import annotations
 
+import re
+
+# Characters no value may carry into an output, and no message may print raw: C0 and C1 control
+# characters (tab, CR and LF among them, and the escape that starts terminal sequences), DEL,
+# Unicode's line and paragraph separators (line breaks to some editors and YAML), and lone
+# surrogates (which cannot be encoded as UTF-8 when printed). Readers refuse values holding one
+# (envgen.documents); a message quoting a path or value holding one shows it escaped, so it stays
+# one line whatever reached it.
+UNSAFE_CHARS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+
+
+def one_line(text: str) -> str:
+    """`text` with every unsafe character escaped as repr() writes it (`\\n`, `\\x1b`)."""
+    return UNSAFE_CHARS.sub(lambda m: repr(m.group())[1:-1], text)
+
 
 class EnvgenError(Exception):
     """Base class: a failure with a stable code, a one-line message and an actionable hint."""
@@ -18,6 +33,7 @@ class EnvgenError(Exception):
     code = "error"
 
     def __init__(self, message: str, *, hint: str = "") -> None:
+        message, hint = one_line(message), one_line(hint)
         super().__init__(message)
         self.message = message
         self.hint = hint
@@ -28,6 +44,17 @@ class UsageError(EnvgenError):
 
     exit_code = 2
     code = "usage"
+
+
+class OptionError(UsageError):
+    """One option's value is invalid. `option` is its name (the argparse dest); the CLI reports
+    it under the name the value was set by (flag, ENVGEN_* variable or [tool.envgen] key, see
+    `settings.named`), so validators need not know where a value came from."""
+
+    def __init__(self, option: str, problem: str, *, hint: str = "") -> None:
+        super().__init__(f"--{option.replace('_', '-')}: {problem}", hint=hint)
+        self.option = option
+        self.problem = problem
 
 
 class InputFileError(EnvgenError):

@@ -110,12 +110,16 @@ def read_text(path: Path, *, what: str, limit: int = SMALL_FILE) -> str:
     Binary or UTF-16 input is one `InputFileError` naming the file and the byte offset, never a
     `UnicodeDecodeError` from deep inside a parser.
     """
-    data = read_bytes(path, what=what, limit=limit)
+    return decode_text(read_bytes(path, what=what, limit=limit), f"{what} {path}")
+
+
+def decode_text(data: bytes, name: str) -> str:
+    """`data` as strict UTF-8 (a leading BOM dropped); `name` ("profile x.toml") for the error."""
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise InputFileError(
-            f"{what} {path} is not UTF-8 text (byte {exc.start}: {data[exc.start : exc.start + 1]!r})"
+            f"{name} is not UTF-8 text (byte {exc.start}: {data[exc.start : exc.start + 1]!r})"
         ) from exc
 
 

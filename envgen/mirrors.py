@@ -28,7 +28,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from envgen.credentials import redact, redact_value, split_login, with_login
-from envgen.errors import UsageError
+from envgen.errors import OptionError, UsageError
 from envgen.kb.mirrors import DEFAULT, Mirror, MirrorTable
 
 AUTO = "auto"
@@ -73,67 +73,69 @@ def _shown(value: str) -> str:
     return repr(shown if len(shown) <= 100 else shown[:99] + "…")
 
 
-def _bad(source: str, value: str, why: str) -> UsageError:
-    return UsageError(
-        f"{source}: {_shown(value)} is not a usable index URL: {why}",
+def _bad(option: str, value: str, why: str) -> OptionError:
+    # OptionError: the CLI names it by how the value was set (--mirror, ENVGEN_MIRROR, the key).
+    return OptionError(
+        option,
+        f"{_shown(value)} is not a usable index URL: {why}",
         hint="give one https URL with a host, e.g. https://pypi.example.org/simple",
     )
 
 
-def parse_index_url(value: str, source: str) -> IndexURL:
+def parse_index_url(value: str, option: str = "mirror") -> IndexURL:
     """Validate `value` as one absolute http(s) index URL; any other input -> UsageError."""
     if len(value) > MAX_URL:
-        raise _bad(source, value, f"longer than {MAX_URL} characters")
+        raise _bad(option, value, f"longer than {MAX_URL} characters")
     if not value.isprintable() or any(ch.isspace() for ch in value):
-        raise _bad(source, value, "it holds whitespace, a line break or a control character")
+        raise _bad(option, value, "it holds whitespace, a line break or a control character")
     bad = sorted(set(value) - _URL_CHARS)
     if bad:
         # Which characters, unless they may belong to a login (that is never shown).
         shown = repr("".join(bad)) if "@" not in value else "some characters"
-        raise _bad(source, value, f"{shown} must be percent-encoded in a URL")
+        raise _bad(option, value, f"{shown} must be percent-encoded in a URL")
     scheme = _SCHEME.match(value)
     if scheme is None:
-        raise _bad(source, value, "it does not start with https://")
+        raise _bad(option, value, "it does not start with https://")
     if scheme.group(1).lower() not in ("https", "http"):
-        raise _bad(source, value, "only http(s) URLs are indexes")
+        raise _bad(option, value, "only http(s) URLs are indexes")
     rest = value[scheme.end() :]
     end = min((i for i in (rest.find(c) for c in "/?#") if i >= 0), default=len(rest))
     authority, tail = rest[:end], rest[end:]
     if "#" in tail:
-        raise _bad(source, value, "an index URL has no #fragment")
+        raise _bad(option, value, "an index URL has no #fragment")
     if authority.count("@") > 1:
-        raise _bad(source, value, "more than one @ (percent-encode an @ in the login as %40)")
+        raise _bad(option, value, "more than one @ (percent-encode an @ in the login as %40)")
     if "[" in tail or "]" in tail:
-        raise _bad(source, value, "brackets belong only around an IPv6 host")
+        raise _bad(option, value, "brackets belong only around an IPv6 host")
     userinfo, _, hostport = authority.rpartition("@")
     if "[" in userinfo or "]" in userinfo:
-        raise _bad(source, value, "brackets belong only around an IPv6 host")
-    _check_host(source, value, hostport)
+        raise _bad(option, value, "brackets belong only around an IPv6 host")
+    _check_host(option, value, hostport)
     public, login = split_login(value)
     return IndexURL(scheme.group(1).lower(), public, login)
 
 
-def _check_host(source: str, value: str, hostport: str) -> None:
+def _check_host(option: str, value: str, hostport: str) -> None:
     """`host[:port]` of the authority: a DNS name, IPv4 or [IPv6] address, and a port number."""
     if hostport.startswith("["):
         host, bracket, after = hostport[1:].partition("]")
         if not bracket:
-            raise _bad(source, value, "an IPv6 host lacks its closing ]")
+            raise _bad(option, value, "an IPv6 host lacks its closing ]")
         try:
             ipaddress.IPv6Address(host)
         except ValueError:
-            raise _bad(source, value, "its [host] is not an IPv6 address") from None
+            raise _bad(option, value, "its [host] is not an IPv6 address") from None
     else:
         host, colon, digits = hostport.partition(":")
         after = colon + digits
         if not host:
-            raise _bad(source, value, "it names no host")
+            raise _bad(option, value, "it names no host")
         if not all(_LABEL.fullmatch(label) for label in host.removesuffix(".").split(".")):
-            raise _bad(source, value, "its host is not a host name (letters, digits, - and _)")
+            raise _bad(option, value, "its host is not a host name (letters, digits, - and _)")
     if after:
         digits = after.removeprefix(":")
         if after == digits or not _PORT.fullmatch(digits) or not 0 < int(digits) < 65536:
-            raise _bad(source, value, "what follows the host is not a :port number")
+            raise _bad(option, value, "what follows the host is not a :port number")
 
 
 @dataclass(frozen=True)
@@ -258,14 +260,14 @@ def choose(
     table: MirrorTable,
     *,
     allow_insecure: bool = False,
-    source: str = "--mirror",
+    option: str = "mirror",
     timeout: float = PROBE_TIMEOUT_S,
     prober: Prober = probe_one,
 ) -> MirrorChoice:
-    """Turn `--mirror NAME|URL|auto` into a MirrorChoice; `source` names where the value came
-    from (`--mirror`, `ENVGEN_MIRROR`, `tool.envgen.mirror`) in every error."""
+    """Turn `--mirror NAME|URL|auto` into a MirrorChoice. Errors are `OptionError`s of `option`:
+    the CLI names them by how the value was set (`--mirror`, `ENVGEN_MIRROR`, the config key)."""
     if not isinstance(spec, str):
-        raise UsageError(f"{source}: expected a mirror name or URL, got {type(spec).__name__}")
+        raise OptionError(option, f"expected a mirror name or URL, got {type(spec).__name__}")
     value = spec.strip(" ")
     if value.lower() == AUTO:
         probes = probe_all(
@@ -282,18 +284,20 @@ def choose(
         )
     if "://" not in value and "@" not in value and ":" not in value:
         if not _PRESET.fullmatch(value):
-            raise UsageError(
-                f"{source}: {_shown(value)} is neither a preset name nor an https URL",
+            raise OptionError(
+                option,
+                f"{_shown(value)} is neither a preset name nor an https URL",
                 hint=f"available: {', '.join(table.names())}, auto, or https://host/simple",
             )
         try:
             return MirrorChoice(table.get(value))
         except UsageError as exc:
-            raise UsageError(f"{source}: {exc.message}", hint=exc.hint) from None
-    url = parse_index_url(value, source)
+            raise OptionError(option, exc.message, hint=exc.hint) from None
+    url = parse_index_url(value, option)
     if url.scheme == "http" and not allow_insecure:
-        raise UsageError(
-            f"{source}: mirror {url.public!r} is plain http: packages would travel unencrypted",
+        raise OptionError(
+            option,
+            f"mirror {url.public!r} is plain http: packages would travel unencrypted",
             hint="use its https URL, or pass --allow-insecure-mirror to trust it anyway",
         )
     return MirrorChoice(custom_mirror(url.public), insecure=url.scheme == "http", login=url.login)

@@ -13,7 +13,8 @@ from typing import Any
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
-from envgen.errors import UsageError
+from envgen.documents import bad_char, shown
+from envgen.errors import OptionError
 from envgen.versions import is_dotted
 
 TARGETS = ("cpu", "gpu", "auto")
@@ -159,30 +160,43 @@ class Plan:
         return of_json(self.to_dict())
 
 
-def tensorflow_spec(text: str | None) -> SpecifierSet | None:
-    """`--tensorflow`: a PEP 440 specifier, or a bare version (`2.15` means `==2.15.*`)."""
+def tensorflow_spec(text: str | None, option: str = "tensorflow") -> SpecifierSet | None:
+    """`--tensorflow`: a PEP 440 specifier, or a bare version (`2.15` means `==2.15.*`).
+
+    `option` names the option the text came from, for the error."""
     if text is None or not text.strip():
         return None
-    text = text.strip().removeprefix("tensorflow").strip()
-    if is_dotted(text):
-        return SpecifierSet(f"=={text}.*" if text.count(".") == 1 else f"=={text}")
+    spec = text.strip().removeprefix("tensorflow").strip()
+    if is_dotted(spec):
+        return SpecifierSet(f"=={spec}.*" if spec.count(".") == 1 else f"=={spec}")
     try:
-        return SpecifierSet(text)
+        return SpecifierSet(spec)
     except InvalidSpecifier as exc:
-        raise UsageError(
-            f"--tensorflow {text!r} is not a version specifier",
+        raise OptionError(
+            option,
+            f"{shown(text)} is not a version specifier",
             hint="use e.g. 2.15, 2.15.1, '==2.15.*' or '>=2.12,<2.16'",
         ) from exc
 
 
 def validate(request: Request) -> None:
-    """Reject malformed requests with the flag's name (the CLI turns these into exit code 2)."""
+    """Reject malformed requests naming the option (the CLI names where its value came from)."""
+    for name, value in request.to_dict().items():
+        if isinstance(value, str) and bad_char(value) is not None:
+            # The request is written into lock indexes and file headers, one value a line.
+            raise OptionError(name, f"holds a control character: {shown(value)}")
     if request.target not in TARGETS:
-        raise UsageError(f"--target must be one of {', '.join(TARGETS)}, got {request.target!r}")
-    if request.python is not None and not is_dotted(request.python, parts=2):
-        raise UsageError(f"--python must look like 3.11, got {request.python!r}")
+        raise OptionError(
+            "target", f"expected one of {', '.join(TARGETS)}, got {shown(request.target)}"
+        )
+    if request.python is not None and not (
+        is_dotted(request.python, parts=2) and request.python == request.python.strip()
+    ):
+        raise OptionError("python", f"expected a version like 3.11, got {shown(request.python)}")
     if request.keras is not None and request.keras not in KERAS_CHOICES:
-        raise UsageError(f"--keras must be 2 or 3, got {request.keras!r}")
+        raise OptionError("keras", f"expected 2 or 3, got {shown(request.keras)}")
     if request.channel not in (*CHANNELS, "auto"):
-        raise UsageError(f"--channel must be pip, conda, system or auto, got {request.channel!r}")
+        raise OptionError(
+            "channel", f"expected pip, conda, system or auto, got {shown(request.channel)}"
+        )
     tensorflow_spec(request.tensorflow)

@@ -10,14 +10,14 @@ capability, the x86-64 level) are derived from the knowledge base by `complete()
 from __future__ import annotations
 
 import dataclasses
-import difflib
+import functools
 import json
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from envgen.errors import InputFileError
+from envgen.documents import Table, parse_json, parse_toml, shown
+from envgen.files import read_text
 from envgen.versions import is_dotted
 
 if TYPE_CHECKING:
@@ -52,6 +52,11 @@ class CPUInfo:
     # Single-board computers (Raspberry Pi, Jetson) name themselves in the device tree.
     board: str | None = None
     apple_silicon: bool = False
+
+    @functools.cached_property
+    def flag_set(self) -> frozenset[str]:
+        """`flags` for membership tests; built once, not once per candidate a resolver weighs."""
+        return frozenset(self.flags)
 
 
 @dataclass(frozen=True)
@@ -204,102 +209,19 @@ def _toml_table(data: dict[str, Any]) -> Any:
 
 # --- parsing with key-exact errors ---------------------------------------------------------------
 
-
-class _Reader:
-    """Reads one table of a profile document, naming the exact key on any error."""
-
-    def __init__(self, data: Any, where: str, origin: str) -> None:
-        if not isinstance(data, dict):
-            raise InputFileError(f"{origin}: {where or 'profile'} must be a table")
-        self.data = data
-        self.where = where
-        self.origin = origin
-        self.used: set[str] = set()
-
-    def _path(self, key: str) -> str:
-        return f"{self.where}.{key}" if self.where else key
-
-    def fail(self, key: str, problem: str) -> InputFileError:
-        return InputFileError(
-            f"{self.origin}: {self._path(key)}: {problem}",
-            hint="see `envgen detect --output FILE.toml` for a complete example",
-        )
-
-    def get(self, key: str) -> Any:
-        self.used.add(key)
-        return self.data.get(key)
-
-    def string(
-        self, key: str, *, choices: tuple[str, ...] = (), dotted: bool = False
-    ) -> str | None:
-        value = self.get(key)
-        if value is None:
-            return None
-        if isinstance(value, (int, float)) and not isinstance(value, bool) and dotted:
-            value = str(value)  # `release = 22.04` written without quotes
-        if not isinstance(value, str) or not value.strip():
-            raise self.fail(key, f"expected a non-empty string, got {value!r}")
-        value = value.strip()
-        if choices and value not in choices:
-            raise self.fail(key, f"expected one of {', '.join(choices)}, got {value!r}")
-        if dotted and not is_dotted(value):
-            raise self.fail(key, f'expected a dotted version like "12.5", got {value!r}')
-        return value
-
-    def boolean(self, key: str) -> bool:
-        value = self.get(key)
-        if value is None:
-            return False
-        if not isinstance(value, bool):
-            raise self.fail(key, f"expected true or false, got {value!r}")
-        return value
-
-    def integer(self, key: str) -> int | None:
-        value = self.get(key)
-        if value is None:
-            return None
-        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-            raise self.fail(key, f"expected a non-negative integer, got {value!r}")
-        return value
-
-    def strings(self, key: str) -> tuple[str, ...]:
-        value = self.get(key)
-        if value is None:
-            return ()
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise self.fail(key, f"expected a list of strings, got {value!r}")
-        return tuple(value)
-
-    def tables(self, key: str) -> list[_Reader]:
-        value = self.get(key)
-        if value is None:
-            return []
-        if not isinstance(value, list):
-            raise self.fail(key, "expected an array of tables ([[...]])")
-        return [_Reader(v, f"{self._path(key)}[{i}]", self.origin) for i, v in enumerate(value)]
-
-    def table(self, key: str) -> _Reader | None:
-        value = self.get(key)
-        return None if value is None else _Reader(value, self._path(key), self.origin)
-
-    def done(self) -> None:
-        unknown = sorted(set(self.data) - self.used)
-        if unknown:
-            key = unknown[0]
-            close = difflib.get_close_matches(key, sorted(self.used), n=1)
-            raise self.fail(
-                key, "unknown key" + (f" (did you mean {close[0]!r}?)" if close else "")
-            )
+_HINT = "see `envgen detect --output FILE.toml` for a complete example"
 
 
 def from_dict(data: Any, origin: str = "profile") -> HardwareProfile:
     """Validate a parsed profile document (TOML or JSON) into a `HardwareProfile`."""
-    root = _Reader(data, "", origin)
+    root = Table(data, "", origin, hint=_HINT)
     schema = root.get("schema")
     if schema is None:
         raise root.fail("schema", f"missing (write `schema = {SCHEMA}` at the top)")
-    if schema != SCHEMA:
-        raise root.fail("schema", f"unsupported version {schema!r}; this envgen reads {SCHEMA}")
+    if type(schema) is not int or schema != SCHEMA:  # `true == 1` in Python
+        raise root.fail(
+            "schema", f"unsupported version {shown(schema)}; this envgen reads {SCHEMA}"
+        )
 
     os_info = OSInfo()
     if (r := root.table("os")) is not None:
@@ -337,11 +259,7 @@ def from_dict(data: Any, origin: str = "profile") -> HardwareProfile:
         version = r.string("version", dotted=True)
         found = []
         for t in r.tables("found"):
-            v = t.string("version", dotted=True)
-            p = t.string("path")
-            if v is None or p is None:
-                raise t.fail("version" if v is None else "path", "missing")
-            found.append(Interpreter(v, p))
+            found.append(Interpreter(t.text("version", dotted=True), t.text("path")))
             t.done()
         python = PythonInfo(
             version=version or PythonInfo.version,
@@ -367,15 +285,12 @@ def from_dict(data: Any, origin: str = "profile") -> HardwareProfile:
 
     gpus = []
     for t in root.tables("gpu"):
-        name = t.string("name")
-        if name is None:
-            raise t.fail("name", "missing")
         cc = t.string("compute-capability", dotted=True)
         if cc is not None and not is_dotted(cc, parts=2):
-            raise t.fail("compute-capability", f'expected MAJOR.MINOR like "8.6", got {cc!r}')
+            raise t.fail("compute-capability", f'expected MAJOR.MINOR like "8.6", got {shown(cc)}')
         gpus.append(
             GPU(
-                name=name,
+                name=t.text("name"),
                 index=t.integer("index"),
                 uuid=t.string("uuid"),
                 compute_capability=cc,
@@ -387,21 +302,20 @@ def from_dict(data: Any, origin: str = "profile") -> HardwareProfile:
     def installs(key: str, kind: type[CudaToolkit | Cudnn]) -> tuple[Any, ...]:
         out = []
         for t in root.tables(key):
-            version = t.string("version", dotted=True)
-            if version is None:
-                raise t.fail("version", "missing")
-            out.append(kind(version=version, path=t.string("path"), source=t.string("source")))
+            out.append(
+                kind(
+                    version=t.text("version", dotted=True),
+                    path=t.string("path"),
+                    source=t.string("source"),
+                )
+            )
             t.done()
         return tuple(out)
 
     toolkits = installs("cuda-toolkit", CudaToolkit)
     cudnn = installs("cudnn", Cudnn)
 
-    sources_raw = root.get("sources") or {}
-    if not isinstance(sources_raw, dict) or not all(
-        isinstance(v, str) for v in sources_raw.values()
-    ):
-        raise root.fail("sources", "expected a table of strings")
+    sources_raw = root.mapping("sources")
     notes = root.strings("notes")
     root.done()
     return HardwareProfile(
@@ -419,26 +333,20 @@ def from_dict(data: Any, origin: str = "profile") -> HardwareProfile:
 
 def parse_profile_text(text: str, origin: str) -> HardwareProfile:
     """A profile from TOML or JSON text; `envgen detect --json` output is accepted as is."""
-    stripped = text.lstrip()
-    try:
-        if stripped.startswith("{"):
-            data = json.loads(text)
-            if isinstance(data, dict) and "profile" in data and "ok" in data:
-                data = data["profile"]  # the `envgen detect --json` envelope
-        else:
-            data = tomllib.loads(text)
-    except (json.JSONDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise InputFileError(f"{origin}: not valid TOML or JSON: {exc}") from exc
+    data: Any
+    if text.lstrip().startswith("{"):
+        data = parse_json(text, origin)
+        if isinstance(data, dict) and "profile" in data and "ok" in data:
+            data = data["profile"]  # the `envgen detect --json` envelope
+    else:
+        data = parse_toml(text, origin)
     return from_dict(data, origin)
 
 
 def load_profile(path: str | Path) -> HardwareProfile:
+    """A profile file: a regular file of at most SMALL_FILE bytes of UTF-8 TOML or JSON."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InputFileError(f"cannot read profile {path}: {exc.strerror or exc}") from exc
-    return parse_profile_text(text, str(path))
+    return parse_profile_text(read_text(path, what="profile"), str(path))
 
 
 def digest(profile: HardwareProfile) -> str:

@@ -24,7 +24,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from envgen import __version__, escape
-from envgen.errors import UsageError
+from envgen.documents import shown
+from envgen.errors import OptionError, UsageError
 from envgen.files import CONTENT_KEY, MARKER, PLACEHOLDER, seal, write_text
 from envgen.kb.images import ImageTable, load_images
 from envgen.kb.mirrors import DEFAULT
@@ -135,8 +136,9 @@ def parse_formats(text: str) -> tuple[str, ...]:
     asked = {part.strip() for part in text.split(",") if part.strip()}
     unknown = sorted(asked - set(ALL_FORMATS))
     if unknown or not asked:
-        raise UsageError(
-            f"unknown format(s): {', '.join(unknown) or '(none given)'}",
+        raise OptionError(
+            "format",
+            f"unknown format(s): {', '.join(map(shown, unknown)) or '(none given)'}",
             hint=f"available: {', '.join(ALL_FORMATS)}",
         )
     return tuple(f for f in ALL_FORMATS if f in asked)

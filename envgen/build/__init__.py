@@ -28,8 +28,9 @@ from typing import Any, Protocol
 
 from envgen import __version__
 from envgen.credentials import split_login
+from envgen.documents import parse_json
 from envgen.errors import FileConflictError, InputFileError, UsageError
-from envgen.files import MARKER
+from envgen.files import LOCK_FILE, MARKER, read_bytes, read_text
 
 # Written last, inside the prefix; its presence is what "this environment is ready" means.
 COMPLETE_MARKER = ".envgen-complete.json"
@@ -82,12 +83,8 @@ class BuildRequest:
         it copies) are hashed with the lock."""
         digest = hashlib.sha256()
         for path in (self.lock, self.conda_lock, *extra):
-            if path is None:
-                continue
-            try:
-                digest.update(path.read_bytes())
-            except OSError as exc:
-                raise InputFileError(f"cannot read {path}: {exc.strerror}") from exc
+            if path is not None:
+                digest.update(read_bytes(path, what="build input", limit=LOCK_FILE))
         # Without logins: a new token for the same index is no reason to rebuild, and a hash
         # of a secret has no business in a marker file.
         indexes = [split_login(u)[0] for u in (self.index_url or "", *self.extra_index_urls)]
@@ -222,9 +219,10 @@ def refuse_edited_locks(*locks: Path | None) -> None:
 
 def read_marker(prefix: Path) -> dict[str, Any] | None:
     """The completion marker of an envgen-built prefix, or None (absent, unreadable)."""
+    path = prefix / COMPLETE_MARKER
     try:
-        data = json.loads((prefix / COMPLETE_MARKER).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        data = parse_json(read_text(path, what="completion marker"), str(path))
+    except InputFileError:  # absent, or a FIFO, a device or junk: not envgen's marker
         return None
     return data if isinstance(data, dict) else None
 

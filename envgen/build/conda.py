@@ -45,7 +45,9 @@ from envgen.build import (
     write_marker,
 )
 from envgen.build.venv import INSTALL_TIMEOUT_S, VENV_TIMEOUT_S, find_uv, venv_python
+from envgen.documents import bad_char, shown
 from envgen.errors import ExternalToolError, InputFileError, UsageError
+from envgen.files import LOCK_FILE, read_text
 from envgen.proc import summary
 
 # Preference order when several are installed: micromamba and mamba solve nothing here either
@@ -101,7 +103,11 @@ def parse_conda_lock(text: str, where: str) -> list[LockedPackage]:
     try:
         doc = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise InputFileError(f"{where}: not YAML: {exc}") from exc
+        # PyYAML's messages span lines ("while parsing ...\n  in ..."): keep the first.
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise InputFileError(f"{where}: not YAML: {shown(first)}") from exc
+    except RecursionError as exc:
+        raise InputFileError(f"{where}: nested too deeply to read") from exc
     if not isinstance(doc, dict) or doc.get("version") != 1:
         raise InputFileError(
             f"{where}: not a conda-lock unified lock (version: 1)",
@@ -118,6 +124,10 @@ def parse_conda_lock(text: str, where: str) -> list[LockedPackage]:
         for field in ("name", "version", "manager", "platform", "url"):
             if not isinstance(row.get(field), str | int | float) or row.get(field) == "":
                 raise InputFileError(f"{key}.{field} is missing or not a string")
+            if bad_char(str(row[field])) is not None:
+                raise InputFileError(
+                    f"{key}.{field}: holds a control character: {shown(row[field])}"
+                )
         hashes = row.get("hash")
         if not isinstance(hashes, dict) or not hashes:
             raise InputFileError(f"{key}.hash is missing (a lock without hashes is not a lock)")
@@ -139,11 +149,7 @@ def parse_conda_lock(text: str, where: str) -> list[LockedPackage]:
 
 
 def read_conda_lock(path: Path) -> list[LockedPackage]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InputFileError(f"cannot read conda lock {path}: {exc.strerror}") from exc
-    return parse_conda_lock(text, str(path))
+    return parse_conda_lock(read_text(path, what="conda lock", limit=LOCK_FILE), str(path))
 
 
 def for_platform(

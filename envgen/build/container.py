@@ -34,6 +34,7 @@ from urllib.parse import urlsplit
 from envgen.build import BuildRequest, BuildResult, install_hint, refuse_edited_locks
 from envgen.credentials import netrc_entry, split_login
 from envgen.errors import ExternalToolError, InputFileError, UsageError, VerificationError
+from envgen.files import read_text
 
 BUILD_TIMEOUT_S = 1800.0  # the image's pip install downloads ~330 MB of TensorFlow wheels
 CHECK_TIMEOUT_S = 600.0  # TF import + compute; minutes on vfs storage or under emulation
@@ -156,11 +157,10 @@ def _inputs(context: Path) -> tuple[Path, list[Path]]:
     """The Dockerfile and the context files it copies: what the image's hash covers."""
     dockerfile = context / DOCKERFILE
     try:
-        text = dockerfile.read_text(encoding="utf-8")
-    except OSError as exc:
+        text = read_text(dockerfile, what="Dockerfile")
+    except InputFileError as exc:
         raise InputFileError(
-            f"cannot read {dockerfile}: {exc.strerror}",
-            hint="render it first: envgen render --format Dockerfile",
+            exc.message, hint="render it first: envgen render --format Dockerfile"
         ) from exc
     files = [context / src for src in copy_sources(text)]
     return dockerfile, sorted(f for f in files if f.is_file())

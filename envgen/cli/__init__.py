@@ -21,12 +21,13 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from envgen import __version__
-from envgen.errors import EnvgenError, UsageError
+from envgen.errors import EnvgenError, OptionError, UsageError
 
 EXIT_INTERRUPTED = 130
 
 # One module per subcommand under envgen/cli/, each with `add_parser(sub, common)` that sets
-# `handler` (args -> Result) and `option_defaults` (the values `settings.resolve` falls back to).
+# `handler` (args -> Result), `option_defaults` (the values `settings.resolve` falls back to) and,
+# where the project's [tool.envgen] table may set some of them, `project_options` (their names).
 COMMANDS = ("create", "detect", "plan", "verify", "kb", "doctor", "render", "lock")
 
 
@@ -156,6 +157,7 @@ def _parse(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> argpa
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from envgen import settings
     from envgen.settings import resolve
 
     parser = build_parser()
@@ -172,13 +174,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         from envgen import config
 
-        # flag > ENVGEN_* > [tool.envgen] of the project in the current directory > default
-        project = config.load(Path.cwd())
-        resolve(args, args.option_defaults, os.environ, project.options())
+        # flag > ENVGEN_* > [tool.envgen] of the project in the current directory > default.
+        # Only a command that declares options the table may set reads it: a broken
+        # pyproject.toml must not stop `envgen detect`.
+        wanted = config.OPTIONS & set(getattr(args, "project_options", ()))
+        if wanted:
+            project = config.load(Path.cwd())
+            options = {k: v for k, v in project.options().items() if k in wanted}
+            resolve(args, args.option_defaults, os.environ, options, labels=project.labels())
+        else:
+            resolve(args, args.option_defaults, os.environ)
         result = handler(args)
     except EnvgenError as exc:
         if debug:
             logging.getLogger("envgen").exception("failed")
+        if isinstance(exc, OptionError):
+            # Named by how the user set the value: --target, ENVGEN_TARGET, tool.envgen.target.
+            exc = settings.named(args, exc)
         _print_error(exc, args.command, as_json)
         return exc.exit_code
     except KeyboardInterrupt:

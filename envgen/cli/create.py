@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from envgen.cli import Result
-from envgen.cli.plan import REQUEST_DEFAULTS, add_request_options, request_from
+from envgen.cli.plan import REQUEST_DEFAULTS, REQUEST_OPTIONS, add_request_options, request_from
 
 
 def _command(args: argparse.Namespace) -> str:
@@ -51,7 +51,6 @@ def run(args: argparse.Namespace) -> Result:
         prefix=Path(args.prefix) if args.prefix else None,
         backend=args.backend,
         mirror=args.mirror,
-        mirror_source=source_of(args, "mirror"),
         locked=args.locked,
         frozen=args.frozen,
         force=args.force,
@@ -129,6 +128,7 @@ def add_parser(sub: Any, common: Callable[[argparse.ArgumentParser], None]) -> N
     )
     p.set_defaults(
         handler=run,
+        project_options=(*REQUEST_OPTIONS, "mirror"),
         option_defaults={
             **REQUEST_DEFAULTS,
             "backend": "venv",

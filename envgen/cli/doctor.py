@@ -9,7 +9,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from envgen.cli import Result
-from envgen.errors import UsageError, VerificationError
+from envgen.documents import shown
+from envgen.errors import OptionError, UsageError, VerificationError
 
 if TYPE_CHECKING:
     from envgen.doctor import Diagnosis
@@ -46,7 +47,7 @@ def _timeout(text: str) -> float:
     except ValueError:
         value = 0.0
     if value <= 0:
-        raise UsageError(f"--timeout {text!r}: expected a positive number of seconds")
+        raise OptionError("timeout", f"expected a positive number of seconds, got {shown(text)}")
     return value
 
 

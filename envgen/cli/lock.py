@@ -9,8 +9,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from envgen.cli import Result
-from envgen.cli.plan import REQUEST_DEFAULTS, add_request_options, request_from
-from envgen.errors import UsageError, VerificationError
+from envgen.cli.plan import REQUEST_DEFAULTS, REQUEST_OPTIONS, add_request_options, request_from
+from envgen.documents import shown
+from envgen.errors import OptionError, UsageError, VerificationError
 
 if TYPE_CHECKING:
     from envgen.kb import KnowledgeBase
@@ -116,11 +117,14 @@ def run(args: argparse.Namespace) -> Result:
     kb = load_kb()
     table = load_lock_platforms()
     names = _split(args.platform) or [platform_of(profile) or ""]
-    platforms = [table.get(name) for name in names]
+    try:
+        platforms = [table.get(name) for name in names]
+    except UsageError as exc:
+        raise OptionError("platform", exc.message, hint=exc.hint) from exc
     variants = _split(args.variants) or ["gpu" if profile.has_nvidia_gpu else "cpu"]
     for v in variants:
         if v not in VARIANTS:
-            raise UsageError(f"--variants: unknown variant {v!r}", hint="available: cpu, gpu")
+            raise OptionError("variants", f"unknown variant {shown(v)}", hint="available: cpu, gpu")
     plans = plans_for(profile, kb, request, platforms, variants)
     out = Path(args.output_dir)
     channels = list(args.conda_channel or [])
@@ -205,6 +209,7 @@ def add_parser(sub: Any, common: Callable[[argparse.ArgumentParser], None]) -> N
     )
     p.set_defaults(
         handler=run,
+        project_options=(*REQUEST_OPTIONS, "platform"),
         option_defaults={
             **REQUEST_DEFAULTS,
             "platform": None,

@@ -17,6 +17,8 @@ REQUEST_DEFAULTS: dict[str, Any] = {
     "keras": None,
     "channel": "auto",
 }
+# The request options the project's [tool.envgen] table may set (all but the profile file).
+REQUEST_OPTIONS = tuple(k for k in REQUEST_DEFAULTS if k != "profile")
 
 
 def add_request_options(p: argparse.ArgumentParser) -> None:
@@ -109,4 +111,8 @@ def add_parser(sub: Any, common: Callable[[argparse.ArgumentParser], None]) -> N
         metavar="SPEC",
         help="explain why each release matching SPEC (e.g. tensorflow==2.16) does or doesn't fit",
     )
-    p.set_defaults(handler=run, option_defaults={**REQUEST_DEFAULTS, "why_not": None})
+    p.set_defaults(
+        handler=run,
+        option_defaults={**REQUEST_DEFAULTS, "why_not": None},
+        project_options=REQUEST_OPTIONS,
+    )

@@ -86,7 +86,7 @@ def run(args: argparse.Namespace) -> Result:
     from envgen.show import show_no_solution
 
     project = config.load(Path.cwd())
-    resolve_settings(args, CONFIGURABLE, os.environ, project.options())
+    resolve_settings(args, CONFIGURABLE, os.environ, project.options(), labels=project.labels())
     formats = parse_formats(args.format)
     if args.lock:
         # Written into the Dockerfile's COPY line: refused here, where its source is known.
@@ -97,7 +97,6 @@ def run(args: argparse.Namespace) -> Result:
         args.mirror,
         kb.mirrors,
         allow_insecure=args.allow_insecure_mirror,
-        source=source_of(args, "mirror"),
     )
     request = request_from(args)
     validate(request)

@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from envgen.cli import Result
-from envgen.errors import UsageError, VerificationError
+from envgen.documents import shown
+from envgen.errors import OptionError, UsageError, VerificationError
 
 if TYPE_CHECKING:
     from envgen.verify import VerifyReport
@@ -47,7 +48,9 @@ def run(args: argparse.Namespace) -> Result:
     if args.prefix and args.python:
         raise UsageError("give --prefix or --python, not both")
     if args.target not in TARGETS:
-        raise UsageError(f"--target must be one of {', '.join(TARGETS)}, not {args.target!r}")
+        raise OptionError(
+            "target", f"expected one of {', '.join(TARGETS)}, got {shown(args.target)}"
+        )
     if args.python:
         python = Path(args.python)
     elif args.prefix:
@@ -68,7 +71,9 @@ def run(args: argparse.Namespace) -> Result:
     try:
         timeout = float(args.timeout)
     except ValueError as exc:
-        raise UsageError(f"--timeout must be a number of seconds, not {args.timeout!r}") from exc
+        raise OptionError(
+            "timeout", f"expected a number of seconds, got {shown(args.timeout)}"
+        ) from exc
     report = verify(
         python,
         target=args.target,
@@ -134,6 +139,8 @@ def add_parser(sub: Any, common: Callable[[argparse.ArgumentParser], None]) -> N
     )
     p.set_defaults(
         handler=run,
+        # Only the target: verify's --python is an interpreter, the table's python a version.
+        project_options=("target",),
         option_defaults={
             "prefix": None,
             "python": None,

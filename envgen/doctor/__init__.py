@@ -119,12 +119,19 @@ def read_environment(
 
 
 def read_log(path: str) -> str:
-    """The text of a log file (bounded, undecodable bytes replaced), or of standard input."""
+    """The text of a log file, or of standard input for "-"."""
+    from envgen.errors import InputFileError
     from envgen.files import LOG_FILE, read_bytes
 
+    # A build log may hold any bytes (a compiler's, a terminal's): undecodable ones are replaced,
+    # never fatal. Both sources are bounded like every file envgen reads.
     if path == "-":
-        return sys.stdin.read(LOG_FILE)
-    return read_bytes(Path(path), what="log", limit=LOG_FILE).decode("utf-8", errors="replace")
+        data = sys.stdin.buffer.read(LOG_FILE + 1)
+        if len(data) > LOG_FILE:
+            raise InputFileError(f"standard input is over the {LOG_FILE}-byte limit for a log")
+    else:
+        data = read_bytes(Path(path), what="log", limit=LOG_FILE)
+    return data.decode("utf-8", errors="replace")
 
 
 __all__ = [

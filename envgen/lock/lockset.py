@@ -19,7 +19,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tomllib
 from collections.abc import Collection, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -27,7 +26,9 @@ from pathlib import Path
 from typing import Any
 
 from envgen import __version__, escape
+from envgen.documents import Table, is_plain_name, is_sha256, parse_toml, shown
 from envgen.errors import InputFileError, NoSolutionError, UsageError
+from envgen.files import LOCK_FILE, read_text
 from envgen.kb import KnowledgeBase, kb_hash
 from envgen.kb.lock_platforms import LockPlatform, load_lock_platforms
 from envgen.lock import conda as conda_lock
@@ -197,69 +198,87 @@ def render_index(index: LockIndex, header: Sequence[str]) -> str:
     return "\n".join(out) + "\n"
 
 
-def _str(data: Mapping[str, Any], key: str, where: str, *, optional: bool = False) -> Any:
-    value = data.get(key)
-    if value is None and optional:
-        return None
-    if not isinstance(value, str) or not value:
-        raise InputFileError(f"{where}: {key}: expected a non-empty string, got {value!r}")
-    return value
+_HINT = "regenerate the lock set with `envgen lock`"
 
 
 def parse_index(text: str, origin: str = INDEX) -> LockIndex:
-    """Read an index back, naming the exact key on any error."""
-    try:
-        doc = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise InputFileError(f"{origin}: not TOML: {exc}") from exc
-    if doc.get("schema") != SCHEMA:
-        raise InputFileError(f"{origin}: schema: expected {SCHEMA}, got {doc.get('schema')!r}")
+    """Read an index back, naming the exact key on any error.
+
+    Every value is type-checked, and every file name it holds (a lock's `pylock` and
+    `requirements`, a variant's `conda-lock`, each `[files]` key) must be a plain name inside
+    the lock folder, so no reader can be sent elsewhere (`requirements = "../../etc/passwd"`).
+    Unknown keys are ignored: an index a newer envgen wrote stays readable.
+    """
+    doc = Table(parse_toml(text, origin), "", origin, hint=_HINT)
+    schema = doc.get("schema")
+    if type(schema) is not int or schema != SCHEMA:  # `true == 1` in Python
+        raise doc.fail("schema", f"expected {SCHEMA}, got {shown(schema)}")
     variants = []
-    for i, row in enumerate(doc.get("variant", [])):
-        where = f"{origin}: variant[{i}]"
-        locks = []
-        for j, lk in enumerate(row.get("lock", [])):
-            w = f"{where}.lock[{j}]"
-            locks.append(
-                PlatformLock(
-                    platform=_str(lk, "platform", w),
-                    os=_str(lk, "os", w),
-                    arch=_str(lk, "arch", w),
-                    python=_str(lk, "python", w),
-                    tensorflow=_str(lk, "tensorflow", w),
-                    plan_digest=_str(lk, "plan-digest", w),
-                    packages=int(lk.get("packages", 0)),
-                    pylock=_str(lk, "pylock", w, optional=True),
-                    requirements=_str(lk, "requirements", w, optional=True),
-                )
+    for row in doc.tables("variant"):
+        locks = [
+            PlatformLock(
+                platform=lk.text("platform"),
+                os=lk.text("os"),
+                arch=lk.text("arch"),
+                python=lk.text("python"),
+                tensorflow=lk.text("tensorflow"),
+                plan_digest=lk.text("plan-digest"),
+                packages=lk.integer("packages") or 0,
+                pylock=lk.file_name("pylock"),
+                requirements=lk.file_name("requirements"),
             )
-        driver = row.get("min-driver") or {}
-        if not isinstance(driver, dict):
-            raise InputFileError(f"{where}: min-driver: expected a table")
+            for lk in row.tables("lock")
+        ]
         variants.append(
             Variant(
-                name=_str(row, "name", where),
-                target=_str(row, "target", where),
-                cuda=_str(row, "cuda", where, optional=True),
-                cudnn=_str(row, "cudnn", where, optional=True),
-                cuda_channel=_str(row, "cuda-channel", where, optional=True),
-                min_compute_capability=_str(row, "min-compute-capability", where, optional=True),
-                min_driver=tuple(sorted((str(k), str(v)) for k, v in driver.items())),
-                conda_lock=_str(row, "conda-lock", where, optional=True),
+                name=row.text("name"),
+                target=row.text("target"),
+                cuda=row.string("cuda"),
+                cudnn=row.string("cudnn"),
+                cuda_channel=row.string("cuda-channel"),
+                min_compute_capability=row.string("min-compute-capability", dotted=True),
+                min_driver=tuple(sorted(row.mapping("min-driver").items())),
+                conda_lock=row.file_name("conda-lock"),
                 locks=tuple(locks),
             )
         )
-    files = doc.get("files", {})
+    files = doc.mapping("files")
+    for name, digest in files.items():
+        if not is_plain_name(name):
+            raise doc.fail("files", f"expected file names in this folder, got {shown(name)}")
+        if not is_sha256(digest):
+            raise doc.fail(
+                "files", f"{shown(name)}: expected a sha256 hex digest, got {shown(digest)}"
+            )
     return LockIndex(
-        envgen_version=_str(doc, "envgen-version", origin),
-        kb_version=_str(doc, "kb-version", origin),
-        input_hash=_str(doc, "input-hash", origin),
-        request=dict(doc.get("request", {})),
-        platforms=tuple(doc.get("platforms", [])),
+        envgen_version=doc.text("envgen-version"),
+        kb_version=doc.text("kb-version"),
+        input_hash=doc.text("input-hash"),
+        request=doc.mapping("request"),
+        platforms=doc.strings("platforms"),
         variants=tuple(variants),
-        files=tuple(sorted((str(k), str(v)) for k, v in files.items())),
-        conda_channels=tuple(doc.get("conda-channels", [])),
+        files=tuple(sorted(files.items())),
+        conda_channels=doc.strings("conda-channels"),
     )
+
+
+def load_index(path: Path) -> LockIndex:
+    """The index at `path`: a regular UTF-8 file of at most SMALL_FILE bytes; see `parse_index`."""
+    return parse_index(read_text(path, what="lock index"), str(path))
+
+
+def lock_path(directory: Path, name: str) -> Path:
+    """The lock file `name` (a plain name, checked when the index was read) of `directory`,
+    refused where a symbolic link leads it out of the folder."""
+    path = directory / name
+    if path.resolve().parent != directory.resolve():
+        raise InputFileError(f"{path} leads outside {directory}", hint=_HINT)
+    return path
+
+
+def read_lock_file(directory: Path, name: str) -> str:
+    """The text of the lock file `name` of `directory` (see `lock_path`), bounded like every lock."""
+    return read_text(lock_path(directory, name), what="lock file", limit=LOCK_FILE)
 
 
 # --- making a lock set ---------------------------------------------------------------------------
@@ -522,17 +541,10 @@ def _previous_files(directory: Path) -> list[str]:
     if not path.is_file():
         return []
     try:
-        index = read_index(path)
+        index = load_index(path)
     except InputFileError:
         return []
     return [name for name, _ in index.files]
-
-
-def read_index(path: Path) -> LockIndex:
-    """The index at `path`, read bounded and strictly decoded (InputFileError otherwise)."""
-    from envgen.files import read_text
-
-    return parse_index(read_text(path, what="lock index"), str(path))
 
 
 def file_digest(data: bytes) -> str:
@@ -547,6 +559,8 @@ class FileProblem:
 
     name: str
     why: str
+    readable: bool = True
+    """False where the file could not be read as text at all (not a regular file, not UTF-8)."""
 
     def __str__(self) -> str:
         return f"{self.name} {self.why}"
@@ -588,9 +602,13 @@ def verify_files(
             problems.append(FileProblem(name, "is missing"))
             continue
         try:
-            data = read_bytes(path, what="lock file", limit=LOCK_FILE)
+            data = read_bytes(lock_path(directory, name), what="lock file", limit=LOCK_FILE)
+            data.decode("utf-8")  # every lock format is UTF-8 text
         except InputFileError as exc:
-            problems.append(FileProblem(name, f"cannot be checked ({exc.message})"))
+            problems.append(FileProblem(name, f"cannot be checked ({exc.message})", False))
+            continue
+        except UnicodeDecodeError as exc:
+            problems.append(FileProblem(name, f"is not UTF-8 text (byte {exc.start})", False))
             continue
         if file_digest(data) != digest:
             problems.append(FileProblem(name, "was edited (sha256 differs from the index)"))
@@ -617,7 +635,7 @@ def verify_beside(lock: Path) -> None:
     index_path = lock.parent / INDEX
     if not index_path.is_file():
         return
-    index = read_index(index_path)
+    index = load_index(index_path)
     if lock.name in dict(index.files):
         require_intact(index, lock.parent, {lock.name})
 
@@ -638,7 +656,7 @@ def check_lock_set(
     path = directory / INDEX
     if not path.is_file():
         return [f"{path} is missing: run envgen lock"]
-    index = read_index(path)
+    index = load_index(path)
     plats, names, _, wanted = _inputs(plans, request, conda_channels, kb)
     diffs = []
     if index.input_hash != wanted:
@@ -667,15 +685,17 @@ def check_lock_set(
                 f"{name}/{plat.name}: plan changed ({lock.plan_digest} -> {plan.digest()})"
             )
         if lock.pylock is not None and (directory / lock.pylock).is_file():
-            from envgen.files import LOCK_FILE, read_text
-
-            text = read_text(directory / lock.pylock, what="lock file", limit=LOCK_FILE)
-            locked = pip_lock.parse_pylock(text, lock.pylock)
+            locked = pip_lock.parse_pylock(read_lock_file(directory, lock.pylock), lock.pylock)
             diffs += [
                 f"{lock.pylock}: {p}"
                 for p in pip_lock.unmet_pins(plan, {p.name: p.version for p in locked})
             ]
-    return diffs + [str(p) for p in verify_files(index, directory)]
+    problems = verify_files(index, directory)
+    unreadable = [p for p in problems if not p.readable]
+    if unreadable:
+        # Not a stale lock but a broken file: a bad input file, as every reader reports it.
+        raise InputFileError(f"{directory / unreadable[0].name} {unreadable[0].why}")
+    return diffs + [str(p) for p in problems]
 
 
 # --- choosing a variant for a machine ------------------------------------------------------------

@@ -21,16 +21,15 @@ from __future__ import annotations
 
 import os
 import re
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.tags import Tag, compatible_tags, cpython_tags
 from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
 from packaging.version import InvalidVersion, Version
 
+from envgen.documents import MAX_PACKAGES, Table, bad_char, is_sha256, parse_toml, shown
 from envgen.errors import ExternalToolError, InputFileError
 from envgen.kb.lock_platforms import LockPlatform
 from envgen.plan import Plan
@@ -214,45 +213,70 @@ def parse_requirements(text: str, origin: str = "requirements") -> dict[str, tup
         if raw[:1].isspace():
             hashes = _HASH_RE.findall(line)
             if current is None or not hashes:
-                raise InputFileError(f"{origin}:{number}: unexpected line {line!r}")
+                raise InputFileError(f"{origin}:{number}: unexpected line {shown(line)}")
             version, count = pins[current]
             pins[current] = (version, count + len(hashes))
             continue
         found = _PIN_RE.match(line)
         if found is None:
-            raise InputFileError(f"{origin}:{number}: expected `name==version \\`, got {line!r}")
+            raise InputFileError(
+                f"{origin}:{number}: expected `name==version \\`, got {shown(line)}"
+            )
+        if bad_char(line) is not None:
+            raise InputFileError(f"{origin}:{number}: holds a control character: {shown(line)}")
         current = canonicalize_name(found.group(1))
         pins[current] = (found.group(2), len(_HASH_RE.findall(line)))
     return pins
 
 
+@dataclass(frozen=True)
+class _PylockFile:
+    """A wheel or sdist of a pylock package: its file name, URL and sha256."""
+
+    name: str
+    url: str
+    sha256: str
+
+
+def _pylock_file(table: Table, *, wheel: bool) -> _PylockFile:
+    url = table.string("url") or table.string("path") or ""
+    sha256 = table.mapping("hashes").get("sha256")
+    if sha256 is None:
+        raise table.fail("hashes", f"a file has no sha256: {shown(url)}")
+    if not is_sha256(sha256):
+        raise table.fail("hashes", f"sha256: expected 64 hex digits, got {shown(sha256)}")
+    name = table.string("name") or url.rsplit("/", 1)[-1]
+    if wheel and not name:
+        raise table.fail("url", "missing: a wheel needs a url or a name")
+    return _PylockFile(name, url, sha256)
+
+
+def _read_pylock(
+    text: str, origin: str
+) -> list[tuple[LockedPackage, list[_PylockFile], _PylockFile | None]]:
+    """Every package of a PEP 751 lock with its wheels and sdist, refusing any file without a
+    sha256 (strict model); each value is type-checked and named by its key on error."""
+    doc = Table(parse_toml(text, origin), "", origin, hint="run envgen lock again")
+    if doc.get("lock-version") != "1.0":
+        raise doc.fail("lock-version", f'expected "1.0", got {shown(doc.get("lock-version"))}')
+    out = []
+    for pkg in doc.tables("packages", limit=MAX_PACKAGES):
+        name = canonicalize_name(pkg.text("name"))
+        wheels = [_pylock_file(w, wheel=True) for w in pkg.tables("wheels")]
+        sdist_table = pkg.table("sdist")
+        sdist = None if sdist_table is None else _pylock_file(sdist_table, wheel=False)
+        if not wheels and sdist is None:
+            raise pkg.fail("wheels", f"{name}: no wheels and no sdist")
+        locked = LockedPackage(
+            name, pkg.text("version"), pkg.string("marker"), len(wheels) + (sdist is not None), 0
+        )
+        out.append((locked, wheels, sdist))
+    return out
+
+
 def parse_pylock(text: str, origin: str = "pylock") -> tuple[LockedPackage, ...]:
     """The packages of a PEP 751 lock, refusing any file without a sha256 (strict model)."""
-    try:
-        doc = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise InputFileError(f"{origin}: not TOML: {exc}") from exc
-    if doc.get("lock-version") != "1.0":
-        raise InputFileError(
-            f'{origin}: lock-version: expected "1.0", got {doc.get("lock-version")!r}'
-        )
-    out = []
-    for i, pkg in enumerate(doc.get("packages", [])):
-        where = f"{origin}: packages[{i}]"
-        name, version = pkg.get("name"), pkg.get("version")
-        if not isinstance(name, str) or not isinstance(version, str):
-            raise InputFileError(f"{where}: name and version must be strings")
-        files = list(pkg.get("wheels", []))
-        if "sdist" in pkg:
-            files.append(pkg["sdist"])
-        if not files:
-            raise InputFileError(f"{where} ({name}): no wheels and no sdist")
-        for f in files:
-            if not str(f.get("hashes", {}).get("sha256", "")):
-                raise InputFileError(f"{where} ({name}): a file has no sha256: {f.get('url')}")
-        marker = pkg.get("marker")
-        out.append(LockedPackage(canonicalize_name(name), version, marker, len(files), 0))
-    return tuple(out)
+    return tuple(locked for locked, _, _ in _read_pylock(text, origin))
 
 
 def _platform_key(platform: str) -> tuple[tuple[int, ...], int]:
@@ -287,37 +311,34 @@ def install_files(pylock: str, python: str, origin: str = "pylock") -> tuple[Loc
 
     uv already lists only the files that fit the lock's platform and Python, so this only
     orders them; a package with none that fits is refused."""
-    parse_pylock(pylock, origin)  # the checks: version, a sha256 on every file
-    doc = tomllib.loads(pylock)
     out = []
-    for pkg in doc.get("packages", []):
-        name, version = canonicalize_name(pkg["name"]), str(pkg["version"])
-        wheels: list[tuple[frozenset[Tag], dict[str, Any]]] = []
-        for wheel in pkg.get("wheels", []):
-            url = str(wheel.get("url", ""))
+    for locked, wheels, sdist in _read_pylock(pylock, origin):
+        name, version = locked.name, locked.version
+        tagged: list[tuple[frozenset[Tag], _PylockFile]] = []
+        for wheel in wheels:
             try:
-                tags = parse_wheel_filename(wheel.get("name") or url.rsplit("/", 1)[-1])[3]
+                tags = parse_wheel_filename(wheel.name)[3]
             except InvalidWheelFilename as exc:
                 raise InputFileError(f"{origin} ({name}): {exc}") from exc
-            wheels.append((tags, wheel))
-        order = _tag_order(python, {t.platform for tags, _ in wheels for t in tags} - {"any"})
+            tagged.append((tags, wheel))
+        order = _tag_order(python, {t.platform for tags, _ in tagged for t in tags} - {"any"})
         ranked = sorted(
-            (min(order.get(t, len(order)) for t in tags), str(w.get("url")), i)
-            for i, (tags, w) in enumerate(wheels)
+            (min(order.get(t, len(order)) for t in tags), w.url, i)
+            for i, (tags, w) in enumerate(tagged)
         )
+        chosen: _PylockFile
         if ranked and ranked[0][0] < len(order):
-            chosen = wheels[ranked[0][2]][1]
-        elif "sdist" in pkg:
-            chosen = pkg["sdist"]
+            chosen = tagged[ranked[0][2]][1]
+        elif sdist is not None:
+            chosen = sdist
         else:
             raise InputFileError(
                 f"{origin} ({name}): no wheel for CPython {python} and no sdist",
                 hint="run envgen lock again",
             )
-        url = str(chosen.get("url", ""))
-        if not url:
+        if not chosen.url:
             raise InputFileError(f"{origin} ({name}): a file has no url")
-        out.append(LockedFile(name, version, url, str(chosen["hashes"]["sha256"])))
+        out.append(LockedFile(name, version, chosen.url, chosen.sha256))
     return tuple(sorted(out, key=lambda f: f.name))
 
 

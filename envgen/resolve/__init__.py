@@ -71,7 +71,7 @@ def why_not(
 ) -> list[Rejection]:
     """Every release matching `spec`, with the reasons it fails here (empty reasons: it fits)."""
     validate(request)
-    wanted = tensorflow_spec(spec)
+    wanted = tensorflow_spec(spec, "why_not")
     platform = platform_of(profile)
     target = _target(profile, request)
     out = []

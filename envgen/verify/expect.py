@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import hashlib
 import re
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from packaging.utils import canonicalize_name
 
+from envgen.documents import MAX_PACKAGES, Table, bad_char, parse_toml, shown
 from envgen.errors import InputFileError
+from envgen.files import LOCK_FILE, decode_text, read_bytes
 from envgen.plan import Plan
 
 # `name[extras]==version` at the start of a requirements line; markers and hashes may follow.
@@ -67,7 +67,7 @@ def from_plan(plan: Plan) -> Expectation:
     )
 
 
-def parse_requirements_lock(text: str) -> tuple[tuple[str, str], ...]:
+def parse_requirements_lock(text: str, origin: str = "requirements") -> tuple[tuple[str, str], ...]:
     """Exact pins of a requirements file; options, hashes and comments are skipped."""
     # Backslash continuations join a requirement with its --hash lines.
     joined = re.sub(r"\\\r?\n", " ", text)
@@ -78,38 +78,34 @@ def parse_requirements_lock(text: str) -> tuple[tuple[str, str], ...]:
             continue
         match = _PINNED.match(line)
         if match:
+            # The version reaches the report and the terminal: no control character may ride on it.
+            if bad_char(match.group(2)) is not None:
+                raise InputFileError(f"{origin}: a pin holds a control character: {shown(line)}")
             pins[str(canonicalize_name(match.group(1)))] = match.group(2)
     return tuple(sorted(pins.items()))
 
 
 def parse_pylock(text: str, origin: str) -> tuple[tuple[str, str], ...]:
     """Name and version of every `[[packages]]` entry of a PEP 751 lock."""
-    try:
-        doc: dict[str, Any] = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise InputFileError(f"{origin}: not valid TOML: {exc}") from exc
+    doc = Table(parse_toml(text, origin), "", origin)
     pins = {}
-    for i, entry in enumerate(doc.get("packages", [])):
-        if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
-            raise InputFileError(f"{origin}: packages[{i}].name is missing")
-        version = entry.get("version")
+    for entry in doc.tables("packages", limit=MAX_PACKAGES):
+        name = entry.text("name")
         # PEP 751 allows a package without a version (a directory or VCS source): nothing to pin.
-        if isinstance(version, str):
-            pins[str(canonicalize_name(entry["name"]))] = version
+        version = entry.string("version")
+        if version is not None:
+            pins[str(canonicalize_name(name))] = version
     return tuple(sorted(pins.items()))
 
 
 def from_lock(path: Path) -> Expectation:
     """A lock file: `pylock.toml` / `pylock.<name>.toml` by PEP 751's naming, else requirements."""
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise InputFileError(f"cannot read lock {path}: {exc.strerror or exc}") from exc
-    text = data.decode("utf-8", errors="replace")
+    data = read_bytes(path, what="lock", limit=LOCK_FILE)
+    text = decode_text(data, f"lock {path}")
     is_pylock = path.name == "pylock.toml" or (
         path.name.startswith("pylock.") and path.suffix == ".toml"
     )
-    pins = parse_pylock(text, str(path)) if is_pylock else parse_requirements_lock(text)
+    pins = parse_pylock(text, str(path)) if is_pylock else parse_requirements_lock(text, str(path))
     if not pins:
         raise InputFileError(f"{path}: no pinned packages found", hint="is this a lock file?")
     names = {name for name, _ in pins}

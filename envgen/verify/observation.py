@@ -9,7 +9,6 @@ starts the probe through `envgen.proc`. `envgen verify` turns an Observation int
 
 from __future__ import annotations
 
-import json
 import os
 import shlex
 from collections.abc import Mapping, Sequence
@@ -156,17 +155,21 @@ def parse(data: Mapping[str, Any]) -> Observation:
 
 def _json_object(text: str) -> Any:
     """The JSON document in `text`, also when a broken environment printed noise before it."""
+    from envgen.documents import parse_json
+    from envgen.errors import InputFileError
+
     try:
-        return json.loads(text)
-    except json.JSONDecodeError:
+        return parse_json(text, "probe output")
+    except InputFileError:
         pass
     lines = text.splitlines()
-    # The probe prints its object indented, starting on a line of its own.
+    # The probe prints its object indented, starting on a line of its own; the last such line
+    # that parses to the end is the object (one parse per candidate, from the first).
     for i, line in enumerate(lines):
         if line.startswith("{"):
             try:
-                return json.loads("\n".join(lines[i:]))
-            except json.JSONDecodeError:
+                return parse_json("\n".join(lines[i:]), "probe output")
+            except InputFileError:
                 continue
     return None
 

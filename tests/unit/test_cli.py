@@ -155,7 +155,9 @@ def test_plan_bad_flag_value_is_usage_error(
         ]
     )
     assert code == 2
-    assert capsys.readouterr().err.startswith("envgen: error: --python must look like 3.11")
+    assert capsys.readouterr().err.startswith(
+        "envgen: error: --python: expected a version like 3.11"
+    )
 
 
 def test_env_twin_of_a_flag(

@@ -62,7 +62,7 @@ def test_no_config_is_empty(tmp_path: Path) -> None:
     ("body", "message"),
     [
         ('channel = "apt"', "tool.envgen.channel: expected one of pip, conda, system, auto"),
-        ("python = 3.11", "tool.envgen.python: expected a non-empty string, got 3.11"),
+        ("python = 3.11", "tool.envgen.python: expected a quoted string, got the number 3.11"),
         ('outputs = "Dockerfile"', "tool.envgen.outputs: expected a list of strings"),
         ('gpu = "yes"', "tool.envgen.gpu: unknown key"),
     ],

@@ -461,7 +461,9 @@ def test_cli_log_json_envelope_and_exit_code(capsys: pytest.CaptureFixture[str])
 def test_cli_informational_log_from_stdin_exits_zero(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setattr("sys.stdin", io.StringIO((CAPTURED / "tf2.21-no-driver.log").read_text()))
+    # Standard input as a terminal or a pipe gives it: bytes under a text layer.
+    log = (CAPTURED / "tf2.21-no-driver.log").read_bytes()
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(log)))
     code = main(["doctor", "--log", "-", "--profile", str(WESTMERE)])
     out = capsys.readouterr().out
     assert code == 0

@@ -56,17 +56,18 @@ def test_windows_python_3_10_gets_its_own_wheels(data_dir: Path) -> None:
 
 
 def test_sdist_only_and_no_fitting_file() -> None:
+    sha = "a" * 64
     head = 'lock-version = "1.0"\ncreated-by = "uv"\n\n[[packages]]\nname = "Foo_Bar"\n'
     sdist = head + (
         'version = "1.0"\nsdist = { url = "https://x/foo_bar-1.0.tar.gz", '
-        'hashes = { sha256 = "aa" } }\n'
+        f'hashes = {{ sha256 = "{sha}" }} }}\n'
     )
     assert pip.install_files(sdist, "3.11") == (
-        pip.LockedFile("foo-bar", "1.0", "https://x/foo_bar-1.0.tar.gz", "aa"),
+        pip.LockedFile("foo-bar", "1.0", "https://x/foo_bar-1.0.tar.gz", sha),
     )
     wrong = head + (
         'version = "1.0"\nwheels = [{ url = "https://x/foo_bar-1.0-cp312-cp312-win_amd64.whl", '
-        'hashes = { sha256 = "aa" } }]\n'
+        f'hashes = {{ sha256 = "{sha}" }} }}]\n'
     )
     with pytest.raises(InputFileError, match=r"no wheel for CPython 3\.11"):
         pip.install_files(wrong, "3.11")

@@ -47,7 +47,7 @@ def locks(tmp_path: Path) -> Path:
 
 
 def _index(directory: Path) -> lockset.LockIndex:
-    return lockset.read_index(directory / lockset.INDEX)
+    return lockset.load_index(directory / lockset.INDEX)
 
 
 def _edit_one_hash(path: Path) -> None:
