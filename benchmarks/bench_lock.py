@@ -30,12 +30,12 @@ PROFILE = ROOT / "tests" / "data" / "profiles" / "issue-example-h100.toml"
 def requirements_for(tensorflow: str, python: str, variant: str = "cpu") -> str:
     """The plan's pip requirements, as envgen would hand them to uv."""
     sys.path.insert(0, str(ROOT))
-    from envgen.cli.lock import plans_for
     from envgen.kb import load_kb
     from envgen.kb.lock_platforms import load_lock_platforms
     from envgen.lock.pip import requirements_in
     from envgen.plan import Request
     from envgen.profile import load_profile
+    from envgen.resolve.platforms import plans_for
 
     plat = load_lock_platforms().get("linux-64")
     request = Request(tensorflow=tensorflow, python=python)

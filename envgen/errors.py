@@ -11,6 +11,7 @@ line argparse refuses (exit 2, "usage").
 from __future__ import annotations
 
 import re
+from typing import Any
 
 # Characters no value may carry into an output, and no message may print raw: C0 and C1 control
 # characters (tab, CR and LF among them, and the escape that starts terminal sequences), DEL,
@@ -70,14 +71,24 @@ class InputFileError(EnvgenError):
 
 
 class NoSolutionError(EnvgenError):
-    """No candidate satisfies every hard constraint; `remedies` lists ways out, cheapest first."""
+    """No candidate satisfies every hard constraint; `remedies` lists ways out, cheapest first,
+    `rejections` every candidate refused with its reasons ({"candidate", "reasons"}). Every
+    command reports it the same way: one JSON shape, one human form, exit 4."""
 
     exit_code = 4
     code = "no-solution"
 
-    def __init__(self, message: str, *, hint: str = "", remedies: list[str] | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        hint: str = "",
+        remedies: list[str] | None = None,
+        rejections: list[dict[str, Any]] | None = None,
+    ) -> None:
         super().__init__(message, hint=hint)
         self.remedies = list(remedies or [])
+        self.rejections = list(rejections or [])
 
 
 class ExternalToolError(EnvgenError):

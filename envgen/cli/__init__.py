@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from envgen import __version__
-from envgen.errors import EnvgenError, OptionError, UsageError
+from envgen.errors import EnvgenError, NoSolutionError, OptionError, UsageError
 
 EXIT_INTERRUPTED = 130
 
@@ -105,17 +105,23 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _print_error(exc: EnvgenError, command: str, as_json: bool) -> None:
+    """The one printer of every error: a JSON envelope, or one line (plus remedies and a hint)."""
+    remedies = exc.remedies if isinstance(exc, NoSolutionError) else []
     if as_json:
         error: dict[str, Any] = {"code": exc.code, "message": exc.message}
         if exc.hint:
             error["hint"] = exc.hint
-        remedies = getattr(exc, "remedies", None)
-        if remedies:
+        payload: dict[str, Any] = {"error": error}
+        if isinstance(exc, NoSolutionError):
+            # The same shape from every command: plan, render, lock, create.
             error["remedies"] = remedies
-        print(json.dumps(envelope(command, False, error=error), indent=2), flush=True)
+            payload["rejections"] = exc.rejections
+        print(json.dumps(envelope(command, False, **payload), indent=2), flush=True)
         return
     print(f"envgen: error: {exc.message}", file=sys.stderr)
-    for remedy in getattr(exc, "remedies", None) or []:
+    if remedies:
+        print("remedies, cheapest first:", file=sys.stderr)
+    for remedy in remedies:
         print(f"  - {remedy}", file=sys.stderr)
     if exc.hint:
         print(f"hint: {exc.hint}", file=sys.stderr)

@@ -3,88 +3,20 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from envgen.cli import Result
 from envgen.cli.plan import REQUEST_DEFAULTS, REQUEST_OPTIONS, add_request_options, request_from
 from envgen.documents import shown
 from envgen.errors import OptionError, UsageError, VerificationError
 
-if TYPE_CHECKING:
-    from envgen.kb import KnowledgeBase
-    from envgen.kb.lock_platforms import LockPlatform
-    from envgen.plan import Plan, Request
-    from envgen.profile import HardwareProfile
-
 VARIANTS = ("cpu", "gpu")
 
 
 def _split(text: str | None) -> list[str]:
     return [part.strip() for part in (text or "").split(",") if part.strip()]
-
-
-def _for_platform(
-    profile: HardwareProfile, platform: LockPlatform, variant: str
-) -> HardwareProfile:
-    """The profile as it would be on `platform`: same GPUs and Python, that OS and architecture.
-
-    A CPU variant drops the GPUs so the resolver plans for CPU; facts that only hold on the
-    machine's own OS (glibc, WSL) are dropped on another OS.
-    """
-    same_os = profile.os.name == platform.os_name
-    os_info = dataclasses.replace(
-        profile.os,
-        name=platform.os_name,
-        arch=platform.arch,
-        glibc=profile.os.glibc if same_os else None,
-        wsl=profile.os.wsl and same_os,
-    )
-    out = dataclasses.replace(profile, os=os_info)
-    if profile.os.arch != platform.arch:
-        out = dataclasses.replace(
-            out, cpu=dataclasses.replace(out.cpu, flags=(), x86_64_level=None)
-        )
-    if variant == "cpu":
-        out = dataclasses.replace(out, nvidia=None, gpus=())
-    return out
-
-
-def plans_for(
-    profile: HardwareProfile,
-    kb: KnowledgeBase,
-    request: Request,
-    platforms: list[LockPlatform],
-    variants: list[str],
-) -> list[Plan]:
-    """One plan per (variant, platform) that has one; a GPU variant on a platform without any
-    GPU build is skipped, a variant with no plan anywhere is an error."""
-    from envgen.plan import Plan
-    from envgen.resolve import resolve
-
-    plans: list[Plan] = []
-    for variant in variants:
-        if variant == "gpu" and not profile.has_nvidia_gpu:
-            raise UsageError(
-                "the gpu variant needs a profile with an NVIDIA driver and GPU",
-                hint="pass --profile FILE describing the GPU machine (envgen detect -o FILE there)",
-            )
-        found, errors = [], []
-        for platform in platforms:
-            wanted = dataclasses.replace(request, target=variant)
-            result = resolve(_for_platform(profile, platform, variant), kb, wanted)
-            if isinstance(result, Plan):
-                found.append(result)
-            else:
-                errors.append(f"{platform.name}: {result.to_error().message}")
-        if not found:
-            raise UsageError(
-                f"no {variant} plan for any platform asked for", hint="; ".join(errors)
-            )
-        plans += found
-    return plans
 
 
 def _command(args: argparse.Namespace) -> str:
@@ -109,14 +41,23 @@ def run(args: argparse.Namespace) -> Result:
     from envgen.kb import load_kb
     from envgen.kb.lock_platforms import load_lock_platforms
     from envgen.lock.lockset import check_lock_set, make_lock_set, write_lock_set
-    from envgen.resolve import platform_of, validate
+    from envgen.plan import Plan
+    from envgen.resolve import platform_of, resolve, validate
+    from envgen.resolve.platforms import plans_for
 
     request = request_from(args)
     validate(request)
     profile = load_or_detect(args.profile)
     kb = load_kb()
     table = load_lock_platforms()
-    names = _split(args.platform) or [platform_of(profile) or ""]
+    own = platform_of(profile)
+    if not _split(args.platform) and own is None:
+        # This machine has no official platform (an armv7l board): the resolver says why, and
+        # the remedies, like every other command; --platform locks for the ones that exist.
+        found = resolve(profile, kb, request)
+        if not isinstance(found, Plan):
+            raise found.to_error()
+    names = _split(args.platform) or [own or ""]
     try:
         platforms = [table.get(name) for name in names]
     except UsageError as exc:

@@ -7,7 +7,6 @@ from collections.abc import Callable
 from typing import Any
 
 from envgen.cli import Result
-from envgen.errors import NoSolutionError
 
 REQUEST_DEFAULTS: dict[str, Any] = {
     "profile": None,
@@ -56,7 +55,7 @@ def run(args: argparse.Namespace) -> Result:
     from envgen.kb import load_kb
     from envgen.plan import Plan
     from envgen.resolve import resolve, validate, why_not
-    from envgen.show import show_no_solution, show_plan, show_rejections
+    from envgen.show import show_plan, show_rejections
 
     request = request_from(args)
     validate(request)
@@ -80,21 +79,7 @@ def run(args: argparse.Namespace) -> Result:
             },
             show_plan(result),
         )
-    error = result.to_error()
-    return Result(
-        "plan",
-        {
-            "error": {
-                "code": error.code,
-                "message": error.message,
-                "remedies": list(result.remedies),
-            },
-            "rejections": [r.to_dict() for r in result.rejections],
-        },
-        show_no_solution(result),
-        ok=False,
-        exit_code=NoSolutionError.exit_code,
-    )
+    raise result.to_error()
 
 
 def add_parser(sub: Any, common: Callable[[argparse.ArgumentParser], None]) -> None:

@@ -11,7 +11,7 @@ from typing import Any
 
 from envgen.cli import Result
 from envgen.cli.plan import REQUEST_DEFAULTS, add_request_options, request_from
-from envgen.errors import NoSolutionError, UsageError
+from envgen.errors import UsageError
 
 # Options the project's [tool.envgen] table may set: resolved in the handler, where the table is
 # read, with the same precedence function as every other option (settings.resolve).
@@ -83,7 +83,6 @@ def run(args: argparse.Namespace) -> Result:
     from envgen.resolve import resolve, validate
     from envgen.settings import resolve as resolve_settings
     from envgen.settings import source_of
-    from envgen.show import show_no_solution
 
     project = config.load(Path.cwd())
     resolve_settings(args, CONFIGURABLE, os.environ, project.options(), labels=project.labels())
@@ -102,14 +101,7 @@ def run(args: argparse.Namespace) -> Result:
     validate(request)
     plan = resolve(load_or_detect(args.profile), kb, request)
     if not isinstance(plan, Plan):
-        error = plan.to_error()
-        return Result(
-            "render",
-            {"error": {"code": error.code, "message": error.message}},
-            show_no_solution(plan),
-            ok=False,
-            exit_code=NoSolutionError.exit_code,
-        )
+        raise plan.to_error()
     out = Path(args.output_dir)
     if args.lock:
         _check_lock(args.lock, out)

@@ -50,6 +50,7 @@ class NoSolution:
             self.message,
             hint="`envgen plan --why-not tensorflow==X.Y` explains a single release",
             remedies=list(self.remedies),
+            rejections=[r.to_dict() for r in self.rejections],
         )
 
 
