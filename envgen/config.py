@@ -2,8 +2,9 @@
 
 The table records the request a project makes (target, python, tensorflow, keras, channel, mirror,
 outputs, platforms) so that every command run in the project, by anyone, asks the same thing.
-Precedence is not decided here: `settings.resolve` puts flags and `ENVGEN_*` variables above this
-table and the built-in defaults below it. Reading uses tomllib; writing uses tomlkit, which keeps
+Which keys exist, and what each may hold, is the option table's (`envgen.options`: each option
+names its key); precedence is decided there too: flags and `ENVGEN_*` variables above this table,
+the built-in defaults below it. Reading uses tomllib; writing uses tomlkit, which keeps
 the user's comments, ordering and formatting everywhere outside the keys envgen changes.
 
 envgen.toml holds the same keys at its top level (or under `[tool.envgen]`, so a table can be
@@ -20,28 +21,14 @@ from typing import Any
 from envgen.documents import Table, key_path, parse_toml, shown
 from envgen.errors import InputFileError
 from envgen.files import read_text
-from envgen.plan import CHANNELS, KERAS_CHOICES, TARGETS
+from envgen.options import OPTIONS, config_keys
 
 PYPROJECT = "pyproject.toml"
 ENVGEN_TOML = "envgen.toml"
 
-# key -> (kind, allowed values or None)
-_SCALARS: dict[str, tuple[str, ...] | None] = {
-    "target": TARGETS,
-    "python": None,
-    "tensorflow": None,
-    "keras": KERAS_CHOICES,
-    "channel": (*CHANNELS, "auto"),
-    "mirror": None,
-}
+# Keys whose option takes a comma-separated list: the table holds a TOML list.
 _LISTS = ("outputs", "platforms")
-KEYS = (*_SCALARS, *_LISTS)
-
-# Config keys whose option (argparse dest) has another name; lists become comma-separated text,
-# the form their flags take.
-_OPTION_FOR = {"outputs": "format", "platforms": "platform"}
-# The options the table can set: a command with none of them need not read it.
-OPTIONS = frozenset(_OPTION_FOR.get(key, key) for key in KEYS)
+KEYS = tuple(config_keys())
 
 
 @dataclass(frozen=True)
@@ -53,20 +40,13 @@ class ProjectConfig:
     table: str = "tool.envgen"
     """Where the keys sit in the file: `tool.envgen`, or "" at the top of envgen.toml."""
 
-    def options(self) -> dict[str, Any]:
-        """The table as `settings.resolve`'s `config` argument: option names, flag-shaped values."""
-        out: dict[str, Any] = {}
-        for key, value in self.values.items():
-            name = _OPTION_FOR.get(key, key)
-            out[name] = ",".join(value) if isinstance(value, list) else value
-        return out
+    def flag_values(self) -> dict[str, Any]:
+        """The table by key, each value as its flag takes it (a list as comma-separated text)."""
+        return {k: ",".join(v) if isinstance(v, list) else v for k, v in self.values.items()}
 
     def labels(self) -> dict[str, str]:
-        """How an error names each option this table sets: `pyproject.toml: tool.envgen.outputs`."""
-        return {
-            _OPTION_FOR.get(key, key): f"{self.path}: {key_path(self.table, key)}"
-            for key in self.values
-        }
+        """How an error names each key this table sets: `pyproject.toml: tool.envgen.outputs`."""
+        return {key: f"{self.path}: {key_path(self.table, key)}" for key in self.values}
 
 
 def _table(doc: Mapping[str, Any], path: Path, *, top_level: bool) -> dict[str, Any] | None:
@@ -85,9 +65,9 @@ def validate(table: Mapping[str, Any], origin: str, where: str) -> dict[str, Any
     """Check every key and value; the error names the exact key (`tool.envgen.channel`)."""
     reader = Table(dict(table), where, origin)
     out: dict[str, Any] = {}
-    for key, allowed in _SCALARS.items():
-        if key in table:
-            out[key] = reader.text(key, choices=allowed or ())
+    for key, dest in config_keys().items():
+        if key in table and key not in _LISTS:
+            out[key] = reader.text(key, choices=OPTIONS[dest].choices)
     for key in _LISTS:
         if key in table:
             items = reader.strings(key)

@@ -1,9 +1,12 @@
 """Command-line interface: the only layer that parses arguments, prints and picks exit codes.
 
-argparse keeps start-up cheap (click/typer add 70-120 ms, lab report §6). Each subcommand lives
-in its own module here (argument declarations + a handler that calls the stage and formats its
-result); the handler returns a `Result`; `main()` prints it as a versioned JSON envelope (`--json`) or as
-human text, and maps `EnvgenError` subclasses to their exit codes. Tracebacks only with --debug.
+argparse keeps start-up cheap (click/typer add 70-120 ms, lab report §6). Every option is
+declared once, in `envgen.options`; the parser is built from that table, only for the command
+being run, and its handler module (one per subcommand here: a handler that calls the stage and
+formats its result) is imported only then, so `envgen --help` loads no stage. A handler takes
+the run's frozen `Options` and returns a `Result`; `main()` prints it as a versioned JSON
+envelope (`--json`) or as human text, and maps `EnvgenError` subclasses to their exit codes.
+Tracebacks only with --debug.
 """
 
 from __future__ import annotations
@@ -22,13 +25,9 @@ from typing import Any, NoReturn
 
 from envgen import __version__
 from envgen.errors import EnvgenError, NoSolutionError, OptionError, UsageError
+from envgen.options import COMMANDS, OPTIONS, Command, Options
 
 EXIT_INTERRUPTED = 130
-
-# One module per subcommand under envgen/cli/, each with `add_parser(sub, common)` that sets
-# `handler` (args -> Result), `option_defaults` (the values `settings.resolve` falls back to) and,
-# where the project's [tool.envgen] table may set some of them, `project_options` (their names).
-COMMANDS = ("create", "detect", "plan", "verify", "kb", "doctor", "render", "lock")
 
 
 @dataclass
@@ -43,7 +42,7 @@ class Result:
     warnings: list[str] = field(default_factory=list)
 
 
-Handler = Callable[[argparse.Namespace], Result]
+Handler = Callable[["Options"], Result]
 
 
 def envelope(command: str, ok: bool, **payload: Any) -> dict[str, Any]:
@@ -84,7 +83,42 @@ class _Parser(argparse.ArgumentParser):
         raise _ArgumentError(self, message)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _add_options(parser: argparse.ArgumentParser, cmd: Command) -> None:
+    """The command's arguments, from the option table. Every flag defaults to None ("not
+    given"), so that `options.resolve` can tell it from its ENVGEN_* twin and the config."""
+    grouped = {dest: group for group in cmd.exclusive for dest in group}
+    groups: dict[tuple[str, ...], Any] = {}
+    for dest in cmd.options:
+        option = OPTIONS[dest]
+        target: Any = parser
+        if dest in grouped:
+            group = grouped[dest]
+            if group not in groups:
+                groups[group] = parser.add_mutually_exclusive_group()
+            target = groups[group]
+        kwargs: dict[str, Any] = {"dest": dest, "help": cmd.helps.get(dest, option.help)}
+        if option.kind == "bool":
+            kwargs.update(action="store_true", default=None)
+        elif option.kind == "append":
+            kwargs.update(action="append", metavar=option.metavar)
+        else:
+            kwargs["metavar"] = option.metavar
+            if option.choices:
+                kwargs.update(choices=option.choices, metavar=None)
+        target.add_argument(*(option.flags or (option.flag,)), **kwargs)
+
+
+def _command_name(words: Sequence[str]) -> str | None:
+    """The subcommand on the command line: the first word that is no option (only the global
+    flags, which take no value, may come before it)."""
+    names = {c.name for c in COMMANDS}
+    word = next((w for w in words if not w.startswith("-")), None)
+    return word if word in names else None
+
+
+def build_parser(chosen: str | None = None) -> argparse.ArgumentParser:
+    """The parser; only `chosen`'s sub-parser is filled in with its arguments (none for
+    `envgen --help`, which lists the commands)."""
     parser = _Parser(
         prog="envgen",
         description="Detect the machine, decide a known-good TensorFlow stack, build and verify it.",
@@ -94,11 +128,38 @@ def build_parser() -> argparse.ArgumentParser:
     _common(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
-
-    for name in COMMANDS:
-        module = importlib.import_module(f"envgen.cli.{name}")
-        module.add_parser(sub, _common)
+    for cmd in COMMANDS:
+        if chosen != cmd.name:
+            # Listed in `envgen --help`; its arguments (and its epilog's imports) only when run.
+            sub.add_parser(cmd.name, help=cmd.help, allow_abbrev=False)
+            continue
+        p = sub.add_parser(
+            cmd.name,
+            help=cmd.help,
+            description=cmd.description or cmd.help,
+            epilog=_epilog(cmd),
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+            allow_abbrev=False,
+        )
+        _common(p)
+        _add_options(p, cmd)
+        if cmd.children:
+            kids = p.add_subparsers(dest="subcommand", metavar=f"{cmd.name.upper()}_COMMAND")
+            kids.required = True
+            for child in cmd.children:
+                c = kids.add_parser(child.name, help=child.help, allow_abbrev=False)
+                _common(c)
+                _add_options(c, child)
     return parser
+
+
+def _epilog(cmd: Command) -> str:
+    if cmd.name != "detect":
+        return cmd.epilog
+    from envgen.overrides import PROFILE_VARIABLES
+
+    overrides = "\n".join(f"  {k:<22} {v}" for k, v in PROFILE_VARIABLES.items())
+    return "Environment variables that override single facts (testing, CI):\n" + overrides
 
 
 # --- main ----------------------------------------------------------------------------------------
@@ -143,14 +204,13 @@ def _one_line(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {lines[0]}" if lines else type(exc).__name__
 
 
-def _parse(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> argparse.Namespace | int:
+def _parse(parser: argparse.ArgumentParser, words: list[str]) -> argparse.Namespace | int:
     """The parsed command line, or the exit code of a refusal, printed as argparse does (usage,
     then the error on stderr) or as an envelope on stdout when --json is on the command line."""
     try:
-        return parser.parse_args(argv)
+        return parser.parse_args(words)
     except _ArgumentError as exc:
-        words = list(sys.argv[1:] if argv is None else argv)
-        command = next((w for w in words if w in COMMANDS), None)
+        command = _command_name(words)
         if "--json" in words or os.environ.get("ENVGEN_JSON", "") == "1":
             where = f"envgen {command}" if command else "envgen"
             error = UsageError(" ".join(exc.message.split()), hint=f"see {where} --help")
@@ -162,12 +222,35 @@ def _parse(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> argpa
         return UsageError.exit_code
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    from envgen import settings
-    from envgen.settings import resolve
+def _options(args: argparse.Namespace) -> Options:
+    """The run's options from the parsed flags, the ENVGEN_* variables and, for a command whose
+    options a project may set, the project's [tool.envgen] table (read only then: a broken
+    pyproject.toml must not stop `envgen detect`)."""
+    from envgen import options
 
-    parser = build_parser()
-    args = _parse(parser, argv)
+    name = args.command + (f" {args.subcommand}" if getattr(args, "subcommand", None) else "")
+    cmd = options._find(name)
+    config: dict[str, Any] | None = None
+    labels: dict[str, str] | None = None
+    if any(OPTIONS[d].config is not None for d in cmd.options):
+        from envgen import config as project_config
+
+        project = project_config.load(Path.cwd())
+        config, labels = project.flag_values(), project.labels()
+    given = {dest: getattr(args, dest, None) for dest in cmd.options}
+    extra = {
+        "json": bool(getattr(args, "json", False)),
+        "debug": bool(getattr(args, "debug", False)),
+    }
+    return options.resolve(name, given, os.environ, config, labels, extra=extra)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from envgen import options
+
+    words = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(_command_name(words))
+    args = _parse(parser, words)
     if isinstance(args, int):
         return args
     as_json = bool(getattr(args, "json", False)) or os.environ.get("ENVGEN_JSON", "") == "1"
@@ -176,27 +259,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.DEBUG if debug else logging.WARNING,
         format="envgen: %(levelname)s: %(message)s",
     )
-    handler: Handler = args.handler
+    opts: Options | None = None
     try:
-        from envgen import config
-
-        # flag > ENVGEN_* > [tool.envgen] of the project in the current directory > default.
-        # Only a command that declares options the table may set reads it: a broken
-        # pyproject.toml must not stop `envgen detect`.
-        wanted = config.OPTIONS & set(getattr(args, "project_options", ()))
-        if wanted:
-            project = config.load(Path.cwd())
-            options = {k: v for k, v in project.options().items() if k in wanted}
-            resolve(args, args.option_defaults, os.environ, options, labels=project.labels())
-        else:
-            resolve(args, args.option_defaults, os.environ)
-        result = handler(args)
+        opts = _options(args)
+        cmd = options._find(opts.command)
+        module = importlib.import_module(cmd.module)
+        handler: Handler = getattr(module, cmd.handler)
+        result = handler(opts)
     except EnvgenError as exc:
         if debug:
             logging.getLogger("envgen").exception("failed")
         if isinstance(exc, OptionError):
             # Named by how the user set the value: --target, ENVGEN_TARGET, tool.envgen.target.
-            exc = settings.named(args, exc)
+            exc = options.named(opts, exc)
         _print_error(exc, args.command, as_json)
         return exc.exit_code
     except KeyboardInterrupt:

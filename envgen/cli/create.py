@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import argparse
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from envgen.cli import Result
-from envgen.cli.plan import REQUEST_DEFAULTS, REQUEST_OPTIONS, add_request_options, request_from
+from envgen.cli.plan import request_from
+from envgen.options import OPTIONS, Options
 
 
-def _command(args: argparse.Namespace) -> str:
+def _command(args: Options) -> str:
     """The command line that recreates this environment, for the rendered files' headers: one
     line whatever the arguments hold (escape.shell_join), a mirror's login shown as `***`."""
     from envgen.credentials import redact_value
@@ -21,7 +19,7 @@ def _command(args: argparse.Namespace) -> str:
     argv = ["envgen", "create"]
     for flag in ("profile", "target", "python", "tensorflow", "keras", "channel", "mirror"):
         value = getattr(args, flag)
-        if value is not None and value != {**REQUEST_DEFAULTS, "mirror": "pypi"}.get(flag):
+        if value is not None and value != OPTIONS[flag].default:
             argv += [f"--{flag}", redact_value(str(value)) if flag == "mirror" else str(value)]
     return shell_join(argv)
 
@@ -31,19 +29,16 @@ def _progress(line: str) -> None:
     print(f"envgen: {line}", file=sys.stderr, flush=True)
 
 
-def run(args: argparse.Namespace) -> Result:
+def run(args: Options) -> Result:
     from envgen.create import CreateOptions, create
     from envgen.detect import load_or_detect
     from envgen.escape import single_line
     from envgen.kb import load_kb
-    from envgen.resolve import validate
-    from envgen.settings import source_of
     from envgen.show import show_create
 
     if args.base_image is not None:
-        single_line(args.base_image, source_of(args, "base_image"))
+        single_line(args.base_image, args.label("base_image"))
     request = request_from(args)
-    validate(request)
     profile = load_or_detect(args.profile)
     project = Path(args.output_dir)
     options = CreateOptions(
@@ -57,89 +52,8 @@ def run(args: argparse.Namespace) -> Result:
         verify=not args.no_verify,
         command=_command(args),
         # uv's own progress bars, on a terminal only (never inside --json output).
-        progress=sys.stderr.isatty() and not getattr(args, "json", False),
+        progress=sys.stderr.isatty() and not args.json,
         base_image=args.base_image,
     )
     result = create(profile, load_kb(), request, options, _progress)
     return Result("create", result.to_dict(), show_create(result))
-
-
-def add_parser(sub: Any, common: Callable[[argparse.ArgumentParser], None]) -> None:
-    from envgen.build import BACKENDS
-
-    p = sub.add_parser(
-        "create",
-        help="the whole job: plan, write files and locks, build the environment, prove it works",
-        description=(
-            "Detect the machine (or read --profile), decide the stack, write environment.yml, "
-            "requirements.txt, a Dockerfile and the lock set into the project, build the "
-            "environment from the lock and verify it. A second run with nothing changed only "
-            "re-verifies."
-        ),
-        allow_abbrev=False,
-    )
-    common(p)
-    add_request_options(p)
-    p.add_argument("--backend", choices=sorted(BACKENDS), help="how to build (default: venv)")
-    p.add_argument("--prefix", metavar="DIR", help="where the environment goes (default: .venv)")
-    p.add_argument(
-        "--base-image",
-        metavar="IMAGE",
-        help="--backend container: the Dockerfile's BASE_IMAGE (a registry mirror, a local image)",
-    )
-    p.add_argument(
-        "--output-dir",
-        metavar="DIR",
-        help="the project directory for the files and locks/ (default: .)",
-    )
-    p.add_argument(
-        "--mirror",
-        metavar="NAME|URL|auto",
-        help="package index for the install (pypi, tuna, aliyun, ...; default pypi)",
-    )
-    mode = p.add_mutually_exclusive_group()
-    mode.add_argument(
-        "--locked",
-        action="store_true",
-        default=None,
-        help="fail if the committed lock no longer matches the plan",
-    )
-    mode.add_argument(
-        "--frozen",
-        action="store_true",
-        default=None,
-        help="install the committed lock as it is, without resolving",
-    )
-    p.add_argument(
-        "--no-verify", action="store_true", default=None, help="skip the verification probe"
-    )
-    p.add_argument(
-        "--force",
-        action="store_true",
-        default=None,
-        help="replace files, locks or a directory that envgen did not make",
-    )
-    p.add_argument(
-        "--yes",
-        "-y",
-        action="store_true",
-        default=None,
-        help="do not ask before building (create never asks without a terminal)",
-    )
-    p.set_defaults(
-        handler=run,
-        project_options=(*REQUEST_OPTIONS, "mirror"),
-        option_defaults={
-            **REQUEST_DEFAULTS,
-            "backend": "venv",
-            "prefix": None,
-            "base_image": None,
-            "output_dir": ".",
-            "mirror": "pypi",
-            "locked": False,
-            "frozen": False,
-            "no_verify": False,
-            "force": False,
-            "yes": False,
-        },
-    )

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import argparse
 import os
 import shlex
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from envgen.cli import Result
-from envgen.documents import shown
-from envgen.errors import OptionError, UsageError, VerificationError
+from envgen.errors import UsageError, VerificationError
+from envgen.options import Options
 
 if TYPE_CHECKING:
     from envgen.doctor import Diagnosis
@@ -19,7 +17,7 @@ if TYPE_CHECKING:
 _MARK = {"error": "ERROR", "warning": "WARNING", "info": "note"}
 
 
-def _interpreter(args: argparse.Namespace) -> list[str] | None:
+def _interpreter(args: Options) -> list[str] | None:
     """The command that starts the target interpreter, or None when no environment was asked for."""
     from envgen.environment import active_interpreter, interpreter_in
 
@@ -41,17 +39,7 @@ def _interpreter(args: argparse.Namespace) -> list[str] | None:
     return None
 
 
-def _timeout(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = 0.0
-    if value <= 0:
-        raise OptionError("timeout", f"expected a positive number of seconds, got {shown(text)}")
-    return value
-
-
-def run(args: argparse.Namespace) -> Result:
+def run(args: Options) -> Result:
     from envgen.doctor import diagnose, read_environment, read_log
     from envgen.kb import load_kb
 
@@ -62,7 +50,7 @@ def run(args: argparse.Namespace) -> Result:
     if python is not None:
         from envgen.detect import load_or_detect
 
-        environment = read_environment(python, import_timeout=_timeout(args.timeout))
+        environment = read_environment(python, import_timeout=args.timeout)
         # Cross-checks need the machine: the profile file when given, else this machine.
         profile = load_or_detect(args.profile)
     elif args.profile:
@@ -118,47 +106,3 @@ def show_diagnosis(d: Diagnosis) -> str:
     if not d.ok:
         lines.append(f"A working environment for this machine: {d.suggested}")
     return "\n".join(lines)
-
-
-def add_parser(sub: Any, common: Callable[[argparse.ArgumentParser], None]) -> None:
-    p = sub.add_parser(
-        "doctor",
-        help="explain a failing TensorFlow environment or error log: cause, evidence, fix",
-        description=(
-            "Match an error log against known failure messages, and/or probe a Python "
-            "environment and cross-check it with this machine's hardware profile. Exits "
-            f"{VerificationError.exit_code} when an error-level finding exists."
-        ),
-        allow_abbrev=False,
-    )
-    common(p)
-    p.add_argument("--log", metavar="FILE", help="an error log to diagnose (- for standard input)")
-    where = p.add_mutually_exclusive_group()
-    where.add_argument("--prefix", metavar="DIR", help="the environment (virtualenv/conda) root")
-    where.add_argument(
-        "--python",
-        dest="interpreter",
-        metavar="EXE",
-        help="the environment's interpreter (a command with arguments is split like a shell)",
-    )
-    p.add_argument(
-        "--profile",
-        metavar="FILE",
-        help="hardware profile to check against instead of detecting this machine",
-    )
-    p.add_argument(
-        "--timeout",
-        metavar="SECONDS",
-        help="how long `import tensorflow` may take in the environment (default 300)",
-    )
-    # dest "interpreter" (not "python"): ENVGEN_PYTHON would mean a Python version to plan for.
-    p.set_defaults(
-        handler=run,
-        option_defaults={
-            "log": None,
-            "prefix": None,
-            "interpreter": None,
-            "profile": None,
-            "timeout": "300",
-        },
-    )

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import argparse
-from collections.abc import Callable
 from typing import Any
 
 from envgen.cli import Result
+from envgen.options import Options
 
 # The loaders `envgen kb check` runs: every table of the knowledge base.
 TABLES = (
@@ -29,7 +28,7 @@ TABLES = (
 )
 
 
-def run_check(_args: argparse.Namespace) -> Result:
+def run_check(_args: Options) -> Result:
     from envgen.kb import data_files, kb_hash, load_kb
 
     kb = load_kb()
@@ -50,7 +49,7 @@ def run_check(_args: argparse.Namespace) -> Result:
     return Result("kb", summary, human)
 
 
-def run_update(args: argparse.Namespace) -> Result:
+def run_update(args: Options) -> Result:
     from envgen.kb.update import update_releases
 
     result = update_releases(write=args.write)
@@ -67,25 +66,3 @@ def run_update(args: argparse.Namespace) -> Result:
         "skipped": list(result.skipped),
     }
     return Result("kb", payload, human)
-
-
-def add_parser(sub: Any, common: Callable[[argparse.ArgumentParser], None]) -> None:
-    p = sub.add_parser("kb", help="maintain the knowledge base", allow_abbrev=False)
-    common(p)
-    kb_sub = p.add_subparsers(dest="kb_command", metavar="KB_COMMAND")
-    kb_sub.required = True
-    check = kb_sub.add_parser("check", help="validate every data file and print its hash")
-    common(check)
-    check.set_defaults(handler=run_check, option_defaults={})
-    update = kb_sub.add_parser(
-        "update",
-        help="re-derive tensorflow-releases.toml from PyPI metadata and print the diff (network)",
-    )
-    common(update)
-    update.add_argument(
-        "--write",
-        action="store_true",
-        default=None,
-        help="replace the packaged file with the new rows",
-    )
-    update.set_defaults(handler=run_update, option_defaults={"write": False})

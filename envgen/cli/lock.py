@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import argparse
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from envgen.cli import Result
-from envgen.cli.plan import REQUEST_DEFAULTS, REQUEST_OPTIONS, add_request_options, request_from
+from envgen.cli.plan import request_from
 from envgen.documents import shown
 from envgen.errors import OptionError, UsageError, VerificationError
+from envgen.options import OPTIONS, Options
 
 VARIANTS = ("cpu", "gpu")
 
@@ -19,14 +17,14 @@ def _split(text: str | None) -> list[str]:
     return [part.strip() for part in (text or "").split(",") if part.strip()]
 
 
-def _command(args: argparse.Namespace) -> str:
+def _command(args: Options) -> str:
     """The command that regenerates the lock set, as the files' headers show it."""
     from envgen.escape import shell_join
 
     argv = ["envgen", "lock"]
     for flag in ("profile", "target", "python", "tensorflow", "keras", "channel"):
         value = getattr(args, flag)
-        if value is not None and value != REQUEST_DEFAULTS.get(flag):
+        if value is not None and value != OPTIONS[flag].default:
             argv += [f"--{flag}", str(value)]
     argv += ["--platform", args.platform] if args.platform else []
     argv += ["--variants", args.variants] if args.variants else []
@@ -35,18 +33,17 @@ def _command(args: argparse.Namespace) -> str:
     return shell_join(argv)
 
 
-def run(args: argparse.Namespace) -> Result:
+def run(args: Options) -> Result:
     from envgen.build.venv import find_uv
     from envgen.detect import load_or_detect
     from envgen.kb import load_kb
     from envgen.kb.lock_platforms import load_lock_platforms
     from envgen.lock.lockset import check_lock_set, make_lock_set, write_lock_set
     from envgen.plan import Plan
-    from envgen.resolve import platform_of, resolve, validate
+    from envgen.resolve import platform_of, resolve
     from envgen.resolve.platforms import plans_for
 
     request = request_from(args)
-    validate(request)
     profile = load_or_detect(args.profile)
     kb = load_kb()
     table = load_lock_platforms()
@@ -98,67 +95,3 @@ def run(args: argparse.Namespace) -> Result:
         "changed": changed,
     }
     return Result("lock", payload, "\n".join(lines))
-
-
-def add_parser(sub: Any, common: Callable[[argparse.ArgumentParser], None]) -> None:
-    p = sub.add_parser(
-        "lock",
-        help="write hashed per-platform locks (pylock.toml, requirements, conda-lock.yml)",
-        description=(
-            "Resolve each variant for each platform and lock it with hashes in standard formats "
-            "(PEP 751 pylock, pip --require-hashes requirements, conda-lock), plus an index "
-            "saying which variant fits which hardware."
-        ),
-        allow_abbrev=False,
-    )
-    common(p)
-    add_request_options(p)
-    p.add_argument(
-        "--platform",
-        metavar="LIST",
-        help="comma-separated: linux-64, linux-aarch64, win-64, osx-64, osx-arm64 "
-        "(default: the profile's)",
-    )
-    p.add_argument(
-        "--variants",
-        metavar="LIST",
-        help="comma-separated: cpu, gpu (default: the profile's target)",
-    )
-    p.add_argument("--output-dir", metavar="DIR", help="where the lock set goes (default: locks)")
-    p.add_argument(
-        "--conda-channel",
-        action="append",
-        metavar="URL",
-        help="also write conda-lock.yml, solved against this channel (repeatable)",
-    )
-    p.add_argument(
-        "--uv",
-        metavar="PATH",
-        help="the uv executable (default: uv on PATH or beside envgen's Python)",
-    )
-    p.add_argument(
-        "--check",
-        action="store_true",
-        default=None,
-        help="write nothing; exit non-zero listing what no longer matches the inputs",
-    )
-    p.add_argument(
-        "--force",
-        action="store_true",
-        default=None,
-        help="overwrite lock files a person edited",
-    )
-    p.set_defaults(
-        handler=run,
-        project_options=(*REQUEST_OPTIONS, "platform"),
-        option_defaults={
-            **REQUEST_DEFAULTS,
-            "platform": None,
-            "variants": None,
-            "output_dir": "locks",
-            "conda_channel": None,
-            "uv": None,
-            "check": False,
-            "force": False,
-        },
-    )

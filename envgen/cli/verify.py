@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import argparse
 import os
-from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from envgen.cli import Result
-from envgen.documents import shown
-from envgen.errors import OptionError, UsageError, VerificationError
+from envgen.errors import UsageError, VerificationError
+from envgen.options import Options
 
 if TYPE_CHECKING:
     from envgen.verify import VerifyReport
 
-TARGETS = ("cpu", "gpu", "auto")
 _MARK = {True: "ok  ", False: "FAIL"}
 
 
@@ -36,7 +33,7 @@ def _human(report: VerifyReport, report_path: Path | None) -> str:
     return "\n".join(lines)
 
 
-def run(args: argparse.Namespace) -> Result:
+def run(args: Options) -> Result:
     from envgen.detect import load_or_detect
     from envgen.environment import active_interpreter, interpreter_in
     from envgen.files import write_text
@@ -45,14 +42,11 @@ def run(args: argparse.Namespace) -> Result:
     from envgen.verify import REPORT_NAME, verify
     from envgen.verify.expect import from_lock
 
-    if args.prefix and args.python:
-        raise UsageError("give --prefix or --python, not both")
-    if args.target not in TARGETS:
-        raise OptionError(
-            "target", f"expected one of {', '.join(TARGETS)}, got {shown(args.target)}"
-        )
-    if args.python:
-        python = Path(args.python)
+    if args.prefix and args.interpreter:
+        # Each may come from its ENVGEN_* twin, where argparse cannot refuse the pair.
+        raise UsageError(f"give {args.label('prefix')} or {args.label('interpreter')}, not both")
+    if args.interpreter:
+        python = Path(args.interpreter)
     elif args.prefix:
         python = interpreter_in(Path(args.prefix))
     else:
@@ -68,12 +62,7 @@ def run(args: argparse.Namespace) -> Result:
     profile = load_or_detect(args.profile)
     profile_hash = digest(profile)
     expect = from_lock(Path(args.lock)) if args.lock else None
-    try:
-        timeout = float(args.timeout)
-    except ValueError as exc:
-        raise OptionError(
-            "timeout", f"expected a number of seconds, got {shown(args.timeout)}"
-        ) from exc
+    timeout = args.timeout
     report = verify(
         python,
         target=args.target,
@@ -98,57 +87,4 @@ def run(args: argparse.Namespace) -> Result:
         _human(report, report_path),
         ok=report.ok,
         exit_code=code,
-    )
-
-
-def add_parser(sub: Any, common: Callable[[argparse.ArgumentParser], None]) -> None:
-    p = sub.add_parser(
-        "verify",
-        help="prove an environment works: imports, devices, GPU compute, installed versions",
-        description=(
-            "Run a probe with the environment's own interpreter: installed versions against a "
-            "lock, import of TensorFlow (or PyTorch/JAX) in a child process, devices, a matmul "
-            "on each GPU against the CPU, a tiny training run, and the NVIDIA driver through "
-            "libcuda. Exits 6 when a required check fails."
-        ),
-        allow_abbrev=False,
-    )
-    common(p)
-    where = p.add_mutually_exclusive_group()
-    where.add_argument("--prefix", metavar="DIR", help="the environment's root directory")
-    where.add_argument("--python", metavar="EXE", help="the environment's interpreter")
-    p.add_argument("--target", choices=TARGETS, help="what must work (default: auto)")
-    p.add_argument(
-        "--lock",
-        metavar="FILE",
-        help="hold installed versions to this lock (pylock.toml or hashed requirements)",
-    )
-    p.add_argument("--profile", metavar="FILE", help="hardware profile file instead of detecting")
-    p.add_argument(
-        "--report",
-        metavar="FILE",
-        help="where to write the JSON report (default: ./verify-report.json, or in --prefix; "
-        "'-' for none)",
-    )
-    p.add_argument("--timeout", metavar="S", help="seconds allowed per framework (default 300)")
-    p.add_argument(
-        "--force",
-        action="store_true",
-        default=None,
-        help="overwrite a report file that envgen did not write",
-    )
-    p.set_defaults(
-        handler=run,
-        # Only the target: verify's --python is an interpreter, the table's python a version.
-        project_options=("target",),
-        option_defaults={
-            "prefix": None,
-            "python": None,
-            "target": "auto",
-            "lock": None,
-            "profile": None,
-            "report": None,
-            "timeout": "300",
-            "force": False,
-        },
     )

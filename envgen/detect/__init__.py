@@ -77,7 +77,28 @@ def detect(environ: Mapping[str, str] | None = None) -> Detection:
         notes=tuple(notes),
     )
     profile = apply_overrides(profile, env)
+    raw.update(_raw_sources())
     return Detection(complete(profile, kb), raw)
+
+
+# The files the OS and CPU readers parse, kept verbatim for `envgen detect --capture`.
+_RAW_FILES = ("/proc/cpuinfo", "/etc/os-release")
+
+
+def _raw_sources() -> dict[str, str]:
+    from pathlib import Path
+
+    from envgen.errors import InputFileError
+    from envgen.files import read_bytes
+
+    out = {}
+    for name in _RAW_FILES:
+        try:
+            data = read_bytes(Path(name), what="system file")
+        except InputFileError:
+            continue  # not on this OS
+        out[name.strip("/").replace("/", "-") + ".txt"] = data.decode("utf-8", errors="replace")
+    return out
 
 
 def load_or_detect(

@@ -1,16 +1,15 @@
 """[tool.envgen]: found, validated naming the key, written back with comments intact, and ranked
-below flags and ENVGEN_* variables by settings.resolve."""
+below flags and ENVGEN_* variables by options.resolve."""
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 import pytest
 
 from envgen import config
 from envgen.errors import InputFileError
-from envgen.settings import resolve
+from envgen.options import resolve
 
 PYPROJECT = """\
 # the team's project
@@ -25,25 +24,33 @@ outputs = ["environment.yml", "Dockerfile"]
 """
 
 
-def test_pyproject_table_is_found_and_flattened_for_settings(tmp_path: Path) -> None:
+def test_pyproject_table_is_found_and_flattened_for_the_options(tmp_path: Path) -> None:
     (tmp_path / "pyproject.toml").write_text(PYPROJECT)
     found = config.load(tmp_path)
     assert found.path == tmp_path / "pyproject.toml"
-    assert found.options() == {
+    assert found.flag_values() == {
         "target": "gpu",
         "tensorflow": "2.15",
-        "format": "environment.yml,Dockerfile",
+        "outputs": "environment.yml,Dockerfile",
     }
 
 
 def test_precedence_flag_then_env_then_config_then_default(tmp_path: Path) -> None:
     (tmp_path / "pyproject.toml").write_text(PYPROJECT)
-    options = config.load(tmp_path).options()
-    defaults = {"target": "auto", "tensorflow": None, "mirror": "pypi", "format": "x"}
-    args = argparse.Namespace(target=None, tensorflow="2.16", mirror=None, format=None)
-    resolve(args, defaults, {"ENVGEN_TARGET": "cpu"}, options)
-    assert (args.target, args.tensorflow, args.mirror) == ("cpu", "2.16", "pypi")
-    assert args.format == "environment.yml,Dockerfile"
+    project = config.load(tmp_path)
+    given = {"tensorflow": "2.16"}
+    opts = resolve(
+        "render", given, {"ENVGEN_TARGET": "cpu"}, project.flag_values(), project.labels()
+    )
+    assert (opts.target, opts.tensorflow, opts.mirror) == ("cpu", "2.16", "pypi")
+    assert opts.format == "environment.yml,Dockerfile"
+    assert [opts.source(d).kind for d in ("target", "tensorflow", "mirror", "format")] == [
+        "env",
+        "flag",
+        "default",
+        "config",
+    ]
+    assert opts.label("format") == f"{tmp_path / 'pyproject.toml'}: tool.envgen.outputs"
 
 
 def test_envgen_toml_top_level_when_pyproject_has_no_table(tmp_path: Path) -> None:

@@ -77,7 +77,10 @@ def _no_solution(argv: list[str], capsys: pytest.CaptureFixture[str]) -> dict[st
     ids=lambda a: a[0],
 )
 def test_a_no_solution_has_one_shape_and_exit_4_everywhere(
-    argv: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    argv: list[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     monkeypatch.chdir(tmp_path)
     out = _no_solution(argv, capsys)

@@ -324,7 +324,7 @@ def _check_config(text: str, name: str) -> None:
     found = _value_or_error(lambda: config.parse(text, Path(name)))
     if found is not None:
         assert isinstance(found, config.ProjectConfig)
-        assert set(found.labels()) == set(found.options())
+        assert set(found.labels()) == set(found.flag_values())
 
 
 @READERS

@@ -324,19 +324,11 @@ def test_create_refuses_bad_values_before_it_plans_locks_or_builds(
 
 
 def test_create_headers_show_a_mirror_login_as_stars() -> None:
-    import argparse
-
     from envgen.cli.create import _command
+    from envgen.options import resolve
 
-    args = argparse.Namespace(
-        profile="p\nRUN id",
-        target="cpu",
-        python=None,
-        tensorflow=None,
-        keras=None,
-        channel=None,
-        mirror=CREDENTIALED,
-    )
+    given = {"profile": "p\nRUN id", "target": "cpu", "mirror": CREDENTIALED}
+    args = resolve("create", given, {})
     command = _command(args)
     assert command == (
         "envgen create --profile $'p\\nRUN id' --target cpu "
