@@ -23,13 +23,14 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.tags import Tag, compatible_tags, cpython_tags
 from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
 from packaging.version import InvalidVersion, Version
 
-from envgen.documents import MAX_PACKAGES, Table, bad_char, is_sha256, parse_toml, shown
+from envgen.documents import MAX_PACKAGES, bad_char, is_sha256, parse_toml, shown
 from envgen.errors import ExternalToolError, InputFileError
 from envgen.kb.lock_platforms import LockPlatform
 from envgen.plan import Plan
@@ -63,6 +64,8 @@ _UV_SCRUB = (
 
 _PIN_RE = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==(\S+?)(?:\s*;\s*(.+?))?\s*\\?$")
 _HASH_RE = re.compile(r"--hash=(sha256:[0-9a-f]{64})")
+# What other tools write: extras, `===`, spaces around the operator, a marker after `;`.
+_LOOSE_PIN_RE = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[[^\]]*\])?\s*===?\s*([^\s;\\]+)")
 
 
 @dataclass(frozen=True)
@@ -202,26 +205,38 @@ def compile_pip(
 # --- parsing uv's answers ------------------------------------------------------------------------
 
 
-def parse_requirements(text: str, origin: str = "requirements") -> dict[str, tuple[str, int]]:
-    """`name==version` pins of a hashed requirements file -> {name: (version, hash count)}."""
+def parse_requirements(
+    text: str, origin: str = "requirements", *, strict: bool = True
+) -> dict[str, tuple[str, int]]:
+    """`name==version` pins of a hashed requirements file -> {name: (version, hash count)}.
+
+    The one reader of requirements locks. `strict` (uv's own output, which envgen writes): every
+    line is a pin or its `--hash` continuation. Not strict (a lock a user brings to `verify`,
+    from pip-compile or by hand): option lines (`--index-url`), comments and requirements that
+    are no exact pin are skipped."""
     pins: dict[str, tuple[str, int]] = {}
     current: str | None = None
     for number, raw in enumerate(text.splitlines(), 1):
-        line = raw.strip()
+        line = raw.split(" #", 1)[0].strip() if not strict else raw.strip()
         if not line or line.startswith("#"):
             continue
-        if raw[:1].isspace():
+        if raw[:1].isspace() or line.startswith("--hash"):
             hashes = _HASH_RE.findall(line)
-            if current is None or not hashes:
+            if current is not None and hashes:
+                version, count = pins[current]
+                pins[current] = (version, count + len(hashes))
+                continue
+            if strict:
                 raise InputFileError(f"{origin}:{number}: unexpected line {shown(line)}")
-            version, count = pins[current]
-            pins[current] = (version, count + len(hashes))
             continue
-        found = _PIN_RE.match(line)
+        found = _PIN_RE.match(line) or (None if strict else _LOOSE_PIN_RE.match(line))
         if found is None:
-            raise InputFileError(
-                f"{origin}:{number}: expected `name==version \\`, got {shown(line)}"
-            )
+            if strict:
+                raise InputFileError(
+                    f"{origin}:{number}: expected `name==version \\`, got {shown(line)}"
+                )
+            current = None
+            continue
         if bad_char(line) is not None:
             raise InputFileError(f"{origin}:{number}: holds a control character: {shown(line)}")
         current = canonicalize_name(found.group(1))
@@ -238,45 +253,75 @@ class _PylockFile:
     sha256: str
 
 
-def _pylock_file(table: Table, *, wheel: bool) -> _PylockFile:
-    url = table.string("url") or table.string("path") or ""
-    sha256 = table.mapping("hashes").get("sha256")
+def _pylock_file(name: str | None, url: str | None, hashes: Any, where: str) -> _PylockFile:
+    sha256 = hashes.get("sha256") if isinstance(hashes, Mapping) else None
     if sha256 is None:
-        raise table.fail("hashes", f"a file has no sha256: {shown(url)}")
+        raise InputFileError(f"{where}.hashes: a file has no sha256: {shown(url)}")
     if not is_sha256(sha256):
-        raise table.fail("hashes", f"sha256: expected 64 hex digits, got {shown(sha256)}")
-    name = table.string("name") or url.rsplit("/", 1)[-1]
-    if wheel and not name:
-        raise table.fail("url", "missing: a wheel needs a url or a name")
-    return _PylockFile(name, url, sha256)
+        raise InputFileError(f"{where}.hashes.sha256: expected 64 hex digits, got {shown(sha256)}")
+    file_name = name or (url or "").rsplit("/", 1)[-1]
+    return _PylockFile(file_name, url or "", sha256)
 
 
 def _read_pylock(
-    text: str, origin: str
+    text: str, origin: str, *, strict: bool = True
 ) -> list[tuple[LockedPackage, list[_PylockFile], _PylockFile | None]]:
-    """Every package of a PEP 751 lock with its wheels and sdist, refusing any file without a
-    sha256 (strict model); each value is type-checked and named by its key on error."""
-    doc = Table(parse_toml(text, origin), "", origin, hint="run envgen lock again")
-    if doc.get("lock-version") != "1.0":
-        raise doc.fail("lock-version", f'expected "1.0", got {shown(doc.get("lock-version"))}')
-    out = []
-    for pkg in doc.tables("packages", limit=MAX_PACKAGES):
-        name = canonicalize_name(pkg.text("name"))
-        wheels = [_pylock_file(w, wheel=True) for w in pkg.tables("wheels")]
-        sdist_table = pkg.table("sdist")
-        sdist = None if sdist_table is None else _pylock_file(sdist_table, wheel=False)
-        if not wheels and sdist is None:
-            raise pkg.fail("wheels", f"{name}: no wheels and no sdist")
-        locked = LockedPackage(
-            name, pkg.text("version"), pkg.string("marker"), len(wheels) + (sdist is not None), 0
+    """Every package of a PEP 751 lock with its wheels and sdist.
+
+    The document is validated by `packaging.pylock` (PEP 751's own model, naming the key that
+    is wrong). `strict` adds envgen's rule for a lock it installs from: every package has an
+    exact version and a file, every file a sha256, so nothing installs unhashed. Not strict
+    (a lock `verify` only compares versions with), packages without a version are skipped."""
+    from packaging.pylock import Pylock, PylockValidationError
+
+    doc = parse_toml(text, origin)
+    packages = doc.get("packages")
+    if isinstance(packages, list) and len(packages) > MAX_PACKAGES:
+        raise InputFileError(f"{origin}: packages: more than {MAX_PACKAGES} entries")
+    try:
+        lock = Pylock.from_dict(doc)
+    except PylockValidationError as exc:
+        raise InputFileError(f"{origin}: {exc}", hint="run envgen lock again") from exc
+    out: list[tuple[LockedPackage, list[_PylockFile], _PylockFile | None]] = []
+    for i, pkg in enumerate(lock.packages):
+        where = f"{origin}: packages[{i}]"
+        if pkg.version is None:
+            if not strict:
+                continue  # a directory or VCS package: no version to compare
+            raise InputFileError(f"{where}.version: missing (envgen locks only exact versions)")
+        for value in (pkg.name, str(pkg.version), pkg.marker and str(pkg.marker)):
+            if value and bad_char(value) is not None:
+                raise InputFileError(f"{where}: holds a control character: {shown(value)}")
+        if not strict:
+            out.append(
+                (LockedPackage(canonicalize_name(pkg.name), str(pkg.version), None, 0, 0), [], None)
+            )
+            continue
+        wheels = [
+            _pylock_file(w.name, w.url or w.path, w.hashes, f"{where}.wheels[{j}]")
+            for j, w in enumerate(pkg.wheels or ())
+        ]
+        sdist = (
+            None
+            if pkg.sdist is None
+            else _pylock_file(
+                pkg.sdist.name, pkg.sdist.url or pkg.sdist.path, pkg.sdist.hashes, f"{where}.sdist"
+            )
         )
-        out.append((locked, wheels, sdist))
+        if not wheels and sdist is None:
+            raise InputFileError(f"{where}: {pkg.name}: no wheels and no sdist")
+        marker = str(pkg.marker) if pkg.marker is not None else None
+        name = canonicalize_name(pkg.name)
+        files = len(wheels) + (sdist is not None)
+        out.append((LockedPackage(name, str(pkg.version), marker, files, 0), wheels, sdist))
     return out
 
 
-def parse_pylock(text: str, origin: str = "pylock") -> tuple[LockedPackage, ...]:
-    """The packages of a PEP 751 lock, refusing any file without a sha256 (strict model)."""
-    return tuple(locked for locked, _, _ in _read_pylock(text, origin))
+def parse_pylock(
+    text: str, origin: str = "pylock", *, strict: bool = True
+) -> tuple[LockedPackage, ...]:
+    """The packages of a PEP 751 lock; `strict` refuses any file without a sha256."""
+    return tuple(locked for locked, _, _ in _read_pylock(text, origin, strict=strict))
 
 
 def _platform_key(platform: str) -> tuple[tuple[int, ...], int]:

@@ -8,20 +8,16 @@ a hashed requirements file (`name==version \\ --hash=...`) and PEP 751 `pylock.t
 
 from __future__ import annotations
 
-import hashlib
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from packaging.utils import canonicalize_name
 
-from envgen.documents import MAX_PACKAGES, Table, bad_char, parse_toml, shown
+from envgen.digest import short
 from envgen.errors import InputFileError
 from envgen.files import LOCK_FILE, decode_text, read_bytes
 from envgen.plan import Plan
 
-# `name[extras]==version` at the start of a requirements line; markers and hashes may follow.
-_PINNED = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[[^\]]*\])?\s*===?\s*([^\s;\\]+)")
 # Distributions that provide `import tensorflow` (PyPI names; tensorflow-intel is TF <= 2.15 on
 # Windows, tensorflow-cpu-aws on aarch64 Linux up to 2.15, tensorflow-macos on Apple silicon).
 TENSORFLOW_DISTRIBUTIONS = (
@@ -68,34 +64,18 @@ def from_plan(plan: Plan) -> Expectation:
 
 
 def parse_requirements_lock(text: str, origin: str = "requirements") -> tuple[tuple[str, str], ...]:
-    """Exact pins of a requirements file; options, hashes and comments are skipped."""
-    # Backslash continuations join a requirement with its --hash lines.
-    joined = re.sub(r"\\\r?\n", " ", text)
-    pins = {}
-    for raw in joined.splitlines():
-        line = raw.split(" #", 1)[0].strip()
-        if not line or line.startswith(("#", "-")):
-            continue
-        match = _PINNED.match(line)
-        if match:
-            # The version reaches the report and the terminal: no control character may ride on it.
-            if bad_char(match.group(2)) is not None:
-                raise InputFileError(f"{origin}: a pin holds a control character: {shown(line)}")
-            pins[str(canonicalize_name(match.group(1)))] = match.group(2)
-    return tuple(sorted(pins.items()))
+    """Exact pins of a requirements file (envgen.lock.pip's reader, in its lenient form)."""
+    from envgen.lock.pip import parse_requirements
+
+    pins = parse_requirements(text, origin, strict=False)
+    return tuple(sorted((name, version) for name, (version, _) in pins.items()))
 
 
 def parse_pylock(text: str, origin: str) -> tuple[tuple[str, str], ...]:
-    """Name and version of every `[[packages]]` entry of a PEP 751 lock."""
-    doc = Table(parse_toml(text, origin), "", origin)
-    pins = {}
-    for entry in doc.tables("packages", limit=MAX_PACKAGES):
-        name = entry.text("name")
-        # PEP 751 allows a package without a version (a directory or VCS source): nothing to pin.
-        version = entry.string("version")
-        if version is not None:
-            pins[str(canonicalize_name(name))] = version
-    return tuple(sorted(pins.items()))
+    """Name and version of every package of a PEP 751 lock (envgen.lock.pip's reader)."""
+    from envgen.lock.pip import parse_pylock as read
+
+    return tuple(sorted((p.name, p.version) for p in read(text, origin, strict=False)))
 
 
 def from_lock(path: Path) -> Expectation:
@@ -111,7 +91,7 @@ def from_lock(path: Path) -> Expectation:
     names = {name for name, _ in pins}
     return Expectation(
         source=f"lock {path.name}",
-        digest=hashlib.sha256(data).hexdigest()[:16],
+        digest=short(data),
         packages=pins,
         framework="tensorflow" if names & set(TENSORFLOW_DISTRIBUTIONS) else None,
     )

@@ -57,7 +57,8 @@ def test_windows_python_3_10_gets_its_own_wheels(data_dir: Path) -> None:
 
 def test_sdist_only_and_no_fitting_file() -> None:
     sha = "a" * 64
-    head = 'lock-version = "1.0"\ncreated-by = "uv"\n\n[[packages]]\nname = "Foo_Bar"\n'
+    # PEP 751 names are normalised (packaging.pylock refuses "Foo_Bar").
+    head = 'lock-version = "1.0"\ncreated-by = "uv"\n\n[[packages]]\nname = "foo-bar"\n'
     sdist = head + (
         'version = "1.0"\nsdist = { url = "https://x/foo_bar-1.0.tar.gz", '
         f'hashes = {{ sha256 = "{sha}" }} }}\n'

@@ -99,8 +99,14 @@ def test_pylock_without_hash_is_refused() -> None:
         'lock-version = "1.0"\ncreated-by = "uv"\n\n[[packages]]\nname = "six"\n'
         'version = "1.17.0"\nwheels = [{ url = "https://x/six.whl", hashes = {} }]\n'
     )
-    with pytest.raises(InputFileError, match="no sha256"):
+    # PEP 751 itself wants a hash (packaging.pylock says so); envgen wants a sha256.
+    with pytest.raises(InputFileError, match="hash must be provided"):
         pip.parse_pylock(text, "p")
+    md5 = text.replace("hashes = {}", 'hashes = { md5 = "0" }').replace(
+        "six.whl", "six-1.17.0-py2.py3-none-any.whl"
+    )
+    with pytest.raises(InputFileError, match="no sha256"):
+        pip.parse_pylock(md5, "p")
 
 
 def test_requirements_parser_names_the_line() -> None:

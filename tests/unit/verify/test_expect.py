@@ -29,12 +29,14 @@ created-by = "uv"
 requires-python = ">=3.11"
 
 [[packages]]
-name = "Keras"
+name = "keras"
 version = "3.15.1"
+wheels = [{ url = "https://x/keras-3.15.1-py3-none-any.whl", hashes = { sha256 = "0000" } }]
 
 [[packages]]
 name = "tensorflow-cpu"
 version = "2.21.0"
+wheels = [{ path = "tensorflow_cpu-2.21.0-cp311-cp311-manylinux_2_27_x86_64.whl", hashes = { sha256 = "1" } }]
 
 [[packages]]
 name = "local-thing"
@@ -74,5 +76,10 @@ def test_bad_locks(tmp_path: Path) -> None:
         from_lock(tmp_path / "empty.txt")
     with pytest.raises(InputFileError, match="cannot read"):
         from_lock(tmp_path / "missing.txt")
-    with pytest.raises(InputFileError, match=r"packages\[0\].name"):
+    # PEP 751's own model (packaging.pylock) names what is missing.
+    with pytest.raises(InputFileError, match=r"lock-version"):
         parse_pylock("[[packages]]\nversion = '1'\n", "pylock.toml")
+    with pytest.raises(InputFileError, match=r"packages\[0\].name"):
+        parse_pylock(
+            "lock-version = '1.0'\ncreated-by = 'x'\n[[packages]]\nversion = '1'\n", "pylock.toml"
+        )
