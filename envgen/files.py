@@ -9,7 +9,6 @@ and are renamed into place, so an interrupted run never leaves half a file.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import tempfile
@@ -38,7 +37,9 @@ _HEAD_CHARS = 2048
 def _digest(text: str) -> str:
     # Line endings are normalised so that a checkout with CRLF (git autocrlf on Windows) does not
     # count as an edit.
-    return hashlib.sha256(text.replace("\r\n", "\n").encode("utf-8")).hexdigest()[:16]
+    from envgen.digest import short
+
+    return short(text.replace("\r\n", "\n"))
 
 
 def seal(text: str) -> str:

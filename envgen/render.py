@@ -15,8 +15,6 @@ index needs one. Jinja2 costs about 120 ms to import (lab report §6), so it loa
 from __future__ import annotations
 
 import functools
-import hashlib
-import json
 import re
 from dataclasses import dataclass, field
 from importlib import resources
@@ -24,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from envgen import __version__, escape
+from envgen.digest import of_json
 from envgen.documents import shown
 from envgen.errors import OptionError, UsageError
 from envgen.files import CONTENT_KEY, MARKER, PLACEHOLDER, seal, write_text
@@ -169,7 +168,7 @@ def inputs_hash(plan: Plan, options: RenderOptions) -> str:
     }
     if options.mirror.login is not None:
         doc["login"] = True  # the login itself is no input of the files: only that one is needed
-    return hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()[:16]
+    return of_json(doc)
 
 
 # --- templates -----------------------------------------------------------------------------------

@@ -28,6 +28,7 @@ from typing import Any, Protocol
 
 from envgen import __version__
 from envgen.credentials import split_login
+from envgen.digest import SHORT
 from envgen.documents import parse_json
 from envgen.errors import FileConflictError, InputFileError, UsageError
 from envgen.files import LOCK_FILE, MARKER, read_bytes, read_text
@@ -94,7 +95,7 @@ class BuildRequest:
             digest.update(b"\0base:" + self.base_image.encode())
         if self.gpu:
             digest.update(b"\0gpu")
-        return digest.hexdigest()[:16]
+        return digest.hexdigest()[:SHORT]
 
 
 @dataclass(frozen=True)

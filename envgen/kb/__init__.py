@@ -15,6 +15,7 @@ import tomllib
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
+from envgen.digest import SHORT
 from envgen.errors import KnowledgeBaseError
 
 if TYPE_CHECKING:
@@ -62,7 +63,7 @@ def kb_hash() -> str:
     for name in data_files():
         digest.update(name.encode())
         digest.update(data_text(name).encode())
-    return digest.hexdigest()[:16]
+    return digest.hexdigest()[:SHORT]
 
 
 class KnowledgeBase:

@@ -15,11 +15,11 @@ on a CPU-only runner and needs no newer driver than the lock index states.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from envgen.digest import sha256
 from envgen.errors import ExternalToolError, NoSolutionError, UsageError
 from envgen.kb.lock_platforms import LockPlatform
 from envgen.kb.mirrors import DEFAULT, MirrorTable
@@ -70,7 +70,7 @@ def content_hash(
     if pip_specs:
         parts.append(list(pip_specs))
     text = json.dumps(parts)
-    return hashlib.sha256(text.encode()).hexdigest()
+    return sha256(text)
 
 
 def channel_hint(channels: Sequence[str], mirrors: MirrorTable | None) -> str:

@@ -16,7 +16,6 @@ versions, without network, so CI can run it on every commit.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from collections.abc import Collection, Mapping, Sequence
@@ -26,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from envgen import __version__, escape
+from envgen.digest import of_json, sha256
 from envgen.documents import Table, is_plain_name, is_sha256, parse_toml, shown
 from envgen.errors import InputFileError, NoSolutionError, UsageError
 from envgen.files import LOCK_FILE, read_text
@@ -60,7 +60,7 @@ def input_hash(
     kb_version: str,
     envgen_version: str,
 ) -> str:
-    text = json.dumps(
+    return of_json(
         {
             "request": request.to_dict(),
             "platforms": sorted(platforms),
@@ -69,9 +69,7 @@ def input_hash(
             "kb": kb_version,
             "envgen": envgen_version,
         },
-        sort_keys=True,
     )
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 # --- the index -----------------------------------------------------------------------------------
@@ -550,7 +548,7 @@ def _previous_files(directory: Path) -> list[str]:
 def file_digest(data: bytes) -> str:
     """The sha256 the index records of a lock file. CRLF counts as LF, so a checkout with git's
     autocrlf (Windows) is not an edit; every other byte counts."""
-    return hashlib.sha256(data.replace(b"\r\n", b"\n")).hexdigest()
+    return sha256(data.replace(b"\r\n", b"\n"))
 
 
 @dataclass(frozen=True)
