@@ -293,7 +293,7 @@ def _needs(plan: Plan, os_name: str, kb: KnowledgeBase) -> tuple[str | None, dic
         "wsl": release.build.driver_wsl if release is not None else None,
     }
     kinds = ("linux", "wsl") if os_name == "linux" else (os_name,)
-    out = {}
+    out: dict[str, str] = {}
     for kind in kinds:
         table_os = "windows" if kind == "wsl" else kind
         found = documented.get(kind) or kb.drivers.toolkit_minimum(plan.cuda, table_os)

@@ -21,7 +21,8 @@ from packaging.version import Version
 from envgen.errors import KnowledgeBaseError
 from envgen.kb import data_text, load_kb, load_toml, update
 from envgen.kb import tensorflow as tf_kb
-from envgen.kb.tensorflow import PLATFORMS, TensorFlowTable, load_tensorflow
+from envgen.kb.lock_platforms import kb_platforms
+from envgen.kb.tensorflow import TensorFlowTable, load_tensorflow
 from envgen.versions import parse_dotted
 
 RECORDED = ("1.15.2", "2.13.1", "2.16.1", "2.21.0")
@@ -126,7 +127,7 @@ def test_python_lists_are_well_formed(table: TensorFlowTable) -> None:
     for release in table.releases:
         assert release.wheels or release.gpu_wheels, release.version
         for wheels in (*release.wheels.values(), *release.gpu_wheels.values()):
-            assert wheels.platform in PLATFORMS
+            assert wheels.platform in kb_platforms()
             assert wheels.python, (release.version, wheels.platform)
             for python in wheels.python:
                 major, minor = parse_dotted(python)
