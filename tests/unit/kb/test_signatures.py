@@ -52,7 +52,11 @@ def test_codes_are_unique_kebab_case_and_sorted(table: SignatureTable) -> None:
         ),
         ("severity", "fatal", "signature[3].severity: must be one of error, warning, info"),
         ("cause", "needs {nope}", "signature[3].cause: uses {nope}, not a named group"),
-        ("code", "Bad_Code", "signature[3].code: must be kebab-case, got 'Bad_Code' (code 'Bad_Code')"),
+        (
+            "code",
+            "Bad_Code",
+            "signature[3].code: must be kebab-case, got 'Bad_Code' (code 'Bad_Code')",
+        ),
         (
             "code",
             "conda-cuda-virtual-package",
