@@ -19,6 +19,7 @@ TABLES = (
     "mirrors",
     "signatures",
     "tensorflow",
+    "distributions",
     "metal",
     "gpu_issues",
     "remedies",

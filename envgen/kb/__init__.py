@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from envgen.kb.cpu import CpuTable
     from envgen.kb.cuda_arch import CudaArchTable
     from envgen.kb.cudnn import CudnnTable
+    from envgen.kb.distributions import DistributionTable
     from envgen.kb.doctor_checks import DoctorChecks
     from envgen.kb.drivers import DriverTable
     from envgen.kb.gpu_issues import GpuIssueTable
@@ -120,6 +121,12 @@ class KnowledgeBase:
         from envgen.kb.tensorflow import load_tensorflow
 
         return load_tensorflow()
+
+    @functools.cached_property
+    def distributions(self) -> DistributionTable:
+        from envgen.kb.distributions import load_distributions
+
+        return load_distributions()
 
     @functools.cached_property
     def signatures(self) -> SignatureTable:

@@ -27,6 +27,8 @@ class LockPlatform:
     """The knowledge base's and `Plan.platform`'s name (`<os>-<machine>`, `linux-x86_64`)."""
     uv_target: str = field(metadata=key())
     environment: str = field(metadata=key())
+    marker_values: tuple[tuple[str, str], ...] = field(metadata=key())
+    """PEP 508 environment values here (`sys_platform`, ...), for evaluating markers."""
     virtual_packages: tuple[tuple[str, str], ...] = field(metadata=key(KeyPrefix("__")))
     """(name, "version" or "version build"), sorted by name."""
     source: str = field(metadata=key())

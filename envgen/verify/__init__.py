@@ -25,7 +25,8 @@ from packaging.version import InvalidVersion, Version
 from envgen import __version__
 from envgen.errors import ExternalToolError, InputFileError, VerificationError
 from envgen.files import MARKER
-from envgen.verify.expect import TENSORFLOW_DISTRIBUTIONS, Expectation
+from envgen.kb.distributions import load_distributions
+from envgen.verify.expect import Expectation
 
 if TYPE_CHECKING:
     from envgen.kb import KnowledgeBase
@@ -257,7 +258,7 @@ def check_driver(driver: Mapping[str, Any] | None, target: str) -> Check:
 
 
 def _dist_version(packages: Mapping[str, str], framework: str) -> tuple[str, str] | None:
-    names = TENSORFLOW_DISTRIBUTIONS if framework == "tensorflow" else (framework,)
+    names = load_distributions().names if framework == "tensorflow" else (framework,)
     # jax's GPU support lives in jaxlib plugins; the `jax` distribution carries the version.
     for name in names:
         if name in packages:

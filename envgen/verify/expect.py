@@ -18,19 +18,11 @@ from typing import Any
 from packaging.utils import canonicalize_name
 
 from envgen.errors import InputFileError
+from envgen.kb.distributions import load_distributions
 from envgen.plan import Plan
 
 # `name[extras]==version` at the start of a requirements line; markers and hashes may follow.
 _PINNED = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[[^\]]*\])?\s*===?\s*([^\s;\\]+)")
-# Distributions that provide `import tensorflow` (PyPI names; tensorflow-intel is TF <= 2.15 on
-# Windows, tensorflow-cpu-aws on aarch64 Linux up to 2.15, tensorflow-macos on Apple silicon).
-TENSORFLOW_DISTRIBUTIONS = (
-    "tensorflow",
-    "tensorflow-cpu",
-    "tensorflow-intel",
-    "tensorflow-cpu-aws",
-    "tensorflow-macos",
-)
 
 
 @dataclass(frozen=True)
@@ -117,5 +109,5 @@ def from_lock(path: Path) -> Expectation:
         source=f"lock {path.name}",
         digest=hashlib.sha256(data).hexdigest()[:16],
         packages=pins,
-        framework="tensorflow" if names & set(TENSORFLOW_DISTRIBUTIONS) else None,
+        framework="tensorflow" if names & set(load_distributions().names) else None,
     )
