@@ -31,7 +31,7 @@ TABLES = (
 
 
 def run_check(_args: argparse.Namespace) -> Result:
-    from envgen.kb import data_files, kb_hash, load_kb
+    from envgen.kb import data_files, load_kb
 
     kb = load_kb()
     for name in TABLES:
@@ -40,12 +40,12 @@ def run_check(_args: argparse.Namespace) -> Result:
     files = data_files()
     summary: dict[str, Any] = {
         "files": files,
-        "hash": kb_hash(),
+        "hash": kb.digest,
         "tensorflow-releases": len(tf.releases),
         "tensorflow-minors": len(tf.builds),
     }
     human = (
-        f"knowledge base {kb_hash()}: {len(files)} files valid; "
+        f"knowledge base {kb.digest}: {len(files)} files valid; "
         f"{len(tf.releases)} TensorFlow releases in {len(tf.builds)} minors"
     )
     return Result("kb", summary, human)

@@ -115,7 +115,7 @@ def run(args: argparse.Namespace) -> Result:
     profile = load_or_detect(args.profile)
     kb = load_kb()
     table = load_lock_platforms()
-    names = _split(args.platform) or [platform_of(profile) or ""]
+    names = _split(args.platform) or [platform_of(profile, kb) or ""]
     platforms = [table.get(name) for name in names]
     variants = _split(args.variants) or ["gpu" if profile.has_nvidia_gpu else "cpu"]
     for v in variants:

@@ -28,7 +28,7 @@ from typing import Any
 
 from envgen import __version__, escape
 from envgen.errors import InputFileError, NoSolutionError, UsageError
-from envgen.kb import KnowledgeBase, kb_hash
+from envgen.kb import KnowledgeBase
 from envgen.kb.lock_platforms import LockPlatform, load_lock_platforms
 from envgen.lock import conda as conda_lock
 from envgen.lock import pip as pip_lock
@@ -322,7 +322,7 @@ def _inputs(
         platforms=list(dict.fromkeys(p.name for p in plats)),
         variants=list(dict.fromkeys(names)),
         conda_channels=channels,
-        kb_version=kb_hash(),
+        kb_version=kb.digest,
         envgen_version=__version__,
     )
     return plats, names, channels, digest
@@ -448,7 +448,7 @@ def make_lock_set(
         )
     index = LockIndex(
         envgen_version=__version__,
-        kb_version=kb_hash(),
+        kb_version=kb.digest,
         input_hash=digest,
         request={k: v for k, v in request.to_dict().items() if v is not None},
         platforms=tuple(platform_names),
@@ -645,7 +645,7 @@ def check_lock_set(
         why = [
             f"{label} {old} -> {new}"
             for label, old, new in (
-                ("knowledge base", index.kb_version, kb_hash()),
+                ("knowledge base", index.kb_version, kb.digest),
                 ("envgen", index.envgen_version, __version__),
             )
             if old != new

@@ -31,15 +31,6 @@ from envgen.resolve.pins import group, plan
 from envgen.resolve.remedies import remedies
 from envgen.versions import is_dotted
 
-# (os name, arch) -> knowledge-base platform; anything else has no official wheels.
-_PLATFORMS = {
-    ("linux", "x86_64"): "linux-x86_64",
-    ("linux", "aarch64"): "linux-aarch64",
-    ("windows", "x86_64"): "windows-x86_64",
-    ("macos", "x86_64"): "macos-x86_64",
-    ("macos", "arm64"): "macos-arm64",
-}
-
 
 @dataclass(frozen=True)
 class NoSolution:
@@ -59,9 +50,11 @@ class NoSolution:
 # --- entry points --------------------------------------------------------------------------------
 
 
-def platform_of(profile: HardwareProfile) -> str | None:
-    """The knowledge-base platform of a profile; WSL2 runs the Linux wheels."""
-    return _PLATFORMS.get((profile.os.name, profile.os.arch))
+def platform_of(profile: HardwareProfile, kb: KnowledgeBase) -> str | None:
+    """The knowledge-base platform of a profile (lock-platforms.toml), None where envgen knows no
+    such platform (no official wheels); WSL2 runs the Linux wheels."""
+    found = kb.lock_platforms.for_machine(profile.os.name, profile.os.arch)
+    return None if found is None else found.kb_platform
 
 
 def tensorflow_spec(text: str | None) -> SpecifierSet | None:
@@ -104,7 +97,7 @@ def why_not(
     """Every release matching `spec`, with the reasons it fails here (empty reasons: it fits)."""
     validate(request)
     wanted = tensorflow_spec(spec)
-    platform = platform_of(profile)
+    platform = platform_of(profile, kb)
     target = _target(profile, request)
     out = []
     for release in reversed(kb.tensorflow.releases):
@@ -151,7 +144,7 @@ def _resolve(
     profile: HardwareProfile, kb: KnowledgeBase, request: Request, *, explain: bool
 ) -> Plan | NoSolution:
     validate(request)
-    platform = platform_of(profile)
+    platform = platform_of(profile, kb)
     target = _target(profile, request)
     if platform is None:
         reason = _no_platform(profile, kb)
