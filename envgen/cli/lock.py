@@ -60,7 +60,7 @@ def plans_for(
 ) -> list[Plan]:
     """One plan per (variant, platform) that has one; a GPU variant on a platform without any
     GPU build is skipped, a variant with no plan anywhere is an error."""
-    from envgen.plan import Plan
+    from envgen.plan import Plan, Target
     from envgen.resolve import resolve
 
     plans: list[Plan] = []
@@ -72,7 +72,7 @@ def plans_for(
             )
         found, errors = [], []
         for platform in platforms:
-            wanted = dataclasses.replace(request, target=variant)
+            wanted = dataclasses.replace(request, target=Target(variant))
             result = resolve(_for_platform(profile, platform, variant), kb, wanted)
             if isinstance(result, Plan):
                 found.append(result)

@@ -24,7 +24,7 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
 from envgen.errors import NoSolutionError, UsageError
 from envgen.kb import KnowledgeBase
-from envgen.plan import CHANNELS, KERAS_CHOICES, TARGETS, Note, Plan, Rejection, Request
+from envgen.plan import CHANNELS, KERAS_CHOICES, TARGETS, Note, Plan, Rejection, Request, Target
 from envgen.profile import HardwareProfile
 from envgen.resolve.candidate import Context, Outcome, Reason, evaluate
 from envgen.resolve.pins import group, plan
@@ -122,11 +122,11 @@ def _python(profile: HardwareProfile, request: Request) -> str:
     return request.python or profile.python.version
 
 
-def _target(profile: HardwareProfile, request: Request) -> str:
+def _target(profile: HardwareProfile, request: Request) -> Target:
     if request.target != "auto":
         return request.target
     # auto = GPU only where an NVIDIA driver answered and a GPU is visible; toolkits never count.
-    return "gpu" if profile.has_nvidia_gpu and profile.os.name != "macos" else "cpu"
+    return Target.GPU if profile.has_nvidia_gpu and profile.os.name != "macos" else Target.CPU
 
 
 def _no_platform(profile: HardwareProfile, kb: KnowledgeBase) -> Reason:
@@ -153,10 +153,14 @@ def _resolve(
     ctx = Context(profile, kb, request, platform, _python(profile, request), target)
 
     if request.target == "auto" and target == "gpu":
-        gpu = _resolve(profile, kb, dataclasses.replace(request, target="gpu"), explain=explain)
+        gpu = _resolve(
+            profile, kb, dataclasses.replace(request, target=Target.GPU), explain=explain
+        )
         if isinstance(gpu, Plan):
             return gpu
-        cpu = _resolve(profile, kb, dataclasses.replace(request, target="cpu"), explain=explain)
+        cpu = _resolve(
+            profile, kb, dataclasses.replace(request, target=Target.CPU), explain=explain
+        )
         if isinstance(cpu, Plan):
             way_out = f"; for the GPU: {gpu.remedies[0]}" if gpu.remedies else ""
             note = Note("auto-cpu", ctx.say("auto-cpu", message=gpu.message, way_out=way_out))
