@@ -200,12 +200,9 @@ def _check_driver(ctx: Context, out: Outcome) -> None:
 
 def _conda_cudnn(ctx: Context, release: Release) -> str:
     """The oldest conda cuDNN line TF accepts: same major as the build, minor not older."""
-    from envgen.versions import parse_dotted
-
-    built = parse_dotted(release.cudnn)
-    lines = sorted(ctx.kb.conda.cudnn_lines(release.cuda), key=parse_dotted)
-    for line in lines:
-        have = parse_dotted(line)
+    built = release.cudnn.parts
+    for line in ctx.kb.conda.cudnn_lines(release.cuda):  # oldest first
+        have = line.parts
         if have[0] == built[0] and have[1:2] >= built[1:2]:
             return line
     return release.cudnn
@@ -335,9 +332,7 @@ def _check_metal(ctx: Context, out: Outcome) -> None:
             Reason("metal", ctx.say("metal-platform", metal=r.metal, platform=ctx.platform))
         )
     # Apple's pairing table is stricter than the wheel tags (older metal wheels say macosx_11_0).
-    from envgen.versions import parse_dotted
-
-    floor = max((v for v in (metal.macos, r.build.metal_macos) if v), key=parse_dotted)
+    floor = max(v for v in (metal.macos, r.build.metal_macos) if v)
     verdict = rules.macos(floor, ctx.profile.os.release, code="metal-macos", metal=r.metal)
     if not verdict.ok:
         out.reasons.append(ctx.reason(verdict, code="macos"))
