@@ -15,6 +15,7 @@ modules and the invariant tests.
 from __future__ import annotations
 
 import dataclasses
+import re
 import types
 import typing
 from collections.abc import Callable, Mapping
@@ -203,7 +204,7 @@ def read_row(
             allowed.add(toml_name(f))
     unknown = sorted(set(raw) - allowed)
     if unknown:
-        raise _Bad(f"{path}.{unknown[0]}", "unknown key")
+        raise _Bad(f"{path}.{_segment(unknown[0])}", "unknown key")
     if top:
         source = raw.get("source")
         if not isinstance(source, str) or not source.strip():
@@ -267,6 +268,12 @@ def _family(field: dataclasses.Field[Any], hint: Any, raw: dict[str, Any], path:
     return out
 
 
+def _segment(name: str) -> str:
+    """A key as it appears in an error path: bare when it is a plain key, else quoted (repr), so
+    a key holding a newline cannot break the one-line message."""
+    return name if re.fullmatch(r"[A-Za-z0-9_-]+", name) else repr(name)
+
+
 def convert(value: Any, hint: Any, path: str) -> Any:
     """A TOML value as the type `hint` names; `_Bad` when it is not one."""
     origin = typing.get_origin(hint)
@@ -308,5 +315,5 @@ def _pairs(value: Any, path: str) -> tuple[tuple[str, str], ...]:
         raise _Bad(path, f"must be a non-empty table, got {value!r}")
     for name, item in value.items():
         if not isinstance(item, str) or not item.strip():
-            raise _Bad(f"{path}.{name}", f"must be a non-empty string, got {item!r}")
+            raise _Bad(f"{path}.{_segment(name)}", f"must be a non-empty string, got {item!r}")
     return tuple(sorted(value.items()))

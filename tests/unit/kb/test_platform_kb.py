@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import re
 from collections.abc import Callable
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -412,3 +413,30 @@ def test_unknown_mirror_lists_the_available_ones() -> None:
         load_kb().mirrors.get("mirrorz")
     assert "tuna" in info.value.hint
     assert "ustc" in info.value.hint
+
+
+def test_lock_platforms_are_the_only_platform_list(data_dir: Path) -> None:
+    """The (OS, machine) -> platform mapping the resolver once kept beside this table."""
+    from envgen.detect import load_or_detect
+    from envgen.resolve import platform_of
+
+    table = load_kb().lock_platforms
+    assert {(p.os_name, p.arch): p.kb_platform for p in table.platforms} == {
+        ("linux", "x86_64"): "linux-x86_64",
+        ("linux", "aarch64"): "linux-aarch64",
+        ("windows", "x86_64"): "windows-x86_64",
+        ("macos", "x86_64"): "macos-x86_64",
+        ("macos", "arm64"): "macos-arm64",
+    }
+    assert table.for_machine("linux", "armv7l") is None
+    profiles = data_dir / "profiles"
+    wsl = load_or_detect(str(profiles / "linux-wsl2-rtx4070-py311.toml"), {})
+    assert platform_of(wsl, load_kb()) == "linux-x86_64"  # WSL2 runs the Linux wheels
+    mac = load_or_detect(str(profiles / "macos-arm64-m2-py311.toml"), {})
+    assert platform_of(mac, load_kb()) == "macos-arm64"
+    marker = dict(table.get("win-64").marker_values)
+    assert marker == {
+        "platform_machine": "AMD64",
+        "platform_system": "Windows",
+        "sys_platform": "win32",
+    }

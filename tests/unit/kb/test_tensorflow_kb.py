@@ -7,6 +7,7 @@ each project trimmed to four releases, and the METADATA headers of the wheels it
 from __future__ import annotations
 
 import copy
+import dataclasses
 import io
 import json
 import tomllib
@@ -359,3 +360,22 @@ def test_numpy_markers_of_2_16(table: TensorFlowTable) -> None:
     assert "1.24.0" not in release.numpy_effective("3.12")
     assert release.keras.requirement == "keras>=3.0.0"
     assert release.keras.tf_keras == "tf-keras~=2.16.0"
+
+
+def test_derivation_asks_the_projects_the_distribution_table_names(data_dir: Path) -> None:
+    """Shim targets come from tensorflow-distributions.toml, not from code: without them the
+    Apple-silicon shim of 2.13.1 is taken for a real `tensorflow` wheel."""
+    facts = update.facts()
+    rows, _ = derive.derive_releases(pypi.PyPI(_recorded_fetch(data_dir)), facts)
+    by_version = {r["version"]: r for r in rows}
+    assert by_version["2.13.1"]["macos-arm64"]["package"] == "tensorflow-macos"
+    assert by_version["2.13.1"]["macos-arm64"]["shim"] is True
+    table = facts.distributions
+    no_shims = dataclasses.replace(
+        table,
+        distributions=tuple(d for d in table.distributions if d.role != "shim-target"),
+    )
+    facts = dataclasses.replace(facts, distributions=no_shims)
+    rows, _ = derive.derive_releases(pypi.PyPI(_recorded_fetch(data_dir)), facts)
+    entry = {r["version"]: r for r in rows}["2.13.1"]["macos-arm64"]
+    assert (entry["package"], entry.get("shim")) == ("tensorflow", None)
