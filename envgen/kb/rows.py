@@ -27,7 +27,7 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 
 from envgen.errors import KnowledgeBaseError
-from envgen.kb.fields import NO_DEFAULT, RowError, declared, toml_name
+from envgen.kb.fields import NO_DEFAULT, Key, RowError, declared, toml_name
 from envgen.versions import DottedVersion
 
 T = TypeVar("T")
@@ -61,7 +61,6 @@ class Table(Generic[T]):
     """A key whose value errors show beside the row index (`code`, `minor`)."""
     exactly: int | None = None
     """A fixed number of rows, where the file must hold exactly that many."""
-    doc: str = ""
 
 
 @dataclass(frozen=True)
@@ -143,13 +142,13 @@ class Reader:
         derive: Mapping[str, Callable[[dict[str, Any]], Any]],
     ) -> T:
         try:
-            return read_row(table.row, item, where, derive=derive, top=True)
+            return read_row(table.row, item, derive=derive, top=True)
         except _Bad as bad:
             label = ""
             if table.label is not None and isinstance(item, dict) and table.label in item:
                 label = f" ({table.label} {item[table.label]!r})"
             raise KnowledgeBaseError(
-                f"{self.file.name}: {bad.path}: {bad.message}{label}"
+                f"{self.file.name}: {where}{bad.path}: {bad.message}{label}"
             ) from None
 
     def _unique(self, table: Table[Any], row: Any, where: str, seen: dict[str, set[Any]]) -> None:
@@ -183,88 +182,123 @@ def optional(hint: Any) -> tuple[bool, Any]:
     return False, hint
 
 
+@dataclass(frozen=True)
+class _Slot:
+    """One dataclass field as the reader uses it, worked out once per row class."""
+
+    attr: str
+    key: Key
+    toml: str
+    optional: bool
+    hint: Any
+
+
+@dataclass(frozen=True)
+class _Shape:
+    """How to read one row class: its keys and fields, worked out once."""
+
+    allowed: frozenset[str]
+    slots: tuple[_Slot, ...]
+    families: tuple[tuple[str, Key, type], ...]
+    """(attr, key, value type) of each `Mapping[str, Row]` field."""
+
+
+_SHAPES: dict[type, _Shape] = {}
+
+
+def _shape(cls: type) -> _Shape:
+    if cls not in _SHAPES:
+        types_of = hints(cls)
+        allowed: set[str] = set()
+        slots, families = [], []
+        for f in dataclasses.fields(cls):
+            k = declared(f)
+            if not f.init or k.derived:
+                continue
+            if k.family is not None and k.family_keys is not None:
+                allowed |= {k.family + name for name in k.family_keys()}
+                families.append((f.name, k, typing.get_args(types_of[f.name])[1]))
+                continue
+            is_optional, hint = optional(types_of[f.name])
+            slots.append(_Slot(f.name, k, toml_name(f), is_optional, hint))
+            allowed.add(toml_name(f))
+        _SHAPES[cls] = _Shape(frozenset(allowed), tuple(slots), tuple(families))
+    return _SHAPES[cls]
+
+
 def read_row(
     cls: type[T],
     raw: Any,
-    path: str,
     *,
     derive: Mapping[str, Callable[[dict[str, Any]], Any]] | None = None,
     top: bool = False,
 ) -> T:
-    """One row (or nested inline table) of `cls` from `raw`; `_Bad` names the key."""
+    """One row (or nested inline table) of `cls` from `raw`; `_Bad` names the key by its path
+    inside the row (`.python[1]`), which the caller prefixes with the row's own."""
     if not isinstance(raw, dict):
-        raise _Bad(path, f"must be a table, got {raw!r}")
-    fields = [f for f in dataclasses.fields(cls) if f.init]  # type: ignore[arg-type]
-    allowed: set[str] = set()
-    for f in fields:
-        k = declared(f)
-        if k.family is not None and k.family_keys is not None:
-            allowed |= {k.family + name for name in k.family_keys()}
-        elif not k.derived:
-            allowed.add(toml_name(f))
-    unknown = sorted(set(raw) - allowed)
+        raise _Bad("", f"must be a table, got {raw!r}")
+    shape = _shape(cls)
+    unknown = sorted(set(raw) - shape.allowed)
     if unknown:
-        raise _Bad(f"{path}.{_segment(unknown[0])}", "unknown key")
+        raise _Bad(f".{_segment(unknown[0])}", "unknown key")
     if top:
         source = raw.get("source")
         if not isinstance(source, str) or not source.strip():
-            raise _Bad(f"{path}.source", "missing: every row cites its source")
+            raise _Bad(".source", "missing: every row cites its source")
     values: dict[str, Any] = {}
-    types_of = hints(cls)
-    for f in fields:
-        k = declared(f)
-        if k.derived:
-            continue
-        if k.family is not None:
-            values[f.name] = _family(f, types_of[f.name], raw, path)
-            continue
-        name = toml_name(f)
-        is_optional, hint = optional(types_of[f.name])
-        if name not in raw:
-            if k.default is not NO_DEFAULT:
-                values[f.name] = k.default
-            elif is_optional:
-                values[f.name] = None
+    for slot in shape.slots:
+        if slot.toml not in raw:
+            if slot.key.default is not NO_DEFAULT:
+                values[slot.attr] = slot.key.default
+            elif slot.optional:
+                values[slot.attr] = None
             else:
-                raise _Bad(f"{path}.{name}", "missing")
+                raise _Bad(f".{slot.toml}", "missing")
             continue
-        value = convert(raw[name], hint, f"{path}.{name}")
-        for check in k.checks:
+        try:
+            value = convert(raw[slot.toml], slot.hint)
+        except _Bad as bad:
+            raise _Bad(f".{slot.toml}{bad.path}", bad.message) from None
+        for check in slot.key.checks:
             items = enumerate(value) if check.per_item and isinstance(value, tuple) else None
             for j, item in items if items is not None else [(None, value)]:
                 problem = check.problem(item)
                 if problem is not None:
-                    raise _Bad(f"{path}.{name}" + ("" if j is None else f"[{j}]"), problem)
-        values[f.name] = value
+                    where = "" if j is None else f"[{j}]"
+                    raise _Bad(f".{slot.toml}{where}", problem)
+        values[slot.attr] = value
+    for attr, k, value_type in shape.families:
+        values[attr] = _family(k, value_type, raw)
     for name, fill in (derive or {}).items():
         try:
             values[name] = fill(values)
         except RowError as exc:
-            raise _Bad(f"{path}.{exc.key}", exc.message) from None
+            raise _Bad(f".{exc.key}", exc.message) from None
     row = cls(**values)
     check_row = getattr(row, "check_row", None)
     if check_row is not None:
         try:
             check_row()
         except RowError as exc:
-            raise _Bad(f"{path}.{exc.key}", exc.message) from None
+            raise _Bad(f".{exc.key}", exc.message) from None
     return row
 
 
-def _family(field: dataclasses.Field[Any], hint: Any, raw: dict[str, Any], path: str) -> Any:
+def _family(k: Key, value_type: type, raw: dict[str, Any]) -> dict[str, Any]:
     """The `<prefix><name>` keys of a row, each an inline table of the mapping's value type
     (`Mapping[str, Wheels]`), whose one `derived()` field receives `name`."""
-    k = declared(field)
     assert k.family is not None
     assert k.family_keys is not None
-    value_type = typing.get_args(hint)[1]
     filled = [f.name for f in dataclasses.fields(value_type) if declared(f).derived]
     out: dict[str, Any] = {}
     for name in k.family_keys():
         key_name = k.family + name
         if key_name in raw:
             fill = {d: (lambda _values, n=name: n) for d in filled}
-            out[name] = read_row(value_type, raw[key_name], f"{path}.{key_name}", derive=fill)
+            try:
+                out[name] = read_row(value_type, raw[key_name], derive=fill)
+            except _Bad as bad:
+                raise _Bad(f".{key_name}{bad.path}", bad.message) from None
     return out
 
 
@@ -274,46 +308,51 @@ def _segment(name: str) -> str:
     return name if re.fullmatch(r"[A-Za-z0-9_-]+", name) else repr(name)
 
 
-def convert(value: Any, hint: Any, path: str) -> Any:
-    """A TOML value as the type `hint` names; `_Bad` when it is not one."""
-    origin = typing.get_origin(hint)
+def convert(value: Any, hint: Any) -> Any:
+    """A TOML value as the type `hint` names; `_Bad` (path inside the value) when it is not one."""
     if hint is str:
         if not isinstance(value, str) or not value:
-            raise _Bad(path, f"must be a non-empty string, got {value!r}")
+            raise _Bad("", f"must be a non-empty string, got {value!r}")
         return value
     if hint is bool:
         if not isinstance(value, bool):
-            raise _Bad(path, f"must be true or false, got {value!r}")
+            raise _Bad("", f"must be true or false, got {value!r}")
         return value
     if hint is int:
         if not isinstance(value, int) or isinstance(value, bool):
-            raise _Bad(path, f"must be an integer, got {value!r}")
+            raise _Bad("", f"must be an integer, got {value!r}")
         return value
     if hint in PARSED:
         parse, error, what = PARSED[hint]
         if not isinstance(value, str):
-            raise _Bad(path, f"must be a string, got {value!r}")
+            raise _Bad("", f"must be a string, got {value!r}")
         try:
             return parse(value)
         except error:
-            raise _Bad(path, f"{what}, got {value!r}") from None
-    if origin is tuple:
-        args = typing.get_args(hint)
-        if args[:1] == (tuple[str, str],):
-            return _pairs(value, path)
+            raise _Bad("", f"{what}, got {value!r}") from None
+    if typing.get_origin(hint) is tuple:
+        item = typing.get_args(hint)[0]
+        if item == tuple[str, str]:
+            return _pairs(value)
         if not isinstance(value, list):
-            raise _Bad(path, f"must be a list, got {value!r}")
-        return tuple(convert(v, args[0], f"{path}[{j}]") for j, v in enumerate(value))
+            raise _Bad("", f"must be a list, got {value!r}")
+        out = []
+        for j, v in enumerate(value):
+            try:
+                out.append(convert(v, item))
+            except _Bad as bad:
+                raise _Bad(f"[{j}]{bad.path}", bad.message) from None
+        return tuple(out)
     if dataclasses.is_dataclass(hint) and isinstance(hint, type):
-        return read_row(hint, value, path)
-    raise TypeError(f"{path}: the reader has no conversion for {hint!r}")
+        return read_row(hint, value)
+    raise TypeError(f"the reader has no conversion for {hint!r}")
 
 
-def _pairs(value: Any, path: str) -> tuple[tuple[str, str], ...]:
+def _pairs(value: Any) -> tuple[tuple[str, str], ...]:
     """An inline table of strings as sorted (key, value) pairs."""
     if not isinstance(value, dict) or not value:
-        raise _Bad(path, f"must be a non-empty table, got {value!r}")
+        raise _Bad("", f"must be a non-empty table, got {value!r}")
     for name, item in value.items():
         if not isinstance(item, str) or not item.strip():
-            raise _Bad(f"{path}.{_segment(name)}", f"must be a non-empty string, got {item!r}")
+            raise _Bad(f".{_segment(name)}", f"must be a non-empty string, got {item!r}")
     return tuple(sorted(value.items()))
