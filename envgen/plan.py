@@ -9,7 +9,8 @@ them (numpy, Keras). Both objects are frozen and serialise to the `envgen plan -
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from enum import StrEnum
+from typing import Any, TypeVar
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
@@ -17,23 +18,74 @@ from envgen.documents import bad_char, shown
 from envgen.errors import OptionError
 from envgen.versions import is_dotted
 
-TARGETS = ("cpu", "gpu", "auto")
-CHANNELS = ("pip", "conda", "system")
+
+class Target(StrEnum):
+    """What the environment runs on; `AUTO` only in a request (the hardware decides)."""
+
+    CPU = "cpu"
+    GPU = "gpu"
+    AUTO = "auto"
+
+
+class Channel(StrEnum):
+    """Where a package comes from: pip, conda, or the system (installed outside the environment:
+    the driver, a system toolkit); `AUTO` only in a request (pip wheels, else conda, else system).
+    """
+
+    PIP = "pip"
+    CONDA = "conda"
+    SYSTEM = "system"
+    AUTO = "auto"
+
+
+# The choices as text, for option tables and messages (StrEnum members are their values).
+TARGETS: tuple[str, ...] = tuple(Target)
+CHANNELS: tuple[str, ...] = tuple(c for c in Channel if c is not Channel.AUTO)
 KERAS_CHOICES = ("2", "3")
+
+
+class ExactVersion(str):
+    """A pin's exact version: `==2.21.0` for pip, `=11.2` (11.2.*) for conda."""
+
+    __slots__ = ()
+
+
+class VersionSpec(str):
+    """A pin's PEP 440 specifier (`>=1.26.0,<2`), or "" for any version."""
+
+    __slots__ = ()
+
+
+E = TypeVar("E", Target, Channel)
+
+
+def _choice(kind: type[E], value: str, option: str) -> E:
+    """`value` as a member of `kind`; text that names none is the option's error (the CLI names
+    it by where the value came from)."""
+    try:
+        return kind(value)
+    except ValueError:
+        choices = ", ".join(str(c) for c in kind)
+        raise OptionError(option, f"expected one of {choices}, got {shown(value)}") from None
 
 
 @dataclass(frozen=True)
 class Request:
     """What the user asked for; None means "decide for me"."""
 
-    target: str = "auto"
+    target: Target = Target.AUTO
     python: str | None = None
     tensorflow: str | None = None
     """A PEP 440 specifier (`==2.15.*`, `>=2.12,<2.16`) or a bare version (`2.15`, `2.15.1`)."""
     keras: str | None = None
     """"2" (Keras 2 behaviour: standalone 2.x, or tf-keras on TF >= 2.16) or "3"."""
-    channel: str = "pip"
+    channel: Channel = Channel.PIP
     """How CUDA and cuDNN arrive: pip wheels, conda packages, or the system toolkit."""
+
+    def __post_init__(self) -> None:
+        # Flags, ENVGEN_* variables and config keys hand over text: it becomes the enum here.
+        object.__setattr__(self, "target", _choice(Target, self.target, "target"))
+        object.__setattr__(self, "channel", _choice(Channel, self.channel, "channel"))
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -50,16 +102,21 @@ class Pin:
     """One package of the plan."""
 
     name: str
-    version: str
-    """An exact version ("2.21.0") or a specifier (">=1.26.0,<2")."""
-    channel: str
-    """pip, conda, or system (installed outside the environment: the driver, a system toolkit)."""
+    version: ExactVersion | VersionSpec
+    """An exact version ("2.21.0") or a specifier (">=1.26.0,<2"), told apart by type."""
+    channel: Channel
     reason: str
     extras: tuple[str, ...] = ()
 
+    def __post_init__(self) -> None:
+        if not isinstance(self.version, ExactVersion | VersionSpec):
+            raise TypeError(f"{self.name}: a pin's version is an ExactVersion or a VersionSpec")
+        if self.channel is Channel.AUTO:
+            raise ValueError(f"{self.name}: a pin comes from one channel, not auto")
+
     @property
     def exact(self) -> bool:
-        return self.version[:1].isdigit()
+        return isinstance(self.version, ExactVersion)
 
     def requirement(self) -> str:
         """pip form: `tensorflow[and-cuda]==2.21.0`, `numpy<2,>=1.23.5`."""
@@ -108,15 +165,15 @@ class Rejection:
 @dataclass(frozen=True)
 class Plan:
     request: Request
-    target: str
-    """"cpu" or "gpu" (auto is resolved)."""
+    target: Target
+    """CPU or GPU (auto is resolved)."""
     platform: str
     """Knowledge-base platform: linux-x86_64, linux-aarch64, windows-x86_64, macos-x86_64, macos-arm64."""
     python: str
     tensorflow: Pin
     cuda: str | None
     cudnn: str | None
-    cuda_channel: str | None
+    cuda_channel: Channel | None
     """How CUDA/cuDNN arrive: pip (`and-cuda` wheels), conda, system; None for a CPU plan."""
     packages: tuple[Pin, ...]
     """Every package to install, TensorFlow included, in install order."""
@@ -185,18 +242,10 @@ def validate(request: Request) -> None:
         if isinstance(value, str) and bad_char(value) is not None:
             # The request is written into lock indexes and file headers, one value a line.
             raise OptionError(name, f"holds a control character: {shown(value)}")
-    if request.target not in TARGETS:
-        raise OptionError(
-            "target", f"expected one of {', '.join(TARGETS)}, got {shown(request.target)}"
-        )
     if request.python is not None and not (
         is_dotted(request.python, parts=2) and request.python == request.python.strip()
     ):
         raise OptionError("python", f"expected a version like 3.11, got {shown(request.python)}")
     if request.keras is not None and request.keras not in KERAS_CHOICES:
         raise OptionError("keras", f"expected 2 or 3, got {shown(request.keras)}")
-    if request.channel not in (*CHANNELS, "auto"):
-        raise OptionError(
-            "channel", f"expected pip, conda, system or auto, got {shown(request.channel)}"
-        )
     tensorflow_spec(request.tensorflow)

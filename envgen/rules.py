@@ -155,7 +155,7 @@ def python_wheel(wheels: Wheels, python: str, platform: str) -> Verdict:
     """Is there a wheel for CPython `python` on `platform`?"""
     if wheels.supports_python(python):
         return _verdict("python-ok", python=python, platform=platform)
-    best = max(wheels.python, key=parse_dotted) if wheels.python else "?"
+    best = max(wheels.python) if wheels.python else "?"
     return _verdict(
         "python",
         FAIL,

@@ -21,7 +21,7 @@ from envgen.errors import EnvgenError
 from envgen.kb import load_kb
 from envgen.kb.images import ImageTable, PythonImage, load_images
 from envgen.mirrors import MirrorChoice
-from envgen.plan import Pin, Plan
+from envgen.plan import ExactVersion, Pin, Plan
 from envgen.render import ALL_FORMATS, RenderOptions, RenderResult, render
 from tests.reference_plans import cpu_linux, h100_linux, h100_linux_system_cuda, tf1_conda_gpu
 
@@ -100,7 +100,7 @@ def _options(inputs: Inputs, **changes: object) -> Inputs:
 FIELDS: dict[str, tuple[Callable[[], Plan], Setter]] = {
     "plan.tensorflow.version": (
         cpu_linux,
-        lambda i, v: _plan(i, tensorflow=replace(i.plan.tensorflow, version=v)),
+        lambda i, v: _plan(i, tensorflow=replace(i.plan.tensorflow, version=ExactVersion(v))),
     ),
     "plan.python": (cpu_linux, lambda i, v: _plan(i, python=v)),
     "plan.platform": (cpu_linux, lambda i, v: _plan(i, platform="linux-x86_64" + v)),
@@ -109,11 +109,14 @@ FIELDS: dict[str, tuple[Callable[[], Plan], Setter]] = {
     "plan.cudnn": (h100_linux, lambda i, v: _plan(i, cudnn=v)),
     "pin.name": (cpu_linux, lambda i, v: _first_pin(i, "pip", name=v)),
     # `1.0+benign1` is a valid (local) version: the baseline renders, hostile ones must not.
-    "pin.version": (cpu_linux, lambda i, v: _first_pin(i, "pip", version="1.0+" + v)),
+    "pin.version": (cpu_linux, lambda i, v: _first_pin(i, "pip", version=ExactVersion("1.0+" + v))),
     "pin.reason": (h100_linux, lambda i, v: _first_pin(i, "pip", reason=v)),
     "pin.extras": (cpu_linux, lambda i, v: _first_pin(i, "pip", extras=(v,))),
     "conda-pin.name": (tf1_conda_gpu, lambda i, v: _first_pin(i, "conda", name=v)),
-    "conda-pin.version": (tf1_conda_gpu, lambda i, v: _first_pin(i, "conda", version="1.0+" + v)),
+    "conda-pin.version": (
+        tf1_conda_gpu,
+        lambda i, v: _first_pin(i, "conda", version=ExactVersion("1.0+" + v)),
+    ),
     "environment.name": (cpu_linux, lambda i, v: _plan(i, environment=(("X" + v, "1"),))),
     "environment.value": (cpu_linux, lambda i, v: _plan(i, environment=(("TF_X", v),))),
     "mirror.title": (cpu_linux, lambda i, v: _mirror(i, title=v)),

@@ -32,7 +32,8 @@ def resolved(profile: str, **request: str) -> Plan:
     The knowledge-base hash in `inputs` is replaced by a constant: it changes with every edit to
     the knowledge base, even one that changes no plan, and it reaches every file header.
     """
-    found = resolve(load_or_detect(str(PROFILES / profile), {}), load_kb(), Request(**request))
+    wanted = Request(**request)  # type: ignore[arg-type]  # text, as flags give it: Request coerces
+    found = resolve(load_or_detect(str(PROFILES / profile), {}), load_kb(), wanted)
     if isinstance(found, NoSolution):
         raise found.to_error()
     return dataclasses.replace(found, inputs={**found.inputs, "knowledge-base": "test"})

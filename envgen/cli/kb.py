@@ -18,6 +18,7 @@ TABLES = (
     "mirrors",
     "signatures",
     "tensorflow",
+    "distributions",
     "metal",
     "gpu_issues",
     "remedies",
@@ -29,7 +30,7 @@ TABLES = (
 
 
 def run_check(_args: Options) -> Result:
-    from envgen.kb import data_files, kb_hash, load_kb
+    from envgen.kb import data_files, load_kb
 
     kb = load_kb()
     for name in TABLES:
@@ -38,12 +39,12 @@ def run_check(_args: Options) -> Result:
     files = data_files()
     summary: dict[str, Any] = {
         "files": files,
-        "hash": kb_hash(),
+        "hash": kb.digest,
         "tensorflow-releases": len(tf.releases),
         "tensorflow-minors": len(tf.builds),
     }
     human = (
-        f"knowledge base {kb_hash()}: {len(files)} files valid; "
+        f"knowledge base {kb.digest}: {len(files)} files valid; "
         f"{len(tf.releases)} TensorFlow releases in {len(tf.builds)} minors"
     )
     return Result("kb", summary, human)

@@ -47,7 +47,7 @@ def run(args: Options) -> Result:
     profile = load_or_detect(args.profile)
     kb = load_kb()
     table = load_lock_platforms()
-    own = platform_of(profile)
+    own = platform_of(profile, kb)
     if not _split(args.platform) and own is None:
         # This machine has no official platform (an armv7l board): the resolver says why, and
         # the remedies, like every other command; --platform locks for the ones that exist.

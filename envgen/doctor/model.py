@@ -8,6 +8,7 @@ from typing import Any
 
 from packaging.utils import canonicalize_name
 
+from envgen.kb.distributions import load_distributions
 from envgen.verify.observation import FrameworkRun, Observation
 from envgen.versions import major_minor
 
@@ -77,11 +78,12 @@ class Environment:
 
     def tensorflow(self) -> tuple[str, str] | None:
         """(distribution, version) of the installed TensorFlow; the full build wins over shims."""
-        for name in ("tensorflow", "tensorflow-cpu", "tensorflow-gpu", "tensorflow-intel"):
+        known = load_distributions()
+        for name in known.names:
             if name in self.packages:
                 return name, self.packages[name]
         for name, version in self.packages.items():
-            if name.startswith(("tensorflow-", "tf-nightly")) and name not in _TF_SATELLITES:
+            if name.startswith(("tensorflow-", "tf-nightly")) and name not in known.satellites:
                 return name, version
         return None
 
@@ -103,30 +105,6 @@ class Environment:
                 "gpus": None if imp.gpus is None else list(imp.gpus),
             }
         return out
-
-
-# Distributions named tensorflow-* that are not TensorFlow itself.
-_TF_SATELLITES = frozenset(
-    {
-        "tensorflow-estimator",
-        "tensorflow-io-gcs-filesystem",
-        "tensorflow-io",
-        "tensorflow-metal",
-        "tensorflow-hub",
-        "tensorflow-datasets",
-        "tensorflow-addons",
-        "tensorflow-probability",
-        "tensorflow-text",
-        "tensorflow-serving-api",
-        "tensorflow-metadata",
-        "tensorflow-model-optimization",
-        "tensorflow-decision-forests",
-        "tensorflow-recommenders",
-        "tensorflow-transform",
-        "tensorflow-hub-nightly",
-        "tensorflow-io-nightly",
-    }
-)
 
 
 @dataclass(frozen=True)

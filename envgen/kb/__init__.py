@@ -2,9 +2,11 @@
 
 Facts live in the `*.toml` files beside this module, never in Python `if` chains. Every row carries
 a `source` (a URL or a citation of the reference notes) so a reviewer can check it. Each data file
-has one typed loader module here (`drivers.py` for `cuda-drivers.toml`, ...) that validates it and
-names the exact key on error; `load_kb()` bundles them, each parsed on first use only, so commands
-pay only for the tables they read.
+has one module here (`drivers.py` for `cuda-drivers.toml`, ...) that declares its rows as frozen
+dataclasses; one reader (`rows.py`) loads every file from those declarations and names the exact
+key on error, and `schema.py` writes each file's JSON Schema from the same declarations.
+`load_kb()` bundles the tables, each parsed on first use only, so commands pay only for the tables
+they read.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ if TYPE_CHECKING:
     from envgen.kb.cpu import CpuTable
     from envgen.kb.cuda_arch import CudaArchTable
     from envgen.kb.cudnn import CudnnTable
+    from envgen.kb.distributions import DistributionTable
     from envgen.kb.doctor_checks import DoctorChecks
     from envgen.kb.drivers import DriverTable
     from envgen.kb.gpu_issues import GpuIssueTable
@@ -121,6 +124,12 @@ class KnowledgeBase:
         from envgen.kb.tensorflow import load_tensorflow
 
         return load_tensorflow()
+
+    @functools.cached_property
+    def distributions(self) -> DistributionTable:
+        from envgen.kb.distributions import load_distributions
+
+        return load_distributions()
 
     @functools.cached_property
     def signatures(self) -> SignatureTable:

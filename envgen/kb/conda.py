@@ -3,26 +3,19 @@ CUDA line, and the facts about conda-forge's GPU TensorFlow builds."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
 
 from envgen.errors import KnowledgeBaseError
 from envgen.kb import load_toml
-from envgen.kb.cuda_arch import opt_version, req_version
-from envgen.kb.rows import no_unknown_keys, req_str, rows, str_list
-from envgen.versions import is_dotted, major_minor, parse_dotted
+from envgen.kb.fields import Contains, NonEmpty, Prefix, RowError, key, parts
+from envgen.kb.rows import DataFile, Table
+from envgen.versions import DottedVersion, major_minor
 
 FILE = "conda.toml"
 
-
-def _versions(row: dict[str, Any], key: str, where: str, *, bare_major: bool) -> tuple[str, ...]:
-    """A non-empty list of "X.Y" versions ("X" too where `bare_major`: every X.y)."""
-    values = str_list(row, key, where)
-    ok = all(is_dotted(v, parts=2) or (bare_major and is_dotted(v, parts=1)) for v in values)
-    if not values or not ok:
-        shape = "'X.Y' or 'X'" if bare_major else "'X.Y'"
-        raise KnowledgeBaseError(f"{where}: {key} must list {shape} versions, got {values!r}")
-    return tuple(values)
+# CUDA lines: "X.Y"; where a bare major is allowed it means every X.y.
+CUDA_LINES = (parts(2), NonEmpty())
+CUDA_LINES_OR_MAJOR = (parts(1, 2), NonEmpty())
 
 
 def _covers(versions: tuple[str, ...], cuda: str) -> bool:
@@ -33,8 +26,8 @@ def _covers(versions: tuple[str, ...], cuda: str) -> bool:
 @dataclass(frozen=True)
 class Channel:
     name: str
-    url: str
-    source: str
+    url: str = field(metadata=key(Prefix("https://")))
+    source: str = field(metadata=key())
 
 
 @dataclass(frozen=True)
@@ -43,28 +36,38 @@ class CudaScheme:
 
     scheme: str
     channel: str
-    cuda: tuple[str, ...]
-    specs: tuple[str, ...]
-    runtime: tuple[str, ...]
-    source: str
+    cuda: tuple[DottedVersion, ...] = field(metadata=key(*CUDA_LINES))
+    specs: tuple[str, ...] = field(metadata=key(NonEmpty(), doc="the first names {cuda}"))
+    runtime: tuple[str, ...] = field(metadata=key(default=()))
+    source: str = field(metadata=key())
+
+    def check_row(self) -> None:
+        problem = Contains("{cuda}").problem(self.specs[0])
+        if problem is not None:
+            raise RowError("specs", f"the first spec {problem}")
 
 
 @dataclass(frozen=True)
 class CudnnPackage:
     channel: str
-    cuda: tuple[str, ...]
-    cudnn: tuple[str, ...]
-    source: str
+    cuda: tuple[DottedVersion, ...] = field(metadata=key(*CUDA_LINES_OR_MAJOR))
+    cudnn: tuple[DottedVersion, ...] = field(metadata=key(*CUDA_LINES))
+    source: str = field(metadata=key())
 
 
 @dataclass(frozen=True)
 class TensorflowCuda:
     """conda-forge built tensorflow `first`..`last` (major.minor) with these CUDA variants."""
 
-    first: str
-    last: str
-    cuda: tuple[str, ...]
-    source: str
+    first: DottedVersion = field(metadata=key(parts(2), name="tensorflow"))
+    through: DottedVersion | None = field(metadata=key(parts(2)))
+    """The last minor of the range; None: `first` only."""
+    cuda: tuple[DottedVersion, ...] = field(metadata=key(*CUDA_LINES))
+    source: str = field(metadata=key())
+
+    @property
+    def last(self) -> DottedVersion:
+        return self.through or self.first
 
 
 @dataclass(frozen=True)
@@ -75,6 +78,19 @@ class CondaTensorflow:
     virtual_package: str
     override_env: str
     source: str
+
+
+SCHEMA = DataFile(
+    FILE,
+    "conda channels, CUDA and cuDNN as conda specs, and conda-forge's GPU TensorFlow builds",
+    (
+        Table("channel", Channel, label="name"),
+        Table("cuda-scheme", CudaScheme, label="scheme"),
+        Table("cudnn-package", CudnnPackage, label="channel"),
+        Table("tensorflow", CondaTensorflow, many=False),
+        Table("tensorflow-cuda", TensorflowCuda, label="tensorflow"),
+    ),
+)
 
 
 @dataclass(frozen=True)
@@ -93,7 +109,7 @@ class CondaTable:
         mm = major_minor(cuda)
         return next((s for s in self.schemes if mm in s.cuda), None)
 
-    def cudnn_lines(self, cuda: str, channel: str = "conda-forge") -> list[str]:
+    def cudnn_lines(self, cuda: str, channel: str = "conda-forge") -> list[DottedVersion]:
         """Confirmed `cudnn` package lines (A.B) for CUDA `cuda` on `channel`, oldest first."""
         found = {
             line
@@ -101,7 +117,7 @@ class CondaTable:
             if p.channel == channel and _covers(p.cuda, cuda)
             for line in p.cudnn
         }
-        return sorted(found, key=parse_dotted)
+        return sorted(found)
 
     def why_not(self, cuda: str, cudnn: str | None = None) -> str | None:
         """Why `specs_for(cuda, cudnn)` has no answer; None when it has one."""
@@ -138,94 +154,33 @@ class CondaTable:
 
     def tensorflow_cuda_variants(self, tensorflow: str) -> tuple[str, ...]:
         """CUDA lines conda-forge built tensorflow `tensorflow` with; () if no GPU build is known."""
-        have = parse_dotted(major_minor(tensorflow))
+        have = DottedVersion(major_minor(tensorflow))
         for row in self.tensorflow_cuda:
-            if parse_dotted(row.first) <= have <= parse_dotted(row.last):
+            if row.first <= have <= row.last:
                 return row.cuda
         return ()
 
     def cuda_versions(self) -> set[str]:
-        named = {v for s in self.schemes for v in s.cuda}
+        named: set[str] = {v for s in self.schemes for v in s.cuda}
         named |= {v for p in self.cudnn_packages for v in p.cuda}
         named |= {v for t in self.tensorflow_cuda for v in t.cuda}
         return named
 
 
 def load_conda() -> CondaTable:
-    doc = load_toml(FILE)
-    channels = []
-    for i, row in enumerate(rows(doc, "channel", FILE)):
-        where = f"{FILE}: channel[{i}]"
-        no_unknown_keys(row, {"name", "url", "source"}, where)
-        url = req_str(row, "url", where)
-        if not url.startswith("https://"):
-            raise KnowledgeBaseError(f"{where}: url must be https, got {url!r}")
-        channels.append(Channel(req_str(row, "name", where), url, req_str(row, "source", where)))
+    rows = SCHEMA.open(load_toml(FILE))
+    channels = rows.rows(Channel)
     names = {c.name for c in channels}
-
-    def known_channel(row: dict[str, Any], where: str) -> str:
-        name = req_str(row, "channel", where)
-        if name not in names:
-            raise KnowledgeBaseError(f"{where}: channel {name!r} is not a [[channel]]")
-        return name
-
-    schemes = []
-    for i, row in enumerate(rows(doc, "cuda-scheme", FILE)):
-        where = f"{FILE}: cuda-scheme[{i}]"
-        no_unknown_keys(row, {"scheme", "channel", "cuda", "specs", "runtime", "source"}, where)
-        specs = str_list(row, "specs", where)
-        if not specs or not all("{cuda}" in s for s in specs[:1]):
-            raise KnowledgeBaseError(f"{where}: specs must start with a spec naming {{cuda}}")
-        schemes.append(
-            CudaScheme(
-                scheme=req_str(row, "scheme", where),
-                channel=known_channel(row, where),
-                cuda=_versions(row, "cuda", where, bare_major=False),
-                specs=tuple(specs),
-                runtime=tuple(str_list(row, "runtime", where, default=[])),
-                source=req_str(row, "source", where),
+    schemes, packages = rows.rows(CudaScheme), rows.rows(CudnnPackage)
+    # A scheme or cuDNN package names a channel of the same file.
+    named = [("cuda-scheme", s.channel) for s in schemes]
+    named += [("cudnn-package", p.channel) for p in packages]
+    for table, channel in named:
+        if channel not in names:
+            i = [c for t, c in named if t == table].index(channel)
+            raise KnowledgeBaseError(
+                f"{FILE}: {table}[{i}].channel: {channel!r} is not a [[channel]]"
             )
-        )
-    packages = []
-    for i, row in enumerate(rows(doc, "cudnn-package", FILE)):
-        where = f"{FILE}: cudnn-package[{i}]"
-        no_unknown_keys(row, {"channel", "cuda", "cudnn", "source"}, where)
-        packages.append(
-            CudnnPackage(
-                channel=known_channel(row, where),
-                cuda=_versions(row, "cuda", where, bare_major=True),
-                cudnn=_versions(row, "cudnn", where, bare_major=False),
-                source=req_str(row, "source", where),
-            )
-        )
-    tf = doc.get("tensorflow")
-    if not isinstance(tf, dict):
-        raise KnowledgeBaseError(f"{FILE}: missing [tensorflow]")
-    where = f"{FILE}: tensorflow"
-    no_unknown_keys(
-        tf,
-        {"gpu-platforms", "gpu-spec", "cpu-spec", "virtual-package", "override-env", "source"},
-        where,
+    return CondaTable(
+        channels, schemes, packages, rows.one(CondaTensorflow), rows.rows(TensorflowCuda)
     )
-    tensorflow = CondaTensorflow(
-        gpu_platforms=tuple(str_list(tf, "gpu-platforms", where)),
-        gpu_spec=req_str(tf, "gpu-spec", where),
-        cpu_spec=req_str(tf, "cpu-spec", where),
-        virtual_package=req_str(tf, "virtual-package", where),
-        override_env=req_str(tf, "override-env", where),
-        source=req_str(tf, "source", where),
-    )
-    tf_cuda = []
-    for i, row in enumerate(rows(doc, "tensorflow-cuda", FILE)):
-        where = f"{FILE}: tensorflow-cuda[{i}]"
-        no_unknown_keys(row, {"tensorflow", "through", "cuda", "source"}, where)
-        first = req_version(row, "tensorflow", where, parts=2)
-        tf_cuda.append(
-            TensorflowCuda(
-                first=first,
-                last=opt_version(row, "through", where, parts=2) or first,
-                cuda=_versions(row, "cuda", where, bare_major=False),
-                source=req_str(row, "source", where),
-            )
-        )
-    return CondaTable(tuple(channels), tuple(schemes), tuple(packages), tensorflow, tuple(tf_cuda))

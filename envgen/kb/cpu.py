@@ -7,9 +7,57 @@ from dataclasses import dataclass
 
 from envgen.errors import KnowledgeBaseError
 from envgen.kb import load_toml
-from envgen.kb.rows import no_unknown_keys, req_int, req_str, rows, str_list
+from envgen.kb.rows import DataFile, Table
 
 FILE = "cpu-levels.toml"
+
+
+@dataclass(frozen=True)
+class Level:
+    """An x86-64 psABI level and the flags it adds to the level below."""
+
+    level: int
+    flags: tuple[str, ...]
+    source: str
+
+
+@dataclass(frozen=True)
+class Implies:
+    """A flag whose presence implies others (for hand-written profiles)."""
+
+    flag: str
+    flags: tuple[str, ...]
+    source: str
+
+
+@dataclass(frozen=True)
+class FlagSet:
+    """A set of flags with its source: `[relevant]` (recorded in profiles), `[simd]`."""
+
+    flags: tuple[str, ...]
+    source: str
+
+
+@dataclass(frozen=True)
+class Alias:
+    """Another tool's spelling of a /proc/cpuinfo flag."""
+
+    name: str
+    flag: str
+    source: str
+
+
+SCHEMA = DataFile(
+    FILE,
+    "x86-64 levels, flag implications, the flags a profile records, and flag aliases",
+    (
+        Table("level", Level, label="level"),
+        Table("implies", Implies, label="flag"),
+        Table("relevant", FlagSet, many=False),
+        Table("simd", FlagSet, many=False),
+        Table("alias", Alias, label="name"),
+    ),
+)
 
 
 @dataclass(frozen=True)
@@ -58,35 +106,16 @@ class CpuTable:
 
 
 def load_cpu() -> CpuTable:
-    doc = load_toml(FILE)
-    levels = []
-    for i, row in enumerate(rows(doc, "level", FILE)):
-        where = f"{FILE}: level[{i}]"
-        no_unknown_keys(row, {"level", "flags", "source"}, where)
-        levels.append((req_int(row, "level", where), frozenset(str_list(row, "flags", where))))
+    rows = SCHEMA.open(load_toml(FILE))
+    levels = [(row.level, frozenset(row.flags)) for row in rows.rows(Level)]
     if [n for n, _ in levels] != list(range(1, len(levels) + 1)):
         raise KnowledgeBaseError(f"{FILE}: levels must be 1, 2, 3, ... in order")
-    implies = {}
-    for i, row in enumerate(rows(doc, "implies", FILE)):
-        where = f"{FILE}: implies[{i}]"
-        no_unknown_keys(row, {"flag", "flags", "source"}, where)
-        implies[req_str(row, "flag", where)] = frozenset(str_list(row, "flags", where))
-    relevant = doc.get("relevant", {})
-    no_unknown_keys(relevant, {"flags", "source"}, f"{FILE}: relevant")
-    req_str(relevant, "source", f"{FILE}: relevant")
-    aliases = {}
-    for i, row in enumerate(rows(doc, "alias", FILE)):
-        where = f"{FILE}: alias[{i}]"
-        no_unknown_keys(row, {"name", "flag", "source"}, where)
-        aliases[req_str(row, "name", where)] = req_str(row, "flag", where)
-    simd = doc.get("simd", {})
-    no_unknown_keys(simd, {"flags", "source"}, f"{FILE}: simd")
-    req_str(simd, "source", f"{FILE}: simd")
+    relevant = rows.table("relevant", FlagSet)
     all_level_flags = frozenset().union(*(f for _, f in levels))
     return CpuTable(
         levels=tuple(levels),
-        implies=implies,
-        relevant=frozenset(str_list(relevant, "flags", f"{FILE}: relevant")) | all_level_flags,
-        aliases=aliases,
-        simd=tuple(str_list(simd, "flags", f"{FILE}: simd")),
+        implies={row.flag: frozenset(row.flags) for row in rows.rows(Implies)},
+        relevant=frozenset(relevant.flags) | all_level_flags,
+        aliases={row.name: row.flag for row in rows.rows(Alias)},
+        simd=rows.table("simd", FlagSet).flags,
     )

@@ -1,50 +1,22 @@
 """Typed view of `cuda-arch.toml`: which compute capabilities each CUDA toolkit can target.
 
-Also home of the small validators the platform tables share (`req_cc`, `req_version`), so every
-table rejects a malformed compute capability or CUDA version with the same message.
+Also home of `CC`, the declaration every table uses for a compute capability ("X.Y", as NVIDIA
+prints it), so each rejects a malformed one with the same message.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
 
-from envgen.errors import KnowledgeBaseError
 from envgen.kb import load_toml
-from envgen.kb.rows import no_unknown_keys, req_int, req_str, rows
-from envgen.versions import Dotted, is_dotted, parse_dotted
+from envgen.kb.fields import Parts, key, parts
+from envgen.kb.rows import DataFile, Table
+from envgen.versions import DottedVersion
 
 FILE = "cuda-arch.toml"
 
-
-def req_cc(row: dict[str, Any], key: str, where: str) -> str:
-    """A compute capability written `X.Y` (two dotted integers, as NVIDIA prints it)."""
-    value = req_str(row, key, where)
-    if not is_dotted(value, parts=2):
-        raise KnowledgeBaseError(
-            f"{where}: {key} must be a compute capability 'X.Y', got {value!r}"
-        )
-    return value
-
-
-def req_version(row: dict[str, Any], key: str, where: str, *, parts: int | None = None) -> str:
-    """A dotted numeric version (CUDA `12.5`, cuDNN `8.9`); `parts` fixes how many numbers."""
-    value = req_str(row, key, where)
-    if not is_dotted(value, parts=parts):
-        shape = "dotted integers" if parts is None else f"{parts} dotted integers"
-        raise KnowledgeBaseError(f"{where}: {key} must be {shape}, got {value!r}")
-    return value
-
-
-def opt_version(
-    row: dict[str, Any], key: str, where: str, *, parts: int | None = None
-) -> str | None:
-    return None if row.get(key) is None else req_version(row, key, where, parts=parts)
-
-
-def cc_key(cc: str) -> Dotted:
-    """Order compute capabilities numerically: 10.0 sorts after 9.0."""
-    return parse_dotted(cc)
+# A compute capability: two dotted integers.
+CC: Parts = parts(2)
 
 
 @dataclass(frozen=True)
@@ -52,20 +24,27 @@ class MajorFloor:
     """The oldest compute capability CUDA `major`.x can still compile for."""
 
     major: int
-    min_cc: str
-    source: str
+    min_cc: DottedVersion = field(metadata=key(CC))
+    source: str = field(metadata=key())
 
 
 @dataclass(frozen=True)
 class Arch:
     """One compute capability and the toolkits that know it (None: before CUDA 8.0 / still current)."""
 
-    cc: str
-    sm: str
-    architecture: str
-    first_cuda: str | None
-    last_cuda: str | None
-    source: str
+    cc: DottedVersion = field(metadata=key(CC))
+    sm: str = field(metadata=key())
+    architecture: str = field(metadata=key())
+    first_cuda: DottedVersion | None = field(metadata=key(parts(2)))
+    last_cuda: DottedVersion | None = field(metadata=key(parts(2)))
+    source: str = field(metadata=key())
+
+
+SCHEMA = DataFile(
+    FILE,
+    "Which compute capabilities each CUDA toolkit can compile for",
+    (Table("major", MajorFloor, label="major"), Table("arch", Arch, label="cc")),
+)
 
 
 @dataclass(frozen=True)
@@ -79,9 +58,9 @@ class CudaArchTable:
                 return a
         return None
 
-    def min_cc(self, cuda: str) -> str | None:
+    def min_cc(self, cuda: str) -> DottedVersion | None:
         """The oldest cc CUDA `cuda` (X.Y or X) targets, or None for a major the table lacks."""
-        major = parse_dotted(cuda)[0]
+        major = DottedVersion(cuda).major
         return next((m.min_cc for m in self.majors if m.major == major), None)
 
     def supports(self, cuda: str, cc: str) -> bool:
@@ -92,14 +71,14 @@ class CudaArchTable:
         """
         floor = self.min_cc(cuda)
         arch = self.arch(cc)
-        if floor is None or arch is None or cc_key(cc) < cc_key(floor):
+        if floor is None or arch is None or arch.cc < floor:
             return False
-        have = parse_dotted(cuda)
-        if arch.first_cuda is not None and have < parse_dotted(arch.first_cuda):
+        have = DottedVersion(cuda)
+        if arch.first_cuda is not None and have < arch.first_cuda:
             return False
-        return not (arch.last_cuda is not None and have > parse_dotted(arch.last_cuda))
+        return not (arch.last_cuda is not None and have > arch.last_cuda)
 
-    def min_toolkit_for(self, cc: str) -> str | None:
+    def min_toolkit_for(self, cc: str) -> DottedVersion | None:
         """The first CUDA that targets `cc`; None if the arch predates CUDA 8.0 or is unknown."""
         arch = self.arch(cc)
         return None if arch is None else arch.first_cuda
@@ -111,32 +90,5 @@ class CudaArchTable:
 
 
 def load_cuda_arch() -> CudaArchTable:
-    doc = load_toml(FILE)
-    majors = []
-    for i, row in enumerate(rows(doc, "major", FILE)):
-        where = f"{FILE}: major[{i}]"
-        no_unknown_keys(row, {"major", "min-cc", "source"}, where)
-        majors.append(
-            MajorFloor(
-                major=req_int(row, "major", where),
-                min_cc=req_cc(row, "min-cc", where),
-                source=req_str(row, "source", where),
-            )
-        )
-    archs = []
-    for i, row in enumerate(rows(doc, "arch", FILE)):
-        where = f"{FILE}: arch[{i}]"
-        no_unknown_keys(
-            row, {"cc", "sm", "architecture", "first-cuda", "last-cuda", "source"}, where
-        )
-        archs.append(
-            Arch(
-                cc=req_cc(row, "cc", where),
-                sm=req_str(row, "sm", where),
-                architecture=req_str(row, "architecture", where),
-                first_cuda=opt_version(row, "first-cuda", where, parts=2),
-                last_cuda=opt_version(row, "last-cuda", where, parts=2),
-                source=req_str(row, "source", where),
-            )
-        )
-    return CudaArchTable(tuple(majors), tuple(archs))
+    rows = SCHEMA.open(load_toml(FILE))
+    return CudaArchTable(rows.rows(MajorFloor), rows.rows(Arch))

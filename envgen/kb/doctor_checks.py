@@ -10,19 +10,16 @@ severity and the source live here.
 from __future__ import annotations
 
 import functools
-import re
 import string
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
 
 from envgen.errors import KnowledgeBaseError
 from envgen.kb import load_toml
-from envgen.kb.rows import no_unknown_keys, opt_str, req_str, rows
+from envgen.kb.fields import Kebab, Template, key, one_of
+from envgen.kb.rows import DataFile, Table
 from envgen.kb.signatures import MISSING, SEVERITIES
 
 FILE = "doctor-checks.toml"
-
-_CODE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 
 
 def fill(template: str, fields: dict[str, str]) -> str:
@@ -33,23 +30,30 @@ def fill(template: str, fields: dict[str, str]) -> str:
 
 @dataclass(frozen=True)
 class Check:
-    code: str
-    severity: str
-    cause: str
-    fix: str
-    command: str | None
+    code: str = field(metadata=key(Kebab(), unique=True))
+    severity: str = field(metadata=key(one_of(SEVERITIES)))
+    cause: str = field(metadata=key(Template()))
+    fix: str = field(metadata=key(Template()))
+    command: str | None = field(metadata=key(Template()))
     """The envgen subcommand (without "envgen") that gives a working environment."""
-    source: str
+    source: str = field(metadata=key())
 
 
 @dataclass(frozen=True)
 class WithoutGpu:
     """A log signature that is expected noise on a machine without an NVIDIA GPU."""
 
-    code: str
-    severity: str
-    note: str
-    source: str
+    code: str = field(metadata=key(Kebab(), unique=True))
+    severity: str = field(metadata=key(one_of(SEVERITIES)))
+    note: str = field(metadata=key())
+    source: str = field(metadata=key())
+
+
+SCHEMA = DataFile(
+    FILE,
+    "What envgen doctor says when facts disagree, and log noise expected without a GPU",
+    (Table("check", Check, label="code"), Table("without-gpu", WithoutGpu, label="code")),
+)
 
 
 @dataclass(frozen=True)
@@ -64,58 +68,9 @@ class DoctorChecks:
         return found
 
 
-def _template(row: dict[str, Any], key: str, where: str, *, required: bool = True) -> str | None:
-    text = req_str(row, key, where) if required else opt_str(row, key, where)
-    if text is not None:
-        try:
-            list(string.Formatter().parse(text))
-        except ValueError as exc:
-            raise KnowledgeBaseError(f"{where}: {key}: {exc}") from exc
-    return text
-
-
-def _severity(row: dict[str, Any], where: str) -> str:
-    severity = req_str(row, "severity", where)
-    if severity not in SEVERITIES:
-        raise KnowledgeBaseError(f"{where}: severity must be one of {', '.join(SEVERITIES)}")
-    return severity
-
-
-def _code(row: dict[str, Any], where: str, seen: set[str]) -> str:
-    code = req_str(row, "code", where)
-    if not _CODE.fullmatch(code):
-        raise KnowledgeBaseError(f"{where}: code must be kebab-case, got {code!r}")
-    if code in seen:
-        raise KnowledgeBaseError(f"{where}: duplicate code {code!r}")
-    seen.add(code)
-    return code
-
-
 @functools.cache
 def load_doctor_checks() -> DoctorChecks:
-    doc = load_toml(FILE)
-    checks: dict[str, Check] = {}
-    for i, row in enumerate(rows(doc, "check", FILE)):
-        where = f"{FILE}: check[{i}]"
-        no_unknown_keys(row, {"code", "severity", "cause", "fix", "command", "source"}, where)
-        code = _code(row, where, set(checks))
-        checks[code] = Check(
-            code=code,
-            severity=_severity(row, where),
-            cause=str(_template(row, "cause", where)),
-            fix=str(_template(row, "fix", where)),
-            command=_template(row, "command", where, required=False),
-            source=req_str(row, "source", where),
-        )
-    without: dict[str, WithoutGpu] = {}
-    for i, row in enumerate(rows(doc, "without-gpu", FILE)):
-        where = f"{FILE}: without-gpu[{i}]"
-        no_unknown_keys(row, {"code", "severity", "note", "source"}, where)
-        code = _code(row, where, set(without))
-        without[code] = WithoutGpu(
-            code=code,
-            severity=_severity(row, where),
-            note=req_str(row, "note", where),
-            source=req_str(row, "source", where),
-        )
-    return DoctorChecks(checks, without)
+    rows = SCHEMA.open(load_toml(FILE))
+    return DoctorChecks(
+        {c.code: c for c in rows.rows(Check)}, {w.code: w for w in rows.rows(WithoutGpu)}
+    )

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from envgen.errors import KnowledgeBaseError
 from envgen.kb import load_toml
-from envgen.kb.rows import no_unknown_keys, opt_str, req_int, req_str, rows
-from envgen.versions import Dotted, parse_dotted
+from envgen.kb.fields import key, parts
+from envgen.kb.rows import DataFile, Table
+from envgen.versions import DottedVersion
 
 FILE = "cuda-drivers.toml"
 
@@ -16,13 +16,13 @@ FILE = "cuda-drivers.toml"
 class ToolkitDriver:
     """One toolkit release (GA or update) and the driver it requires per OS."""
 
-    cuda: str
+    cuda: DottedVersion = field(metadata=key(parts(2)))
     release: str
-    linux: str
-    windows: str | None
+    linux: DottedVersion
+    windows: DottedVersion | None
     source: str
 
-    def minimum(self, os_name: str) -> str | None:
+    def minimum(self, os_name: str) -> DottedVersion | None:
         # WSL uses the Windows driver; macOS has no CUDA driver of the relevant era.
         return self.windows if os_name == "windows" else self.linux
 
@@ -32,9 +32,19 @@ class MinorCompat:
     """CUDA X.y apps run on any driver at or above this one (minor-version compatibility)."""
 
     major: int
-    linux: str
-    windows: str | None
+    linux: DottedVersion
+    windows: DottedVersion | None
     source: str
+
+
+SCHEMA = DataFile(
+    FILE,
+    "The NVIDIA driver each CUDA toolkit needs, per OS",
+    (
+        Table("toolkit", ToolkitDriver, label="release"),
+        Table("minor-compat", MinorCompat, label="major"),
+    ),
+)
 
 
 @dataclass(frozen=True)
@@ -42,14 +52,14 @@ class DriverTable:
     toolkits: tuple[ToolkitDriver, ...]
     minor_compat: tuple[MinorCompat, ...]
 
-    def toolkit_minimum(self, cuda: str, os_name: str) -> str | None:
+    def toolkit_minimum(self, cuda: str, os_name: str) -> DottedVersion | None:
         """The lowest driver that NVIDIA lists for any release of CUDA `cuda` (X.Y) on this OS."""
         found = [
             m for t in self.toolkits if t.cuda == cuda and (m := t.minimum(os_name)) is not None
         ]
-        return min(found, key=parse_dotted) if found else None
+        return min(found) if found else None
 
-    def minor_compat_minimum(self, major: int, os_name: str) -> str | None:
+    def minor_compat_minimum(self, major: int, os_name: str) -> DottedVersion | None:
         for row in self.minor_compat:
             if row.major == major:
                 return row.windows if os_name == "windows" else row.linux
@@ -57,47 +67,15 @@ class DriverTable:
 
     def max_cuda(self, driver: str, os_name: str) -> str | None:
         """The newest CUDA X.Y whose toolkit minimum `driver` meets, or None if it meets none."""
-        have = parse_dotted(driver)
-        best: Dotted | None = None
+        have = DottedVersion(driver)
+        best: DottedVersion | None = None
         for t in self.toolkits:
             minimum = t.minimum(os_name)
-            if minimum is not None and parse_dotted(minimum) <= have:
-                cuda = parse_dotted(t.cuda)
-                best = cuda if best is None or cuda > best else best
-        return None if best is None else ".".join(map(str, best))
+            if minimum is not None and minimum <= have and (best is None or t.cuda > best):
+                best = t.cuda
+        return None if best is None else ".".join(map(str, best.parts))
 
 
 def load_drivers() -> DriverTable:
-    doc = load_toml(FILE)
-    toolkits = []
-    for i, row in enumerate(rows(doc, "toolkit", FILE)):
-        where = f"{FILE}: toolkit[{i}]"
-        no_unknown_keys(row, {"cuda", "release", "linux", "windows", "source"}, where)
-        t = ToolkitDriver(
-            cuda=req_str(row, "cuda", where),
-            release=req_str(row, "release", where),
-            linux=req_str(row, "linux", where),
-            windows=opt_str(row, "windows", where),
-            source=req_str(row, "source", where),
-        )
-        for key in ("cuda", "linux", "windows"):
-            value = getattr(t, key)
-            try:
-                if value is not None:
-                    parse_dotted(value)
-            except ValueError as exc:
-                raise KnowledgeBaseError(f"{where}: {key}: {exc}") from exc
-        toolkits.append(t)
-    compat = []
-    for i, row in enumerate(rows(doc, "minor-compat", FILE)):
-        where = f"{FILE}: minor-compat[{i}]"
-        no_unknown_keys(row, {"major", "linux", "windows", "source"}, where)
-        compat.append(
-            MinorCompat(
-                major=req_int(row, "major", where),
-                linux=req_str(row, "linux", where),
-                windows=opt_str(row, "windows", where),
-                source=req_str(row, "source", where),
-            )
-        )
-    return DriverTable(tuple(toolkits), tuple(compat))
+    rows = SCHEMA.open(load_toml(FILE))
+    return DriverTable(rows.rows(ToolkitDriver), rows.rows(MinorCompat))

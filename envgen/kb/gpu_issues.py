@@ -2,25 +2,34 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
-from envgen.errors import KnowledgeBaseError
 from envgen.kb import load_toml
-from envgen.kb.rows import no_unknown_keys, req_str, rows
+from envgen.kb.cuda_arch import CC
+from envgen.kb.fields import key
+from envgen.kb.rows import DataFile, Table
+from envgen.versions import DottedVersion
 
 FILE = "tensorflow-gpu-issues.toml"
 
 
 @dataclass(frozen=True)
 class GpuIssue:
-    compute_capability: str
-    tensorflow: SpecifierSet
-    verdict: str
-    reason: str
-    source: str
+    compute_capability: DottedVersion = field(metadata=key(CC))
+    tensorflow: SpecifierSet = field(metadata=key(doc="the TensorFlow releases that fail"))
+    verdict: str = field(metadata=key())
+    reason: str = field(metadata=key())
+    source: str = field(metadata=key())
+
+
+SCHEMA = DataFile(
+    FILE,
+    "GPUs the official TensorFlow wheels fail on despite the SASS/PTX rules",
+    (Table("issue", GpuIssue, label="compute-capability"),),
+)
 
 
 @dataclass(frozen=True)
@@ -36,23 +45,4 @@ class GpuIssueTable:
 
 
 def load_gpu_issues() -> GpuIssueTable:
-    out = []
-    for i, row in enumerate(rows(load_toml(FILE), "issue", FILE)):
-        where = f"{FILE}: issue[{i}]"
-        no_unknown_keys(
-            row, {"compute-capability", "tensorflow", "verdict", "reason", "source"}, where
-        )
-        try:
-            spec = SpecifierSet(req_str(row, "tensorflow", where))
-        except InvalidSpecifier as exc:
-            raise KnowledgeBaseError(f"{where}: tensorflow: {exc}") from exc
-        out.append(
-            GpuIssue(
-                compute_capability=req_str(row, "compute-capability", where),
-                tensorflow=spec,
-                verdict=req_str(row, "verdict", where),
-                reason=req_str(row, "reason", where),
-                source=req_str(row, "source", where),
-            )
-        )
-    return GpuIssueTable(tuple(out))
+    return GpuIssueTable(SCHEMA.open(load_toml(FILE)).rows(GpuIssue))

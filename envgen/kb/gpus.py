@@ -8,29 +8,51 @@ that carry only a model name.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from envgen.errors import KnowledgeBaseError
 from envgen.kb import load_toml
-from envgen.kb.cuda_arch import req_cc
-from envgen.kb.rows import no_unknown_keys, req_str, rows, str_list
+from envgen.kb.cuda_arch import CC
+from envgen.kb.fields import NonEmpty, Pattern, key
+from envgen.kb.rows import DataFile, Table
+from envgen.versions import DottedVersion
 
 FILE = "gpus.toml"
 
 # A pattern must end where the model number ends: "a10" must not claim "a100".
 _WORD_END = r"(?![a-z0-9])"
+_WRAP = "(?:{})" + _WORD_END
+
+
+@dataclass(frozen=True)
+class Normalise:
+    """`[normalise]`: what is cut from a reported name before the patterns are matched."""
+
+    remove: tuple[str, ...] = field(metadata=key(Pattern()))
+    source: str = field(metadata=key())
 
 
 @dataclass(frozen=True)
 class GpuModel:
     """One family of boards sharing a compute capability."""
 
-    cc: str
-    pattern: str
-    architecture: str
-    examples: tuple[str, ...]
-    source: str
-    regex: re.Pattern[str]
+    cc: DottedVersion = field(metadata=key(CC))
+    pattern: str = field(metadata=key(Pattern(_WRAP)))
+    architecture: str = field(metadata=key())
+    examples: tuple[str, ...] = field(
+        metadata=key(NonEmpty(), doc="real names of GPUs of this row (tested)")
+    )
+    source: str = field(metadata=key())
+    regex: re.Pattern[str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "regex", re.compile(_WRAP.format(self.pattern)))
+
+
+SCHEMA = DataFile(
+    FILE,
+    "A GPU's compute capability from the name NVML or nvidia-smi prints",
+    (Table("normalise", Normalise, many=False), Table("gpu", GpuModel, label="pattern")),
+)
 
 
 @dataclass(frozen=True)
@@ -62,39 +84,6 @@ class GpuTable:
 
 
 def load_gpus() -> GpuTable:
-    doc = load_toml(FILE)
-    norm = doc.get("normalise")
-    if not isinstance(norm, dict):
-        raise KnowledgeBaseError(f"{FILE}: missing [normalise]")
-    where = f"{FILE}: normalise"
-    no_unknown_keys(norm, {"remove", "source"}, where)
-    req_str(norm, "source", where)
-    remove = []
-    for j, text in enumerate(str_list(norm, "remove", where)):
-        try:
-            remove.append(re.compile(text))
-        except re.error as exc:
-            raise KnowledgeBaseError(f"{where}: remove[{j}] {text!r}: {exc}") from exc
-    models = []
-    for i, row in enumerate(rows(doc, "gpu", FILE)):
-        where = f"{FILE}: gpu[{i}]"
-        no_unknown_keys(row, {"cc", "pattern", "architecture", "examples", "source"}, where)
-        pattern = req_str(row, "pattern", where)
-        try:
-            regex = re.compile(f"(?:{pattern}){_WORD_END}")
-        except re.error as exc:
-            raise KnowledgeBaseError(f"{where}: pattern {pattern!r}: {exc}") from exc
-        examples = str_list(row, "examples", where)
-        if not examples:
-            raise KnowledgeBaseError(f"{where}: examples must name at least one real GPU name")
-        models.append(
-            GpuModel(
-                cc=req_cc(row, "cc", where),
-                pattern=pattern,
-                architecture=req_str(row, "architecture", where),
-                examples=tuple(examples),
-                source=req_str(row, "source", where),
-                regex=regex,
-            )
-        )
-    return GpuTable(tuple(remove), tuple(models))
+    rows = SCHEMA.open(load_toml(FILE))
+    remove = tuple(re.compile(text) for text in rows.one(Normalise).remove)
+    return GpuTable(remove, rows.rows(GpuModel))

@@ -6,32 +6,32 @@ they return None rather than composing a tag nobody has seen, so render can say 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from envgen.errors import KnowledgeBaseError
 from envgen.kb import load_toml
-from envgen.kb.rows import no_unknown_keys, req_int, req_str, rows, str_list
-from envgen.versions import is_dotted, major_minor
+from envgen.kb.fields import Contains, NonEmpty, Prefix, key, parts
+from envgen.kb.rows import DataFile, Table
+from envgen.versions import DottedVersion, major_minor
 
 FILE = "images.toml"
 
 
 @dataclass(frozen=True)
 class CudaImage:
-    cuda: str
+    cuda: DottedVersion = field(metadata=key(parts(2)))
     """major.minor"""
-    cudnn: str
+    cudnn: DottedVersion = field(metadata=key(parts(1)))
     """major only: the tag names no finer cuDNN version."""
-    tag: str
-    os_python: str
-    source: str
+    tag: str = field(metadata=key(Prefix("nvidia/cuda:")))
+    os_python: DottedVersion = field(metadata=key(parts(2)))
+    source: str = field(metadata=key())
 
 
 @dataclass(frozen=True)
 class PythonImage:
-    form: str
-    pythons: tuple[str, ...]
-    source: str
+    form: str = field(metadata=key(Contains("{python}")))
+    pythons: tuple[DottedVersion, ...] = field(metadata=key(parts(2), NonEmpty(), name="python"))
+    source: str = field(metadata=key())
 
 
 @dataclass(frozen=True)
@@ -42,6 +42,17 @@ class MicromambaImage:
     """Numeric, so that `USER` needs no lookup in the image (hadolint DL3066)."""
     prefix: str
     source: str
+
+
+SCHEMA = DataFile(
+    FILE,
+    "Container base images for the rendered Dockerfiles",
+    (
+        Table("cuda-image", CudaImage, label="tag"),
+        Table("python-image", PythonImage, label="form"),
+        Table("micromamba-image", MicromambaImage, label="tag", exactly=1),
+    ),
+)
 
 
 @dataclass(frozen=True)
@@ -65,44 +76,6 @@ class ImageTable:
 
 
 def load_images() -> ImageTable:
-    doc = load_toml(FILE)
-    cuda = []
-    for i, row in enumerate(rows(doc, "cuda-image", FILE)):
-        where = f"{FILE}: cuda-image[{i}]"
-        no_unknown_keys(row, {"cuda", "cudnn", "tag", "os-python", "source"}, where)
-        version = req_str(row, "cuda", where)
-        cudnn = req_str(row, "cudnn", where)
-        os_python = req_str(row, "os-python", where)
-        if not (is_dotted(version, parts=2) and is_dotted(cudnn, parts=1)):
-            raise KnowledgeBaseError(f"{where}: cuda must be 'X.Y' and cudnn 'N'")
-        if not is_dotted(os_python, parts=2):
-            raise KnowledgeBaseError(f"{where}: os-python must be 'X.Y', got {os_python!r}")
-        tag = req_str(row, "tag", where)
-        if not tag.startswith("nvidia/cuda:"):
-            raise KnowledgeBaseError(f"{where}: tag must be an nvidia/cuda image, got {tag!r}")
-        cuda.append(CudaImage(version, cudnn, tag, os_python, req_str(row, "source", where)))
-    python = []
-    for i, row in enumerate(rows(doc, "python-image", FILE)):
-        where = f"{FILE}: python-image[{i}]"
-        no_unknown_keys(row, {"form", "python", "source"}, where)
-        form = req_str(row, "form", where)
-        if "{python}" not in form:
-            raise KnowledgeBaseError(f"{where}: form must contain {{python}}, got {form!r}")
-        pythons = str_list(row, "python", where)
-        if not pythons or not all(is_dotted(p, parts=2) for p in pythons):
-            raise KnowledgeBaseError(f"{where}: python must list 'X.Y' versions")
-        python.append(PythonImage(form, tuple(pythons), req_str(row, "source", where)))
-    mm_rows = rows(doc, "micromamba-image", FILE)
-    if len(mm_rows) != 1:
-        raise KnowledgeBaseError(f"{FILE}: exactly one [[micromamba-image]] expected")
-    row = mm_rows[0]
-    where = f"{FILE}: micromamba-image[0]"
-    no_unknown_keys(row, {"tag", "user", "uid", "prefix", "source"}, where)
-    micromamba = MicromambaImage(
-        tag=req_str(row, "tag", where),
-        user=req_str(row, "user", where),
-        uid=req_int(row, "uid", where),
-        prefix=req_str(row, "prefix", where),
-        source=req_str(row, "source", where),
-    )
-    return ImageTable(tuple(cuda), tuple(python), micromamba)
+    rows = SCHEMA.open(load_toml(FILE))
+    (micromamba,) = rows.rows(MicromambaImage)
+    return ImageTable(rows.rows(CudaImage), rows.rows(PythonImage), micromamba)

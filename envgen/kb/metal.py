@@ -2,21 +2,31 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from envgen.kb import load_toml
-from envgen.kb.rows import no_unknown_keys, req_str, rows, str_list
+from envgen.kb.fields import Ascending, NonEmpty, key, one_of, parts
+from envgen.kb.lock_platforms import kb_platforms
+from envgen.kb.rows import DataFile, Table
+from envgen.versions import DottedVersion
 
 FILE = "tensorflow-metal.toml"
 
 
 @dataclass(frozen=True)
 class MetalRelease:
-    version: str
-    python: tuple[str, ...]
-    platforms: tuple[str, ...]
-    macos: str
-    source: str
+    version: DottedVersion = field(metadata=key(unique=True))
+    python: tuple[DottedVersion, ...] = field(metadata=key(parts(2), Ascending(), NonEmpty()))
+    platforms: tuple[str, ...] = field(metadata=key(one_of(kb_platforms), NonEmpty()))
+    macos: DottedVersion = field(metadata=key())
+    source: str = field(metadata=key())
+
+
+SCHEMA = DataFile(
+    FILE,
+    "Which Pythons and Macs each tensorflow-metal release has wheels for",
+    (Table("release", MetalRelease, label="version"),),
+)
 
 
 @dataclass(frozen=True)
@@ -28,17 +38,4 @@ class MetalTable:
 
 
 def load_metal() -> MetalTable:
-    out = []
-    for i, row in enumerate(rows(load_toml(FILE), "release", FILE)):
-        where = f"{FILE}: release[{i}]"
-        no_unknown_keys(row, {"version", "python", "platforms", "macos", "source"}, where)
-        out.append(
-            MetalRelease(
-                version=req_str(row, "version", where),
-                python=tuple(str_list(row, "python", where)),
-                platforms=tuple(str_list(row, "platforms", where)),
-                macos=req_str(row, "macos", where),
-                source=req_str(row, "source", where),
-            )
-        )
-    return MetalTable(tuple(out))
+    return MetalTable(SCHEMA.open(load_toml(FILE)).rows(MetalRelease))

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
 
 from envgen.errors import KnowledgeBaseError, UsageError
 from envgen.kb import load_toml
-from envgen.kb.rows import no_unknown_keys, opt_str, req_str, rows, str_list
+from envgen.kb.fields import Prefix, RowError, key
+from envgen.kb.rows import DataFile, Table
 
 FILE = "mirrors.toml"
 
@@ -18,15 +18,23 @@ DEFAULT = "pypi"
 ANY_CHANNEL = "*"
 
 
+# http would need pip's trusted-host, which envgen never emits.
+HTTPS = Prefix("https://")
+
+
 @dataclass(frozen=True)
 class Mirror:
-    name: str
-    title: str
-    pypi: str
-    conda_pkgs: str | None
-    conda_cloud: str | None
-    conda_channels: tuple[str, ...]
-    source: str
+    name: str = field(metadata=key(unique=True))
+    title: str = field(metadata=key())
+    pypi: str = field(metadata=key(HTTPS))
+    conda_pkgs: str | None = field(metadata=key(HTTPS))
+    conda_cloud: str | None = field(metadata=key(HTTPS))
+    conda_channels: tuple[str, ...] = field(metadata=key(default=()))
+    source: str = field(metadata=key())
+
+    def check_row(self) -> None:
+        if bool(self.conda_cloud) != bool(self.conda_channels):
+            raise RowError("conda-cloud", "conda-cloud and conda-channels go together")
 
     def serves(self, channel: str) -> bool:
         """Does this mirror serve conda channel `channel` ("defaults" = Anaconda's pkgs/*)?"""
@@ -67,38 +75,15 @@ class MirrorTable:
         )
 
 
-def _https(row: dict[str, Any], key: str, where: str) -> str | None:
-    """An optional https URL; http would need pip's trusted-host, which envgen never emits."""
-    value = opt_str(row, key, where)
-    if value is not None and not value.startswith("https://"):
-        raise KnowledgeBaseError(f"{where}: {key} must be an https URL, got {value!r}")
-    return value
+SCHEMA = DataFile(
+    FILE,
+    "PyPI and conda mirror presets chosen by name (--mirror tuna)",
+    (Table("mirror", Mirror, label="name"),),
+)
 
 
 def load_mirrors() -> MirrorTable:
-    doc = load_toml(FILE)
-    mirrors = []
-    allowed = {"name", "title", "pypi", "conda-pkgs", "conda-cloud", "conda-channels", "source"}
-    for i, row in enumerate(rows(doc, "mirror", FILE)):
-        where = f"{FILE}: mirror[{i}]"
-        no_unknown_keys(row, allowed, where)
-        req_str(row, "pypi", where)  # required, and named in the error when missing
-        cloud = _https(row, "conda-cloud", where)
-        channels = str_list(row, "conda-channels", where, default=[])
-        if bool(cloud) != bool(channels):
-            raise KnowledgeBaseError(f"{where}: conda-cloud and conda-channels go together")
-        mirrors.append(
-            Mirror(
-                name=req_str(row, "name", where),
-                title=req_str(row, "title", where),
-                pypi=_https(row, "pypi", where) or "",
-                conda_pkgs=_https(row, "conda-pkgs", where),
-                conda_cloud=cloud,
-                conda_channels=tuple(channels),
-                source=req_str(row, "source", where),
-            )
-        )
-    table = MirrorTable(tuple(mirrors))
+    table = MirrorTable(SCHEMA.open(load_toml(FILE)).rows(Mirror))
     if DEFAULT not in table.names():
         raise KnowledgeBaseError(f"{FILE}: the default preset {DEFAULT!r} is missing")
     return table

@@ -2,21 +2,29 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from envgen.errors import KnowledgeBaseError
 from envgen.kb import load_toml
-from envgen.kb.rows import no_unknown_keys, req_int, req_str, rows
+from envgen.kb.fields import Kebab, Template, key
+from envgen.kb.rows import DataFile, Table
 
 FILE = "remedies.toml"
 
 
 @dataclass(frozen=True)
 class Remedy:
-    code: str
-    effort: int
-    text: str
-    source: str
+    code: str = field(metadata=key(Kebab(), unique=True))
+    effort: int = field(metadata=key(doc="lower is cheaper: remedies are offered cheapest first"))
+    text: str = field(metadata=key(Template()))
+    source: str = field(metadata=key())
+
+
+SCHEMA = DataFile(
+    FILE,
+    "Ways out of a no-solution, as templates ranked by effort",
+    (Table("remedy", Remedy, label="code"),),
+)
 
 
 @dataclass(frozen=True)
@@ -38,15 +46,4 @@ class RemedyTable:
 
 
 def load_remedies() -> RemedyTable:
-    out = {}
-    for i, row in enumerate(rows(load_toml(FILE), "remedy", FILE)):
-        where = f"{FILE}: remedy[{i}]"
-        no_unknown_keys(row, {"code", "effort", "text", "source"}, where)
-        code = req_str(row, "code", where)
-        out[code] = Remedy(
-            code,
-            req_int(row, "effort", where),
-            req_str(row, "text", where),
-            req_str(row, "source", where),
-        )
-    return RemedyTable(out)
+    return RemedyTable({r.code: r for r in SCHEMA.open(load_toml(FILE)).rows(Remedy)})

@@ -9,19 +9,15 @@ from __future__ import annotations
 
 import re
 import string
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
 
-from envgen.errors import KnowledgeBaseError
 from envgen.kb import load_toml
-from envgen.kb.rows import no_unknown_keys, req_str, rows
+from envgen.kb.fields import Kebab, Pattern, RowError, Template, key, one_of
+from envgen.kb.rows import DataFile, Table
 
 FILE = "signatures.toml"
 
 SEVERITIES = ("error", "warning", "info")
-
-# Kebab-case, as every key and code in the knowledge base.
-_CODE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 
 # What a template shows for a group that did not take part in the match.
 MISSING = "?"
@@ -29,13 +25,34 @@ MISSING = "?"
 
 @dataclass(frozen=True)
 class Signature:
-    code: str
-    pattern: str
-    severity: str
-    cause: str
-    fix: str
-    source: str
-    regex: re.Pattern[str]
+    code: str = field(metadata=key(Kebab(), unique=True))
+    pattern: str = field(metadata=key(Pattern(flags=re.MULTILINE)))
+    severity: str = field(metadata=key(one_of(SEVERITIES)))
+    cause: str = field(metadata=key(Template(), doc="{name}: a named group of the pattern"))
+    fix: str = field(metadata=key(Template(), doc="{name}: a named group of the pattern"))
+    source: str = field(metadata=key())
+    regex: re.Pattern[str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "regex", re.compile(self.pattern, re.MULTILINE))
+
+    def check_row(self) -> None:
+        """Every `{name}` of the cause and fix is a named group of the pattern."""
+        groups = set(self.regex.groupindex)
+        for name, text in (("cause", self.cause), ("fix", self.fix)):
+            used = {f for _, f, _, _ in string.Formatter().parse(text) if f is not None}
+            unknown = sorted(used - groups)
+            if unknown:
+                raise RowError(
+                    name, f"uses {{{', '.join(unknown)}}}, not a named group of the pattern"
+                )
+
+
+SCHEMA = DataFile(
+    FILE,
+    "Known failure messages for envgen doctor: pattern, severity, cause and fix",
+    (Table("signature", Signature, label="code"),),
+)
 
 
 @dataclass(frozen=True)
@@ -91,53 +108,5 @@ class SignatureTable:
         return [m for _, m in sorted(found, key=lambda pair: (pair[0], pair[1].code))]
 
 
-def _template(row: dict[str, Any], key: str, where: str, groups: set[str]) -> str:
-    """A cause/fix template whose every `{name}` is a named group of the pattern."""
-    text = req_str(row, key, where)
-    try:
-        names = {field for _, field, _, _ in string.Formatter().parse(text) if field is not None}
-    except ValueError as exc:
-        raise KnowledgeBaseError(f"{where}: {key}: {exc}") from exc
-    unknown = sorted(names - groups)
-    if unknown:
-        raise KnowledgeBaseError(
-            f"{where}: {key} uses {{{', '.join(unknown)}}}, not a named group of the pattern"
-        )
-    return text
-
-
 def load_signatures() -> SignatureTable:
-    doc = load_toml(FILE)
-    signatures = []
-    seen: set[str] = set()
-    for i, row in enumerate(rows(doc, "signature", FILE)):
-        where = f"{FILE}: signature[{i}]"
-        no_unknown_keys(row, {"code", "pattern", "severity", "cause", "fix", "source"}, where)
-        code = req_str(row, "code", where)
-        where = f"{FILE}: signature[{i}] ({code})"
-        if not _CODE.fullmatch(code):
-            raise KnowledgeBaseError(f"{where}: code must be kebab-case")
-        if code in seen:
-            raise KnowledgeBaseError(f"{where}: duplicate code")
-        seen.add(code)
-        pattern = req_str(row, "pattern", where)
-        try:
-            regex = re.compile(pattern, re.MULTILINE)
-        except re.error as exc:
-            raise KnowledgeBaseError(f"{where}: pattern does not compile: {exc}") from exc
-        severity = req_str(row, "severity", where)
-        if severity not in SEVERITIES:
-            raise KnowledgeBaseError(f"{where}: severity must be one of {', '.join(SEVERITIES)}")
-        groups = set(regex.groupindex)
-        signatures.append(
-            Signature(
-                code=code,
-                pattern=pattern,
-                severity=severity,
-                cause=_template(row, "cause", where, groups),
-                fix=_template(row, "fix", where, groups),
-                source=req_str(row, "source", where),
-                regex=regex,
-            )
-        )
-    return SignatureTable(tuple(signatures))
+    return SignatureTable(SCHEMA.open(load_toml(FILE)).rows(Signature))

@@ -15,28 +15,44 @@ build's facts directly, so a resolver reads `release.cuda`, `release.wheel("linu
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from packaging.markers import UndefinedEnvironmentName
-from packaging.requirements import InvalidRequirement, Requirement
-from packaging.specifiers import InvalidSpecifier, SpecifierSet
-from packaging.version import InvalidVersion, Version
+from packaging.requirements import Requirement
+from packaging.specifiers import SpecifierSet
+from packaging.version import Version
 
 from envgen.errors import KnowledgeBaseError
 from envgen.kb import load_toml
-from envgen.kb.rows import no_unknown_keys, opt_str, req_str, rows, str_list
-from envgen.versions import is_dotted, parse_dotted
+from envgen.kb.cuda_arch import CC
+from envgen.kb.fields import (
+    Ascending,
+    NonEmpty,
+    Parses,
+    RowError,
+    derived,
+    family,
+    key,
+    one_of,
+    parts,
+)
+from envgen.kb.lock_platforms import kb_platforms
+from envgen.kb.rows import DataFile, Table
+from envgen.versions import DottedVersion
 
 BUILDS_FILE = "tensorflow-builds.toml"
 RELEASES_FILE = "tensorflow-releases.toml"
 
-PLATFORMS = ("linux-x86_64", "linux-aarch64", "windows-x86_64", "macos-x86_64", "macos-arm64")
-"""The platforms rows describe: `<os>-<machine>`, the names the hardware profile uses."""
-
 KERAS_KINDS = ("tf.keras", "keras-nightly", "keras", "keras3")
 """How a minor gets Keras: bundled `tf.keras`, `keras-nightly` (2.5), same-minor Keras 2, Keras 3."""
+
+# Compute capabilities a build compiled for, and the Pythons a wheel serves: "X.Y", ascending.
+CC_LIST = (CC, Ascending())
+PYTHONS = (parts(2), Ascending(), NonEmpty())
+REQUIREMENT = Parses(Requirement, "requirement")
 
 
 @dataclass(frozen=True)
@@ -50,12 +66,20 @@ class Wheels:
     must be installed under its own name (`install_name`).
     """
 
-    platform: str
-    package: str
-    shim: bool
-    python: tuple[str, ...]
-    glibc: str | None
-    macos: str | None
+    platform: str = field(metadata=derived())
+    package: str = field(metadata=key())
+    shim: bool = field(metadata=key(default=False))
+    python: tuple[DottedVersion, ...] = field(metadata=key(*PYTHONS))
+    glibc: DottedVersion | None = field(metadata=key(doc="Linux: the manylinux glibc floor"))
+    macos: DottedVersion | None = field(
+        metadata=key(doc="macOS: the minimum macOS of the wheel tags")
+    )
+
+    def check_row(self) -> None:
+        floor_key = "glibc" if self.platform.startswith("linux") else "macos"
+        for name in ("glibc", "macos"):
+            if getattr(self, name) is not None and name != floor_key:
+                raise RowError(name, f"does not apply to {self.platform}")
 
     @property
     def install_name(self) -> str:
@@ -83,37 +107,48 @@ class KerasPairing:
 class Build:
     """One TF minor's official build: toolchain, GPU architectures, CPU needs, pairings."""
 
-    minor: str
-    cuda: str
+    minor: DottedVersion = field(metadata=key(parts(2), unique=True))
+    cuda: DottedVersion = field(metadata=key(parts(2)))
     """CUDA X.Y of the Linux GPU build; a `cuda` of cuda-drivers.toml."""
-    cudnn: str
+    cudnn: DottedVersion = field(metadata=key())
     """cuDNN the build was made with; TF needs the same major and an equal or higher minor."""
-    min_compute_capability: str
+    min_compute_capability: DottedVersion = field(metadata=key(CC))
     """GPUs below this compute capability are ignored by TF (it falls back to CPU)."""
-    sass: tuple[str, ...]
+    sass: tuple[DottedVersion, ...] = field(metadata=key(*CC_LIST))
     """Compute capabilities with native code (runs on the same major, equal or higher minor)."""
-    ptx: tuple[str, ...]
+    ptx: tuple[DottedVersion, ...] = field(metadata=key(*CC_LIST))
     """Compute capabilities with PTX (JIT-compiled for any newer GPU at start-up)."""
-    cpu_features: tuple[str, ...]
+    cpu_features: tuple[str, ...] = field(metadata=key())
     """x86-64 features the binaries need, as /proc/cpuinfo names them ("avx", "avx2")."""
-    gpu_package: str
+    gpu_package: str = field(metadata=key())
     """The package whose Linux wheel is the CUDA build: `tensorflow-gpu` up to 2.0, then `tensorflow`."""
-    gpu_platforms: tuple[str, ...]
+    gpu_platforms: tuple[str, ...] = field(metadata=key(one_of(kb_platforms)))
     """Platforms with an official GPU wheel."""
-    keras: KerasPairing
-    numpy_cap: SpecifierSet | None
-    protobuf_cap: SpecifierSet | None
-    """protobuf bound for releases whose generated code predates protobuf 4 (up to 2.11)."""
+    keras_kind: str = field(metadata=key(one_of(KERAS_KINDS)))
+    keras_requirement: str | None = field(metadata=key(REQUIREMENT, name="keras"))
+    """The requirement to install beside TF; None only where keras-kind is tf.keras."""
+    tf_keras: str | None = field(metadata=key(REQUIREMENT))
+    numpy_cap: SpecifierSet | None = field(metadata=key())
     """A bound added to every release's declared numpy requirement (`<2` up to 2.17)."""
-    metal: str | None
+    protobuf_cap: SpecifierSet | None = field(metadata=key())
+    """protobuf bound for releases whose generated code predates protobuf 4 (up to 2.11)."""
+    metal: DottedVersion | None = field(metadata=key())
     """The tensorflow-metal version paired with this minor (Apple GPUs), or None."""
-    metal_macos: str | None
+    metal_macos: DottedVersion | None = field(metadata=key())
     """The macOS that tensorflow-metal needs."""
-    driver_linux: str | None
+    driver_linux: DottedVersion | None = field(metadata=key())
     """NVIDIA driver minimum TF's docs state for Linux (cuda-drivers.toml has NVIDIA's table)."""
-    driver_wsl: str | None
+    driver_wsl: DottedVersion | None = field(metadata=key())
     """NVIDIA (Windows) driver minimum TF's docs state for WSL2."""
-    source: str
+    source: str = field(metadata=key())
+
+    def check_row(self) -> None:
+        if (self.keras_requirement is None) != (self.keras_kind == "tf.keras"):
+            raise RowError("keras", "required unless keras-kind is tf.keras")
+
+    @property
+    def keras(self) -> KerasPairing:
+        return KerasPairing(self.keras_kind, self.keras_requirement, self.tf_keras)
 
     @property
     def windows_gpu(self) -> bool:
@@ -125,21 +160,27 @@ class Build:
 class Release:
     """One final TF release on PyPI, joined with its minor's `Build`."""
 
-    version: Version
-    build: Build
-    requires_python: SpecifierSet | None
+    version: Version = field(metadata=key())
+    build: Build = field(metadata=derived())
+    requires_python: SpecifierSet | None = field(metadata=key())
     """Requires-Python of the wheels (None before 2.9.0; the wheel tags decide then)."""
-    numpy: tuple[Requirement, ...]
+    numpy: tuple[Requirement, ...] = field(metadata=key())
     """The numpy Requires-Dist as declared (2.16-2.17 have two, told apart by python_version)."""
-    cpu_package: str | None
+    cpu_package: str | None = field(metadata=key())
     """The CPU-only twin (`tensorflow-cpu`) where PyPI has it for this version."""
-    and_cuda: tuple[str, ...] | None
+    and_cuda: tuple[str, ...] | None = field(metadata=key(REQUIREMENT))
     """`tensorflow[and-cuda]` requirements (2.14.0+, Linux x86_64 only); None before 2.14."""
-    wheels: Mapping[str, Wheels]
+    wheels: Mapping[str, Wheels] = field(metadata=family("", kb_platforms))
     """What `pip install tensorflow` (or `install_name`) gets per platform; absent: no wheels."""
-    gpu_wheels: Mapping[str, Wheels]
+    gpu_wheels: Mapping[str, Wheels] = field(metadata=family("gpu-", kb_platforms))
     """Wheels of the separate GPU package (tensorflow-gpu, TF <= 2.0) per platform."""
-    source: str
+    source: str = field(metadata=key())
+
+    def check_row(self) -> None:
+        if self.version.is_prerelease or self.version.is_devrelease:
+            raise RowError("version", "pre-releases are not listed")
+        if any(r.name != "numpy" for r in self.numpy):
+            raise RowError("numpy", "every entry must be a numpy requirement")
 
     @property
     def minor(self) -> str:
@@ -147,23 +188,23 @@ class Release:
         return self.build.minor
 
     @property
-    def cuda(self) -> str:
+    def cuda(self) -> DottedVersion:
         return self.build.cuda
 
     @property
-    def cudnn(self) -> str:
+    def cudnn(self) -> DottedVersion:
         return self.build.cudnn
 
     @property
-    def min_compute_capability(self) -> str:
+    def min_compute_capability(self) -> DottedVersion:
         return self.build.min_compute_capability
 
     @property
-    def sass(self) -> tuple[str, ...]:
+    def sass(self) -> tuple[DottedVersion, ...]:
         return self.build.sass
 
     @property
-    def ptx(self) -> tuple[str, ...]:
+    def ptx(self) -> tuple[DottedVersion, ...]:
         return self.build.ptx
 
     @property
@@ -175,7 +216,7 @@ class Release:
         return self.build.keras
 
     @property
-    def metal(self) -> str | None:
+    def metal(self) -> DottedVersion | None:
         return self.build.metal
 
     @property
@@ -238,183 +279,47 @@ class TensorFlowTable:
 # --------------------------------------------------------------------------------------------
 # Loading and validation
 
-
-def _dotted(value: str, key: str, where: str, *, parts: int | None = None) -> str:
-    if not is_dotted(value, parts=parts):
-        raise KnowledgeBaseError(f"{where}: {key} must be a dotted version, got {value!r}")
-    return value
-
-
-def _dotted_list(
-    row: dict[str, Any], key: str, where: str, *, parts: int | None = None
-) -> tuple[str, ...]:
-    values = str_list(row, key, where)
-    for v in values:
-        _dotted(v, key, where, parts=parts)
-    if values != sorted(values, key=parse_dotted) or len(set(values)) != len(values):
-        raise KnowledgeBaseError(f"{where}: {key} must be sorted ascending without repeats")
-    return tuple(values)
-
-
-def _specifier(row: dict[str, Any], key: str, where: str) -> SpecifierSet | None:
-    text = opt_str(row, key, where)
-    if text is None:
-        return None
-    try:
-        return SpecifierSet(text)
-    except InvalidSpecifier as exc:
-        raise KnowledgeBaseError(f"{where}: {key}: invalid specifier {text!r}") from exc
-
-
-def _requirement(text: str, key: str, where: str) -> Requirement:
-    try:
-        return Requirement(text)
-    except InvalidRequirement as exc:
-        raise KnowledgeBaseError(f"{where}: {key}: invalid requirement {text!r}") from exc
-
-
-def _platforms(row: dict[str, Any], key: str, where: str) -> tuple[str, ...]:
-    values = str_list(row, key, where)
-    for v in values:
-        if v not in PLATFORMS:
-            raise KnowledgeBaseError(f"{where}: {key}: unknown platform {v!r}")
-    return tuple(values)
-
-
-BUILD_KEYS = {
-    "minor", "cuda", "cudnn", "min-compute-capability", "sass", "ptx", "cpu-features",
-    "gpu-package", "gpu-platforms", "keras-kind", "keras", "tf-keras", "numpy-cap", "metal",
-    "protobuf-cap",
-    "metal-macos", "driver-linux", "driver-wsl", "source",
-}  # fmt: skip
-
-
-def _load_build(row: dict[str, Any], where: str) -> Build:
-    no_unknown_keys(row, BUILD_KEYS, where)
-    kind = req_str(row, "keras-kind", where)
-    if kind not in KERAS_KINDS:
-        raise KnowledgeBaseError(f"{where}: keras-kind must be one of {', '.join(KERAS_KINDS)}")
-    keras = opt_str(row, "keras", where)
-    tf_keras = opt_str(row, "tf-keras", where)
-    for key, text in (("keras", keras), ("tf-keras", tf_keras)):
-        if text is not None:
-            _requirement(text, key, where)
-    if (keras is None) != (kind == "tf.keras"):
-        raise KnowledgeBaseError(f"{where}: keras is required unless keras-kind is tf.keras")
-    optional_dotted = {}
-    for key in ("metal", "metal-macos", "driver-linux", "driver-wsl"):
-        value = opt_str(row, key, where)
-        optional_dotted[key] = None if value is None else _dotted(value, key, where)
-    return Build(
-        minor=_dotted(req_str(row, "minor", where), "minor", where, parts=2),
-        cuda=_dotted(req_str(row, "cuda", where), "cuda", where, parts=2),
-        cudnn=_dotted(req_str(row, "cudnn", where), "cudnn", where),
-        min_compute_capability=_dotted(
-            req_str(row, "min-compute-capability", where), "min-compute-capability", where, parts=2
-        ),
-        sass=_dotted_list(row, "sass", where, parts=2),
-        ptx=_dotted_list(row, "ptx", where, parts=2),
-        cpu_features=tuple(str_list(row, "cpu-features", where)),
-        gpu_package=req_str(row, "gpu-package", where),
-        gpu_platforms=_platforms(row, "gpu-platforms", where),
-        keras=KerasPairing(kind, keras, tf_keras),
-        numpy_cap=_specifier(row, "numpy-cap", where),
-        protobuf_cap=_specifier(row, "protobuf-cap", where),
-        metal=optional_dotted["metal"],
-        metal_macos=optional_dotted["metal-macos"],
-        driver_linux=optional_dotted["driver-linux"],
-        driver_wsl=optional_dotted["driver-wsl"],
-        source=req_str(row, "source", where),
-    )
+BUILDS = DataFile(
+    BUILDS_FILE,
+    "One row per TensorFlow minor: what the official build was made with and needs",
+    (Table("build", Build, label="minor"),),
+)
+RELEASES = DataFile(
+    RELEASES_FILE,
+    "Every final TensorFlow release on PyPI and what it ships per platform (generated)",
+    (Table("release", Release, label="version"),),
+)
 
 
 def load_builds() -> tuple[Build, ...]:
     """The validated rows of tensorflow-builds.toml, in file order (sorted by minor)."""
-    builds: list[Build] = []
-    for i, row in enumerate(rows(load_toml(BUILDS_FILE), "build", BUILDS_FILE)):
-        where = f"{BUILDS_FILE}: build[{i}] ({row.get('minor', '?')})"
-        build = _load_build(row, where)
-        if builds and parse_dotted(build.minor) <= parse_dotted(builds[-1].minor):
-            raise KnowledgeBaseError(f"{where}: minor must be greater than the previous row's")
-        builds.append(build)
-    return tuple(builds)
-
-
-WHEEL_KEYS = {"package", "shim", "python", "glibc", "macos"}
-RELEASE_KEYS = {
-    "version", "requires-python", "numpy", "cpu-package", "and-cuda", "source",
-    *PLATFORMS, *(f"gpu-{p}" for p in PLATFORMS),
-}  # fmt: skip
-
-
-def _load_wheels(value: Any, platform: str, where: str) -> Wheels:
-    where = f"{where}: {platform}"
-    if not isinstance(value, dict):
-        raise KnowledgeBaseError(f"{where}: must be a table")
-    no_unknown_keys(value, WHEEL_KEYS, where)
-    shim = value.get("shim", False)
-    if not isinstance(shim, bool):
-        raise KnowledgeBaseError(f"{where}: shim must be true or false, got {shim!r}")
-    python = _dotted_list(value, "python", where, parts=2)
-    if not python:
-        raise KnowledgeBaseError(f"{where}: python must not be empty")
-    glibc = opt_str(value, "glibc", where)
-    macos = opt_str(value, "macos", where)
-    floor_key = "glibc" if platform.startswith("linux") else "macos"
-    for key, floor in (("glibc", glibc), ("macos", macos)):
-        if floor is not None:
-            if key != floor_key:
-                raise KnowledgeBaseError(f"{where}: {key} does not apply to {platform}")
-            _dotted(floor, key, where)
-    return Wheels(platform, req_str(value, "package", where), shim, python, glibc, macos)
-
-
-def _load_release(row: dict[str, Any], where: str, builds: Mapping[str, Build]) -> Release:
-    no_unknown_keys(row, RELEASE_KEYS, where)
-    text = req_str(row, "version", where)
-    try:
-        version = Version(text)
-    except InvalidVersion as exc:
-        raise KnowledgeBaseError(f"{where}: version: invalid version {text!r}") from exc
-    if version.is_prerelease or version.is_devrelease:
-        raise KnowledgeBaseError(f"{where}: version: pre-releases are not listed")
-    build = builds.get(f"{version.major}.{version.minor}")
-    if build is None:
-        raise KnowledgeBaseError(f"{where}: version: no row for its minor in {BUILDS_FILE}")
-    numpy = tuple(_requirement(t, "numpy", where) for t in str_list(row, "numpy", where))
-    if any(r.name != "numpy" for r in numpy):
-        raise KnowledgeBaseError(f"{where}: numpy: every entry must be a numpy requirement")
-    and_cuda = None
-    if "and-cuda" in row:
-        and_cuda = tuple(str_list(row, "and-cuda", where))
-        for t in and_cuda:
-            _requirement(t, "and-cuda", where)
-    wheels = {p: _load_wheels(row[p], p, where) for p in PLATFORMS if p in row}
-    gpu_wheels = {
-        p: _load_wheels(row[f"gpu-{p}"], p, where) for p in PLATFORMS if f"gpu-{p}" in row
-    }
-    return Release(
-        version=version,
-        build=build,
-        requires_python=_specifier(row, "requires-python", where),
-        numpy=numpy,
-        cpu_package=opt_str(row, "cpu-package", where),
-        and_cuda=and_cuda,
-        wheels=wheels,
-        gpu_wheels=gpu_wheels,
-        source=req_str(row, "source", where),
-    )
+    builds = BUILDS.open(load_toml(BUILDS_FILE)).rows(Build)
+    for i, (before, build) in enumerate(itertools.pairwise(builds), start=1):
+        if build.minor <= before.minor:
+            raise KnowledgeBaseError(
+                f"{BUILDS_FILE}: build[{i}].minor: {build.minor} must be greater than the "
+                f"previous row's {before.minor}"
+            )
+    return builds
 
 
 def load_tensorflow() -> TensorFlowTable:
     """Both files, validated and joined; a `KnowledgeBaseError` names the file, row and key."""
     builds = load_builds()
     by_minor = {b.minor: b for b in builds}
-    releases: list[Release] = []
-    for i, row in enumerate(rows(load_toml(RELEASES_FILE), "release", RELEASES_FILE)):
-        where = f"{RELEASES_FILE}: release[{i}] ({row.get('version', '?')})"
-        release = _load_release(row, where, by_minor)
-        if releases and release.version <= releases[-1].version:
-            raise KnowledgeBaseError(f"{where}: version must be greater than the previous row's")
-        releases.append(release)
-    return TensorFlowTable(builds, tuple(releases))
+
+    def build_of(values: dict[str, Any]) -> Build:
+        version: Version = values["version"]
+        build: Build | None = by_minor.get(DottedVersion(f"{version.major}.{version.minor}"))
+        if build is None:
+            raise RowError("version", f"no row for its minor in {BUILDS_FILE}")
+        return build
+
+    releases = RELEASES.open(load_toml(RELEASES_FILE)).rows(Release, build=build_of)
+    for i, (before, release) in enumerate(itertools.pairwise(releases), start=1):
+        if release.version <= before.version:
+            raise KnowledgeBaseError(
+                f"{RELEASES_FILE}: release[{i}].version: {release.version} must be greater than "
+                f"the previous row's {before.version}"
+            )
+    return TensorFlowTable(builds, releases)

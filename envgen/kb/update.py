@@ -1,85 +1,36 @@
 """`envgen kb update`: re-derive `tensorflow-releases.toml` from PyPI and show the diff.
 
-Every per-release fact in that file (which wheels exist per platform and Python, which package
-really carries the build, the glibc / macOS floor, `Requires-Python`, the declared numpy
-requirement and the `[and-cuda]` pins) is read from upstream metadata here, never typed by hand:
-
-* the PEP 691 JSON simple index of `tensorflow` and its sibling projects (file names, sizes,
-  `requires-python`, yanked flags);
-* each wheel's METADATA: PEP 658 `<wheel-url>.metadata` where PyPI serves it, otherwise the
-  METADATA member read out of the wheel's zip with HTTP range requests (PyPI answers 404 for the
-  `.metadata` of most TensorFlow wheels uploaded before 2025, so the range fallback is the
-  common path).
-
-All network access goes through one injectable `fetch` callable so tests replay recorded
-responses. The renderer is canonical (fixed key order, sorted rows and lists, no timestamps): the
-same input gives the same bytes, and the packaged file must equal a re-render of its own rows
-(tested), which keeps hand edits out.
+The PyPI client is `envgen.kb.pypi` (bounded HTTPS reads, one injectable `fetch` so tests replay
+recorded responses); the derivation of release rows from its answers is `envgen.kb.derive`. This
+module runs them and renders the rows canonically: keys in the order the row dataclasses declare
+them, rows sorted by version, lists sorted, no timestamps. The same input gives the same bytes, and
+the packaged file must equal a re-render of its own rows (tested), which keeps hand edits out.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
-import http.client
 import json
-import re
-import struct
-import urllib.error
-import urllib.request
-import zlib
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from packaging.requirements import InvalidRequirement, Requirement
-from packaging.version import InvalidVersion, Version
+from packaging.version import Version
 
-from envgen.errors import ExternalToolError
 from envgen.kb import data_text, load_toml
-from envgen.versions import parse_dotted
+from envgen.kb.derive import Facts, derive_releases
+from envgen.kb.distributions import load_distributions
+from envgen.kb.fields import declared, toml_name
+from envgen.kb.lock_platforms import load_lock_platforms
+from envgen.kb.pypi import Fetch, PyPI
+from envgen.kb.tensorflow import RELEASES_FILE, Release, Wheels, load_builds
 
-FILE = "tensorflow-releases.toml"
-BUILDS_FILE = "tensorflow-builds.toml"
-
-SIMPLE_URL = "https://pypi.org/simple/{name}/"
-SIMPLE_ACCEPT = "application/vnd.pypi.simple.v1+json"
-TIMEOUT_S = 60.0
-
-# The platforms envgen plans for, in the order rows list them.
-PLATFORMS = ("linux-x86_64", "linux-aarch64", "windows-x86_64", "macos-x86_64", "macos-arm64")
-
-# Where `tensorflow` has no wheel for a platform, the build that platform's users installed under
-# another name: Apple's `tensorflow-macos` for Apple silicon 2.5-2.12 and AWS's
-# `tensorflow-cpu-aws` for aarch64 2.9.1 (kb-tensorflow.md §2.3). These are the projects to query,
-# not compatibility facts: the rows say what PyPI really holds.
-ALTERNATES = {"macos-arm64": "tensorflow-macos", "linux-aarch64": "tensorflow-cpu-aws"}
-
-# Projects whose wheel a `tensorflow` shim may depend on (kb-tensorflow.md §0 rules 5-7).
-SHIM_TARGETS = ("tensorflow-intel", "tensorflow-macos", "tensorflow-cpu-aws")
-
-# PEP 508 marker environment per platform: one shim METADATA lists every target, each behind a
-# platform marker, so the target for a platform is the requirement whose marker holds there.
-MARKER_ENV = {
-    "linux-x86_64": {"platform_system": "Linux", "sys_platform": "linux", "platform_machine": "x86_64"},
-    "linux-aarch64": {"platform_system": "Linux", "sys_platform": "linux", "platform_machine": "aarch64"},
-    "windows-x86_64": {"platform_system": "Windows", "sys_platform": "win32", "platform_machine": "AMD64"},
-    "macos-x86_64": {"platform_system": "Darwin", "sys_platform": "darwin", "platform_machine": "x86_64"},
-    "macos-arm64": {"platform_system": "Darwin", "sys_platform": "darwin", "platform_machine": "arm64"},
-}  # fmt: skip
-
-# A shim wheel is ~2 KB of metadata; the smallest real TensorFlow wheel is tens of MB. Only wheels
-# under this size have their METADATA read to find the shim target.
-SHIM_MAX_BYTES = 1_000_000
-
-# The CPU-only twin and the pre-2.1 GPU package (kb-tensorflow.md §0 rule 2).
-CPU_PACKAGE = "tensorflow-cpu"
-GPU_PACKAGE = "tensorflow-gpu"
-
-# manylinux aliases → glibc floor (PEP 513, PEP 571, PEP 599).
-MANYLINUX_LEGACY = {"manylinux1": "2.5", "manylinux2010": "2.12", "manylinux2014": "2.17"}
+FILE = RELEASES_FILE
 
 HEADER = """\
+#:schema ./schema/tensorflow-releases.schema.json
 # Every final TensorFlow release on PyPI and what it really ships, per platform.
 #
 # GENERATED by `envgen kb update --write` from the PyPI JSON simple index of tensorflow,
@@ -108,421 +59,38 @@ HEADER = """\
 """
 
 
-class ResourceNotFoundError(LookupError):
-    """The fetch callable's answer for a URL that does not exist (HTTP 404)."""
-
-
-Fetch = Callable[[str, Mapping[str, str]], bytes]
-"""`fetch(url, headers) -> body`; raises `ResourceNotFoundError` for a 404."""
-
-
-def urllib_fetch(url: str, headers: Mapping[str, str]) -> bytes:
-    """The default `Fetch`: one HTTPS GET with a timeout; errors become `ExternalToolError`."""
-    if not url.startswith("https://"):
-        raise ExternalToolError(f"refusing to fetch a non-HTTPS URL: {url}")
-    request = urllib.request.Request(url, headers=dict(headers))  # noqa: S310 (https checked above)
-    try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT_S) as response:  # noqa: S310
-            body: bytes = response.read()
-            return body
-    except urllib.error.HTTPError as exc:
-        if exc.code == 404:
-            raise ResourceNotFoundError(url) from exc
-        raise ExternalToolError(f"GET {url}: HTTP {exc.code}") from exc
-    # http.client's errors (a malformed status line, a body cut short) are not OSErrors.
-    except (urllib.error.URLError, http.client.HTTPException, TimeoutError, OSError) as exc:
-        reason = getattr(exc, "reason", None) or exc
-        raise ExternalToolError(
-            f"GET {url}: {type(exc).__name__}: {reason}",
-            hint="kb update reads PyPI itself: check the network, or a proxy in HTTPS_PROXY",
-        ) from exc
-
-
-# --------------------------------------------------------------------------------------------
-# Wheel file names
-
-
-@dataclass(frozen=True)
-class WheelFile:
-    """One wheel of one project as the simple index lists it, with its tags decoded."""
-
-    project: str
-    filename: str
-    url: str
-    size: int
-    requires_python: str | None
-    version: Version
-    pythons: frozenset[str]  # "3.10"; empty for a py3-none-any wheel (any Python)
-    platforms: Mapping[str, str | None]  # platform -> glibc / macOS floor (None: any)
-
-
-_WHEEL_RE = re.compile(
-    r"^(?P<dist>[^-]+)-(?P<ver>[^-]+)(?:-\d[^-]*)?-(?P<py>[^-]+)-(?P<abi>[^-]+)-(?P<plat>[^-]+)\.whl$"
-)
-_MANYLINUX_RE = re.compile(r"^manylinux_(\d+)_(\d+)_(\w+)$")
-_MACOS_RE = re.compile(r"^macosx_(\d+)_(\d+)_(\w+)$")
-
-
-def python_versions(py_tag: str) -> frozenset[str]:
-    """`cp310` -> {"3.10"}, `cp27.cp35` -> {"2.7", "3.5"}; `py3`/`py2.py3` -> {} (any)."""
-    found = set()
-    for tag in py_tag.split("."):
-        match = re.fullmatch(r"cp(\d)(\d+)", tag)
-        if match:
-            found.add(f"{match[1]}.{match[2]}")
-    return frozenset(found)
-
-
-def platform_floors(plat_tag: str) -> dict[str, str | None]:
-    """Map a (compressed) platform tag to envgen platforms and the OS floor each one needs."""
-    floors: dict[str, str | None] = {}
-
-    def keep(platform: str, floor: str | None) -> None:
-        old = floors.get(platform)
-        if platform not in floors or (
-            floor is not None and old is not None and parse_dotted(floor) < parse_dotted(old)
-        ):
-            floors[platform] = floor
-
-    for tag in plat_tag.split("."):
-        if tag == "any":
-            for platform in PLATFORMS:
-                keep(platform, None)
-        elif tag == "win_amd64":
-            keep("windows-x86_64", None)
-        elif (legacy := tag.split("_", 1)[0]) in MANYLINUX_LEGACY:
-            arch = tag.split("_", 1)[1] if "_" in tag else ""
-            if arch in ("x86_64", "aarch64"):
-                keep(f"linux-{arch}", MANYLINUX_LEGACY[legacy])
-        elif match := _MANYLINUX_RE.match(tag):
-            if match[3] in ("x86_64", "aarch64"):
-                keep(f"linux-{match[3]}", f"{match[1]}.{match[2]}")
-        elif match := _MACOS_RE.match(tag):
-            floor = f"{match[1]}.{match[2]}"
-            arch = match[3]
-            if arch in ("x86_64", "intel", "universal", "universal2"):
-                keep("macos-x86_64", floor)
-            if arch in ("arm64", "universal2"):
-                keep("macos-arm64", floor)
-    return floors
-
-
-def parse_index(project: str, body: bytes) -> list[WheelFile]:
-    """The final-release, non-yanked wheels of a PEP 691 JSON simple-index page."""
-    try:
-        doc = json.loads(body)
-        files = doc["files"]
-    except (ValueError, KeyError, TypeError) as exc:
-        raise ExternalToolError(f"simple index of {project}: not PEP 691 JSON ({exc})") from exc
-    wheels = []
-    for entry in files:
-        name = entry.get("filename", "")
-        match = _WHEEL_RE.match(name)
-        # Yanked files are skipped: installers ignore them unless pinned exactly (PEP 592).
-        if match is None or entry.get("yanked"):
-            continue
-        try:
-            version = Version(match["ver"])
-        except InvalidVersion:
-            continue
-        if version.is_prerelease or version.is_devrelease or version < Version("1.0.0"):
-            continue
-        platforms = platform_floors(match["plat"])
-        if not platforms:
-            continue
-        wheels.append(
-            WheelFile(
-                project=project,
-                filename=name,
-                url=entry["url"],
-                size=int(entry.get("size") or 0),
-                requires_python=entry.get("requires-python") or None,
-                version=version,
-                pythons=python_versions(match["py"]),
-                platforms=platforms,
-            )
-        )
-    return wheels
-
-
-# --------------------------------------------------------------------------------------------
-# METADATA
-
-
-def zip_member_by_range(fetch: Fetch, url: str, size: int, suffix: str) -> bytes:
-    """Read one member (the first whose name ends with `suffix`) of a remote zip by HTTP ranges.
-
-    Reads the end of central directory, the central directory itself, then the member's local
-    header and data: three small requests instead of a 500 MB download.
-    """
-
-    def get(start: int, end: int) -> bytes:
-        return fetch(url, {"Range": f"bytes={start}-{end - 1}"})
-
-    tail_len = min(size, 65_536 + 22)
-    tail = get(size - tail_len, size)
-    eocd = tail.rfind(b"PK\x05\x06")
-    if eocd < 0:
-        raise ExternalToolError(f"{url}: no zip end-of-central-directory record")
-    cd_size, cd_offset = struct.unpack("<II", tail[eocd + 12 : eocd + 20])
-    tail_start = size - tail_len
-    if cd_offset >= tail_start:
-        directory = tail[cd_offset - tail_start : cd_offset - tail_start + cd_size]
-    else:
-        directory = get(cd_offset, cd_offset + cd_size)
-    pos = 0
-    while pos + 46 <= len(directory) and directory[pos : pos + 4] == b"PK\x01\x02":
-        method, _, _, crc, csize, _usize, nlen, xlen, clen = struct.unpack(
-            "<HHHIIIHHH", directory[pos + 10 : pos + 34]
-        )
-        local_offset = struct.unpack("<I", directory[pos + 42 : pos + 46])[0]
-        name = directory[pos + 46 : pos + 46 + nlen].decode("utf-8", "replace")
-        if name.endswith(suffix) and name.count("/") == 1:
-            header = get(local_offset, local_offset + 30)
-            lnlen, lxlen = struct.unpack("<HH", header[26:30])
-            start = local_offset + 30 + lnlen + lxlen
-            data = get(start, start + csize) if csize else b""
-            raw = zlib.decompress(data, -15) if method == 8 else data
-            if zlib.crc32(raw) != crc:
-                raise ExternalToolError(f"{url}: {name}: CRC mismatch")
-            return raw
-        pos += 46 + nlen + xlen + clen
-    raise ExternalToolError(f"{url}: no member *{suffix}")
-
-
-@dataclass(frozen=True)
-class Metadata:
-    """The fields of a wheel's METADATA that the release rows use."""
-
-    requires_python: str | None
-    requires_dist: tuple[str, ...]
-
-
-def parse_metadata(text: str) -> Metadata:
-    """Core-metadata header fields (RFC 822 style); the description body is ignored."""
-    requires_python = None
-    requires_dist = []
-    for line in text.split("\n"):
-        if not line.strip():
-            break  # end of headers; the long description follows
-        key, _, value = line.partition(":")
-        if key == "Requires-Dist":
-            requires_dist.append(value.strip())
-        elif key == "Requires-Python":
-            requires_python = value.strip() or None
-    return Metadata(requires_python, tuple(requires_dist))
-
-
-# --------------------------------------------------------------------------------------------
-# Deriving rows
-
-
-@dataclass
-class _Session:
-    """One update run: the fetch callable and what it has read so far."""
-
-    fetch: Fetch
-    indexes: dict[str, list[WheelFile]] = field(default_factory=dict)
-    metadata: dict[str, str] = field(default_factory=dict)  # wheel filename -> METADATA text
-
-    def index(self, project: str) -> list[WheelFile]:
-        if project not in self.indexes:
-            url = SIMPLE_URL.format(name=project)
-            try:
-                body = self.fetch(url, {"Accept": SIMPLE_ACCEPT})
-            except ResourceNotFoundError:
-                body = b'{"files": []}'
-            self.indexes[project] = parse_index(project, body)
-        return self.indexes[project]
-
-    def wheels(self, project: str, version: Version, platform: str) -> list[WheelFile]:
-        return [w for w in self.index(project) if w.version == version and platform in w.platforms]
-
-    def read_metadata(self, wheel: WheelFile) -> Metadata:
-        if wheel.filename not in self.metadata:
-            try:
-                raw = self.fetch(wheel.url + ".metadata", {})
-            except ResourceNotFoundError:
-                try:
-                    raw = zip_member_by_range(
-                        self.fetch, wheel.url, wheel.size, ".dist-info/METADATA"
-                    )
-                except (struct.error, zlib.error) as exc:
-                    # A server that ignores Range, or a body cut short: not a zip we can read.
-                    raise ExternalToolError(
-                        f"{wheel.url}: the byte ranges read are not a zip archive: {exc}",
-                        hint="retry; a proxy that drops Range headers breaks this read",
-                    ) from exc
-            self.metadata[wheel.filename] = raw.decode("utf-8", "replace")
-        return parse_metadata(self.metadata[wheel.filename])
-
-
-def _sorted_pythons(pythons: Iterable[str]) -> list[str]:
-    return sorted(set(pythons), key=parse_dotted)
-
-
-def _floor(wheels: list[WheelFile], platform: str, pythons: Iterable[str]) -> str | None:
-    """The OS floor that every listed Python meets: per Python the lowest floor of its wheels,
-    then the highest of those (conservative where tags differ between Python versions)."""
-    worst: str | None = None
-    for py in pythons:
-        floors = [
-            f
-            for w in wheels
-            if (not w.pythons or py in w.pythons) and (f := w.platforms[platform]) is not None
-        ]
-        if not floors:
-            continue
-        best = min(floors, key=parse_dotted)
-        if worst is None or parse_dotted(best) > parse_dotted(worst):
-            worst = best
-    return worst
-
-
-def _wheel_entry(
-    package: str, wheels: list[WheelFile], platform: str, pythons: Iterable[str], *, shim: bool
-) -> dict[str, Any]:
-    listed = _sorted_pythons(pythons)
-    entry: dict[str, Any] = {"package": package}
-    if shim:
-        entry["shim"] = True
-    entry["python"] = listed
-    floor = _floor(wheels, platform, listed)
-    if floor is not None:
-        entry["glibc" if platform.startswith("linux") else "macos"] = floor
-    return entry
-
-
-def _all_pythons(wheels: list[WheelFile]) -> set[str]:
-    return {py for w in wheels for py in w.pythons}
-
-
-def _shim_target(session: _Session, wheel: WheelFile, platform: str) -> str | None:
-    """The project a shim wheel depends on with `==<its own version>` on `platform`, if any."""
-    env = {**MARKER_ENV[platform], "python_version": "3.11", "extra": ""}
-    for line in session.read_metadata(wheel).requires_dist:
-        try:
-            req = Requirement(line)
-        except InvalidRequirement:
-            continue
-        specs = list(req.specifier)
-        if (
-            req.name in SHIM_TARGETS
-            and len(specs) == 1
-            and specs[0].operator == "=="
-            and Version(specs[0].version) == wheel.version
-            and (req.marker is None or req.marker.evaluate(env))
-        ):
-            return req.name
-    return None
-
-
-def _platform_entry(session: _Session, version: Version, platform: str) -> dict[str, Any] | None:
-    own = session.wheels("tensorflow", version, platform)
-    if own:
-        small = [w for w in own if w.size < SHIM_MAX_BYTES]
-        target = (
-            _shim_target(session, small[0], platform) if small and len(small) == len(own) else None
-        )
-        if target is None:
-            return _wheel_entry("tensorflow", own, platform, _all_pythons(own), shim=False)
-        real = session.wheels(target, version, platform)
-        pythons = _all_pythons(own) & _all_pythons(real)
-        if not pythons:  # a shim with nothing installable behind it
-            return None
-        return _wheel_entry(target, real, platform, pythons, shim=True)
-    alternate = ALTERNATES.get(platform)
-    if alternate:
-        real = session.wheels(alternate, version, platform)
-        if real:
-            return _wheel_entry(alternate, real, platform, _all_pythons(real), shim=False)
-    return None
-
-
-def _gpu_packages() -> dict[str, str]:
-    """Minor -> GPU package name, from tensorflow-builds.toml (the one fact the update reads)."""
-    doc = load_toml(BUILDS_FILE)
-    return {str(row.get("minor")): str(row.get("gpu-package")) for row in doc.get("build", [])}
-
-
-def _metadata_wheel(session: _Session, version: Version) -> WheelFile | None:
-    """The wheel whose METADATA stands for the release: Linux x86_64, highest Python."""
-    for platform in ("linux-x86_64", *PLATFORMS):
-        real = [
-            w for w in session.wheels("tensorflow", version, platform) if w.size >= SHIM_MAX_BYTES
-        ]
-        if real:
-            return max(real, key=lambda w: max((parse_dotted(p) for p in w.pythons), default=()))
-    return None
-
-
-def derive_release(session: _Session, version: Version, gpu_package: str) -> dict[str, Any]:
-    """One `[[release]]` row as a plain dict (the renderer's input)."""
-    row: dict[str, Any] = {"version": str(version)}
-    meta_wheel = _metadata_wheel(session, version)
-    meta = session.read_metadata(meta_wheel) if meta_wheel else Metadata(None, ())
-    requires_python = meta.requires_python or (meta_wheel.requires_python if meta_wheel else None)
-    if requires_python:
-        row["requires-python"] = requires_python
-    numpy: list[str] = []
-    and_cuda: list[str] = []
-    for line in meta.requires_dist:
-        req = Requirement(line)
-        marker = str(req.marker) if req.marker else ""
-        if "extra" in marker:
-            if 'extra == "and-cuda"' in marker:
-                req.marker = None
-                and_cuda.append(str(req))
-        elif req.name == "numpy":
-            numpy.append(str(req))
-    row["numpy"] = sorted(numpy)
-    if session.wheels(CPU_PACKAGE, version, "linux-x86_64") or session.wheels(
-        CPU_PACKAGE, version, "windows-x86_64"
-    ):
-        row["cpu-package"] = CPU_PACKAGE
-    if and_cuda:
-        row["and-cuda"] = sorted(and_cuda)
-    row["source"] = (
-        f"https://pypi.org/project/tensorflow/{version}/#files (simple index + METADATA)"
+def facts() -> Facts:
+    """What the derivation takes from the knowledge base itself."""
+    platforms = load_lock_platforms().platforms
+    return Facts(
+        platforms=tuple(p.kb_platform for p in platforms),
+        markers={p.kb_platform: dict(p.marker_values) for p in platforms},
+        distributions=load_distributions(),
+        gpu_packages={str(b.minor): b.gpu_package for b in load_builds()},
     )
-    for platform in PLATFORMS:
-        entry = _platform_entry(session, version, platform)
-        if entry is not None:
-            row[platform] = entry
-    if gpu_package != "tensorflow":
-        for platform in PLATFORMS:
-            gpu = session.wheels(gpu_package, version, platform)
-            if gpu:
-                row[f"gpu-{platform}"] = _wheel_entry(
-                    gpu_package, gpu, platform, _all_pythons(gpu), shim=False
-                )
-    return row
-
-
-def minor_of(version: Version) -> str:
-    return f"{version.major}.{version.minor}"
-
-
-def derive_releases(session: _Session) -> tuple[list[dict[str, Any]], list[str]]:
-    """All release rows whose minor has a build row, and the versions skipped for lacking one."""
-    gpu_packages = _gpu_packages()
-    versions = sorted({w.version for w in session.index("tensorflow")})
-    rows, skipped = [], []
-    for version in versions:
-        minor = minor_of(version)
-        if minor not in gpu_packages:
-            skipped.append(str(version))
-            continue
-        rows.append(derive_release(session, version, gpu_packages[minor]))
-    return rows, skipped
 
 
 # --------------------------------------------------------------------------------------------
 # Canonical rendering
 
-ROW_KEYS = ("version", "requires-python", "numpy", "cpu-package", "and-cuda", "source")
-WHEEL_KEYS = ("package", "shim", "python", "glibc", "macos")
-TABLE_KEYS = (*PLATFORMS, *(f"gpu-{p}" for p in PLATFORMS))
+
+def _keys(cls: type) -> list[str]:
+    """The TOML keys a row class reads directly, in declaration order."""
+    return [
+        toml_name(f)
+        for f in dataclasses.fields(cls)
+        if f.init and not declared(f).derived and declared(f).family is None
+    ]
+
+
+def _family_keys(cls: type) -> list[str]:
+    """The `<prefix><platform>` keys of the row class's mapping fields, in declaration order."""
+    out = []
+    for f in dataclasses.fields(cls):
+        k = declared(f)
+        if k.family is not None and k.family_keys is not None:
+            out += [k.family + name for name in k.family_keys()]
+    return out
 
 
 def _value(value: Any) -> str:
@@ -537,13 +105,14 @@ def _value(value: Any) -> str:
 
 def render_releases(rows: Iterable[Mapping[str, Any]]) -> str:
     """The canonical text of `tensorflow-releases.toml` for these rows (sorted by version)."""
+    row_keys, table_keys, wheel_keys = _keys(Release), _family_keys(Release), _keys(Wheels)
     out = [HEADER]
     for row in sorted(rows, key=lambda r: Version(str(r["version"]))):
-        unknown = set(row) - set(ROW_KEYS) - set(TABLE_KEYS)
+        unknown = set(row) - set(row_keys) - set(table_keys)
         if unknown:
             raise ValueError(f"release {row.get('version')}: unknown keys {sorted(unknown)}")
         out.append("\n[[release]]\n")
-        for key in ROW_KEYS:
+        for key in row_keys:
             if key not in row:
                 continue
             value = row[key]
@@ -552,11 +121,11 @@ def render_releases(rows: Iterable[Mapping[str, Any]]) -> str:
                 out.append(f"{key} = [\n{items}]\n")
             else:
                 out.append(f"{key} = {_value(value)}\n")
-        for key in TABLE_KEYS:
+        for key in table_keys:
             if key not in row:
                 continue
             table = row[key]
-            parts = [f"{k} = {_value(table[k])}" for k in WHEEL_KEYS if k in table]
+            parts = [f"{k} = {_value(table[k])}" for k in wheel_keys if k in table]
             out.append(f"{key} = {{ {', '.join(parts)} }}\n")
     return "".join(out)
 
@@ -591,8 +160,7 @@ def update_releases(fetch: Fetch | None = None, *, write: bool = False) -> Updat
 
     Raises `ExternalToolError` when PyPI cannot be read. Prints nothing (the CLI shows `diff`).
     """
-    session = _Session(fetch or urllib_fetch)
-    rows, skipped = derive_releases(session)
+    rows, skipped = derive_releases(PyPI(fetch), facts())
     new_text = render_releases(rows)
     try:
         old_text = data_text(FILE)

@@ -7,13 +7,28 @@ verdict's fields, so no version boundary is written into code (envgen/rules.py).
 from __future__ import annotations
 
 import string
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from envgen.errors import KnowledgeBaseError
 from envgen.kb import load_toml
-from envgen.kb.rows import no_unknown_keys, req_str, rows
+from envgen.kb.fields import Template, key
+from envgen.kb.rows import DataFile, Table
 
 FILE = "wording.toml"
+
+
+@dataclass(frozen=True)
+class Text:
+    code: str = field(metadata=key(unique=True))
+    text: str = field(metadata=key(Template()))
+    source: str = field(metadata=key())
+
+
+SCHEMA = DataFile(
+    FILE,
+    "The text of each rule-book verdict and resolver pin, as templates",
+    (Table("text", Text, label="code"),),
+)
 
 
 @dataclass(frozen=True)
@@ -37,18 +52,8 @@ class Wording:
 
 
 def load_wording() -> Wording:
-    texts: dict[str, str] = {}
-    sources: dict[str, str] = {}
-    codes = []
-    for i, row in enumerate(rows(load_toml(FILE), "text", FILE)):
-        where = f"{FILE}: text[{i}]"
-        no_unknown_keys(row, {"code", "text", "source"}, where)
-        code = req_str(row, "code", where)
-        if code in texts:
-            raise KnowledgeBaseError(f"{where}: code {code!r} repeats")
-        codes.append(code)
-        texts[code] = req_str(row, "text", where)
-        sources[code] = req_str(row, "source", where)
+    texts = SCHEMA.open(load_toml(FILE)).rows(Text)
+    codes = [t.code for t in texts]
     if codes != sorted(codes):
         raise KnowledgeBaseError(f"{FILE}: rows must be sorted by code")
-    return Wording(texts, sources)
+    return Wording({t.code: t.text for t in texts}, {t.code: t.source for t in texts})

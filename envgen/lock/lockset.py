@@ -29,7 +29,7 @@ from envgen.digest import of_json, sha256
 from envgen.documents import Table, is_plain_name, is_sha256, parse_toml, shown
 from envgen.errors import InputFileError, NoSolutionError, UsageError
 from envgen.files import LOCK_FILE, read_text
-from envgen.kb import KnowledgeBase, kb_hash
+from envgen.kb import KnowledgeBase
 from envgen.kb.lock_platforms import LockPlatform, load_lock_platforms
 from envgen.lock import conda as conda_lock
 from envgen.lock import pip as pip_lock
@@ -310,7 +310,7 @@ def _needs(plan: Plan, os_name: str, kb: KnowledgeBase) -> tuple[str | None, dic
         "wsl": release.build.driver_wsl if release is not None else None,
     }
     kinds = ("linux", "wsl") if os_name == "linux" else (os_name,)
-    out = {}
+    out: dict[str, str] = {}
     for kind in kinds:
         table_os = "windows" if kind == "wsl" else kind
         found = documented.get(kind) or kb.drivers.toolkit_minimum(plan.cuda, table_os)
@@ -339,7 +339,7 @@ def _inputs(
         platforms=list(dict.fromkeys(p.name for p in plats)),
         variants=list(dict.fromkeys(names)),
         conda_channels=channels,
-        kb_version=kb_hash(),
+        kb_version=kb.digest,
         envgen_version=__version__,
     )
     return plats, names, channels, digest
@@ -465,7 +465,7 @@ def make_lock_set(
         )
     index = LockIndex(
         envgen_version=__version__,
-        kb_version=kb_hash(),
+        kb_version=kb.digest,
         input_hash=digest,
         request={k: v for k, v in request.to_dict().items() if v is not None},
         platforms=tuple(platform_names),
@@ -661,7 +661,7 @@ def check_lock_set(
         why = [
             f"{label} {old} -> {new}"
             for label, old, new in (
-                ("knowledge base", index.kb_version, kb_hash()),
+                ("knowledge base", index.kb_version, kb.digest),
                 ("envgen", index.envgen_version, __version__),
             )
             if old != new

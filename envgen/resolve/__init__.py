@@ -22,20 +22,11 @@ from dataclasses import dataclass
 
 from envgen.errors import NoSolutionError
 from envgen.kb import KnowledgeBase
-from envgen.plan import Note, Plan, Rejection, Request, tensorflow_spec, validate
+from envgen.plan import Note, Plan, Rejection, Request, Target, tensorflow_spec, validate
 from envgen.profile import HardwareProfile
 from envgen.resolve.candidate import Context, Outcome, Reason, evaluate
 from envgen.resolve.pins import group, plan
 from envgen.resolve.remedies import remedies
-
-# (os name, arch) -> knowledge-base platform; anything else has no official wheels.
-_PLATFORMS = {
-    ("linux", "x86_64"): "linux-x86_64",
-    ("linux", "aarch64"): "linux-aarch64",
-    ("windows", "x86_64"): "windows-x86_64",
-    ("macos", "x86_64"): "macos-x86_64",
-    ("macos", "arm64"): "macos-arm64",
-}
 
 
 @dataclass(frozen=True)
@@ -57,9 +48,11 @@ class NoSolution:
 # --- entry points --------------------------------------------------------------------------------
 
 
-def platform_of(profile: HardwareProfile) -> str | None:
-    """The knowledge-base platform of a profile; WSL2 runs the Linux wheels."""
-    return _PLATFORMS.get((profile.os.name, profile.os.arch))
+def platform_of(profile: HardwareProfile, kb: KnowledgeBase) -> str | None:
+    """The knowledge-base platform of a profile (lock-platforms.toml), None where envgen knows no
+    such platform (no official wheels); WSL2 runs the Linux wheels."""
+    found = kb.lock_platforms.for_machine(profile.os.name, profile.os.arch)
+    return None if found is None else found.kb_platform
 
 
 def resolve(profile: HardwareProfile, kb: KnowledgeBase, request: Request) -> Plan | NoSolution:
@@ -73,7 +66,7 @@ def why_not(
     """Every release matching `spec`, with the reasons it fails here (empty reasons: it fits)."""
     validate(request)
     wanted = tensorflow_spec(spec, "why_not")
-    platform = platform_of(profile)
+    platform = platform_of(profile, kb)
     target = _target(profile, request)
     out = []
     for release in reversed(kb.tensorflow.releases):
@@ -98,11 +91,11 @@ def _python(profile: HardwareProfile, request: Request) -> str:
     return request.python or profile.python.version
 
 
-def _target(profile: HardwareProfile, request: Request) -> str:
+def _target(profile: HardwareProfile, request: Request) -> Target:
     if request.target != "auto":
         return request.target
     # auto = GPU only where an NVIDIA driver answered and a GPU is visible; toolkits never count.
-    return "gpu" if profile.has_nvidia_gpu and profile.os.name != "macos" else "cpu"
+    return Target.GPU if profile.has_nvidia_gpu and profile.os.name != "macos" else Target.CPU
 
 
 def _no_platform(profile: HardwareProfile, kb: KnowledgeBase) -> Reason:
@@ -120,7 +113,7 @@ def _resolve(
     profile: HardwareProfile, kb: KnowledgeBase, request: Request, *, explain: bool
 ) -> Plan | NoSolution:
     validate(request)
-    platform = platform_of(profile)
+    platform = platform_of(profile, kb)
     target = _target(profile, request)
     if platform is None:
         reason = _no_platform(profile, kb)
@@ -129,10 +122,14 @@ def _resolve(
     ctx = Context(profile, kb, request, platform, _python(profile, request), target)
 
     if request.target == "auto" and target == "gpu":
-        gpu = _resolve(profile, kb, dataclasses.replace(request, target="gpu"), explain=explain)
+        gpu = _resolve(
+            profile, kb, dataclasses.replace(request, target=Target.GPU), explain=explain
+        )
         if isinstance(gpu, Plan):
             return gpu
-        cpu = _resolve(profile, kb, dataclasses.replace(request, target="cpu"), explain=explain)
+        cpu = _resolve(
+            profile, kb, dataclasses.replace(request, target=Target.CPU), explain=explain
+        )
         if isinstance(cpu, Plan):
             way_out = f"; for the GPU: {gpu.remedies[0]}" if gpu.remedies else ""
             note = Note("auto-cpu", ctx.say("auto-cpu", message=gpu.message, way_out=way_out))

@@ -16,7 +16,7 @@ from packaging.requirements import Requirement
 from envgen import rules
 from envgen.kb import KnowledgeBase
 from envgen.kb.tensorflow import Release, Wheels
-from envgen.plan import Note, Pin, Request
+from envgen.plan import Channel, ExactVersion, Note, Pin, Request, Target, VersionSpec
 from envgen.profile import GPU, HardwareProfile
 from envgen.rules import Verdict
 
@@ -39,7 +39,7 @@ class Outcome:
     wheel: Wheels | None = None
     passed: list[str] = field(default_factory=list)
     warnings: list[Note] = field(default_factory=list)
-    channel: str | None = None
+    channel: Channel | None = None
     cuda_pins: list[Pin] = field(default_factory=list)
     cudnn: str | None = None
     ptx_only: bool = False
@@ -53,7 +53,7 @@ class Context:
     request: Request
     platform: str
     python: str
-    target: str
+    target: Target
 
     def say(self, code: str, **fields: str) -> str:
         return self.kb.wording.render(code, **fields)
@@ -200,12 +200,9 @@ def _check_driver(ctx: Context, out: Outcome) -> None:
 
 def _conda_cudnn(ctx: Context, release: Release) -> str:
     """The oldest conda cuDNN line TF accepts: same major as the build, minor not older."""
-    from envgen.versions import parse_dotted
-
-    built = parse_dotted(release.cudnn)
-    lines = sorted(ctx.kb.conda.cudnn_lines(release.cuda), key=parse_dotted)
-    for line in lines:
-        have = parse_dotted(line)
+    built = release.cudnn.parts
+    for line in ctx.kb.conda.cudnn_lines(release.cuda):  # oldest first
+        have = line.parts
         if have[0] == built[0] and have[1:2] >= built[1:2]:
             return line
     return release.cudnn
@@ -226,7 +223,7 @@ def _choose_channel(ctx: Context, out: Outcome) -> None:
                     ctx.say("channel-pip", first=b.first_and_cuda, platforms=b.and_cuda_platforms)
                 )
                 continue
-            out.channel = "pip"
+            out.channel = Channel.PIP
             out.cudnn = r.cudnn
             out.cuda_pins = and_cuda_pins(ctx, r)
             return
@@ -239,7 +236,7 @@ def _choose_channel(ctx: Context, out: Outcome) -> None:
                 why = ctx.kb.conda.why_not(r.cuda, cudnn) or "no packages"
                 problems.append(ctx.say("channel-conda", why=why))
                 continue
-            out.channel, out.cudnn = "conda", cudnn
+            out.channel, out.cudnn = Channel.CONDA, cudnn
             for spec in specs:
                 name, _, version = spec.partition("=")
                 why = (
@@ -253,20 +250,22 @@ def _choose_channel(ctx: Context, out: Outcome) -> None:
                     if version
                     else ctx.say("pin-conda-runtime", cuda=r.cuda)
                 )
-                out.cuda_pins.append(Pin(name, version, "conda", why))
+                # `name=X.Y` is conda's exact form (X.Y.*); a bare name takes any version.
+                pinned = ExactVersion(version) if version else VersionSpec("")
+                out.cuda_pins.append(Pin(name, pinned, Channel.CONDA, why))
             if not ctx.platform.startswith("windows"):
                 out.warnings.append(Note("conda-library-path", ctx.say("conda-library-path")))
             return
         # system: the user's own toolkit; say so when the profile shows none that matches.
-        out.channel, out.cudnn = "system", r.cudnn
+        out.channel, out.cudnn = Channel.SYSTEM, r.cudnn
         out.cuda_pins = [
             Pin(
                 "cuda",
-                r.cuda,
-                "system",
+                ExactVersion(r.cuda),
+                Channel.SYSTEM,
                 ctx.say("pin-system-cuda", tensorflow=str(r.version), cuda=r.cuda),
             ),
-            Pin("cudnn", r.cudnn, "system", ctx.say("pin-system-cudnn")),
+            Pin("cudnn", ExactVersion(r.cudnn), Channel.SYSTEM, ctx.say("pin-system-cudnn")),
         ]
         found = [t.version for t in ctx.profile.cuda_toolkits]
         if not any(v.split(".")[:2] == r.cuda.split(".")[:2] for v in found):
@@ -300,7 +299,12 @@ def and_cuda_pins(ctx: Context, release: Release) -> list[Pin]:
         lower = [s.version for s in req.specifier if s.operator == ">="]
         if exact:
             pins.append(
-                Pin(req.name, exact[0], "pip", ctx.say("pin-and-cuda-exact", tensorflow=tf))
+                Pin(
+                    req.name,
+                    ExactVersion(exact[0]),
+                    Channel.PIP,
+                    ctx.say("pin-and-cuda-exact", tensorflow=tf),
+                )
             )
         elif lower:
             why = ctx.say(
@@ -310,7 +314,7 @@ def and_cuda_pins(ctx: Context, release: Release) -> list[Pin]:
                 cuda=release.cuda,
                 cudnn=release.cudnn,
             )
-            pins.append(Pin(req.name, lower[0], "pip", why))
+            pins.append(Pin(req.name, ExactVersion(lower[0]), Channel.PIP, why))
     return pins
 
 
@@ -328,9 +332,7 @@ def _check_metal(ctx: Context, out: Outcome) -> None:
             Reason("metal", ctx.say("metal-platform", metal=r.metal, platform=ctx.platform))
         )
     # Apple's pairing table is stricter than the wheel tags (older metal wheels say macosx_11_0).
-    from envgen.versions import parse_dotted
-
-    floor = max((v for v in (metal.macos, r.build.metal_macos) if v), key=parse_dotted)
+    floor = max(v for v in (metal.macos, r.build.metal_macos) if v)
     verdict = rules.macos(floor, ctx.profile.os.release, code="metal-macos", metal=r.metal)
     if not verdict.ok:
         out.reasons.append(ctx.reason(verdict, code="macos"))
@@ -349,7 +351,7 @@ def _check_metal(ctx: Context, out: Outcome) -> None:
             )
         )
     if not out.reasons:
-        out.channel = "pip"
+        out.channel = Channel.PIP
         why = ctx.say("pin-metal", minor=r.minor)
-        out.cuda_pins = [Pin("tensorflow-metal", r.metal, "pip", why)]
+        out.cuda_pins = [Pin("tensorflow-metal", ExactVersion(r.metal), Channel.PIP, why)]
         out.passed.append(ctx.say("metal-ok", metal=r.metal))

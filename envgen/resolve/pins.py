@@ -15,7 +15,7 @@ from packaging.version import Version
 
 from envgen import rules
 from envgen.digest import of_json
-from envgen.plan import Note, Pin, Plan, Rejection
+from envgen.plan import Channel, ExactVersion, Note, Pin, Plan, Rejection, VersionSpec
 from envgen.profile import digest as profile_digest
 from envgen.resolve.candidate import Context, Outcome
 
@@ -45,8 +45,8 @@ def plan(ctx: Context, chosen: Outcome, rejections: tuple[Rejection, ...]) -> Pl
     newer = say("pin-tensorflow-rejected", count=str(len(rejections))) if rejections else ""
     tf_pin = Pin(
         name,
-        str(r.version),
-        "pip",
+        ExactVersion(r.version),
+        Channel.PIP,
         say("pin-tensorflow", passed="; ".join(chosen.passed), size_note=size_note, newer=newer),
         extras,
     )
@@ -55,7 +55,7 @@ def plan(ctx: Context, chosen: Outcome, rejections: tuple[Rejection, ...]) -> Pl
     if tf_keras:
         legacy = Requirement(tf_keras)
         why = say("pin-tf-keras", first=b.first_keras3)
-        pins.append(Pin(legacy.name, str(legacy.specifier), "pip", why))
+        pins.append(Pin(legacy.name, VersionSpec(legacy.specifier), Channel.PIP, why))
         environment.append(("TF_USE_LEGACY_KERAS", "1"))
     elif keras.requirement:
         req = Requirement(keras.requirement)
@@ -65,7 +65,12 @@ def plan(ctx: Context, chosen: Outcome, rejections: tuple[Rejection, ...]) -> Pl
             "keras-nightly": "pin-keras-nightly",
         }[keras.kind]
         pins.append(
-            Pin(req.name, str(req.specifier), "pip", say(code, first=b.first_keras3, minor=r.minor))
+            Pin(
+                req.name,
+                VersionSpec(req.specifier),
+                Channel.PIP,
+                say(code, first=b.first_keras3, minor=r.minor),
+            )
         )
     numpy = r.numpy_declared(ctx.python)
     # The minor's cap (numpy<2 for older minors) only where the declared bounds admit what the
@@ -77,10 +82,11 @@ def plan(ctx: Context, chosen: Outcome, rejections: tuple[Rejection, ...]) -> Pl
         numpy = r.numpy_effective(ctx.python)
     if str(numpy):
         why = say("pin-numpy-capped", last=b.last_numpy_cap) if capped else say("pin-numpy")
-        pins.append(Pin("numpy", ",".join(sorted(str(s) for s in numpy)), "pip", why))
+        spec = VersionSpec(",".join(sorted(str(s) for s in numpy)))
+        pins.append(Pin("numpy", spec, Channel.PIP, why))
     if r.build.protobuf_cap is not None:
         why = say("pin-protobuf", last=b.last_protobuf_cap)
-        pins.append(Pin("protobuf", str(r.build.protobuf_cap), "pip", why))
+        pins.append(Pin("protobuf", VersionSpec(r.build.protobuf_cap), Channel.PIP, why))
     pins.extend(chosen.cuda_pins)
     warnings = list(chosen.warnings)
     if gpu and ctx.profile.nvidia is not None:
@@ -88,7 +94,7 @@ def plan(ctx: Context, chosen: Outcome, rejections: tuple[Rejection, ...]) -> Pl
         if floor.driver:
             who = say(floor.who, cuda=floor.cuda, major=floor.major)
             why = say("pin-driver", cuda=r.cuda, who=who)
-            pins.append(Pin("nvidia-driver", f">={floor.driver}", "system", why))
+            pins.append(Pin("nvidia-driver", VersionSpec(f">={floor.driver}"), Channel.SYSTEM, why))
     if ctx.python != ctx.profile.python.version and ctx.python not in {
         i.version for i in ctx.profile.python.found
     }:

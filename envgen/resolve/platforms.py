@@ -14,7 +14,7 @@ from typing import Any
 from envgen.errors import NoSolutionError, UsageError
 from envgen.kb import KnowledgeBase
 from envgen.kb.lock_platforms import LockPlatform
-from envgen.plan import Plan, Request
+from envgen.plan import Plan, Request, Target
 from envgen.profile import HardwareProfile
 from envgen.resolve import resolve
 
@@ -64,7 +64,7 @@ def plans_for(
         remedy_lists: list[list[str]] = []
         rejection_lists: list[list[dict[str, Any]]] = []
         for platform in platforms:
-            wanted = dataclasses.replace(request, target=variant)
+            wanted = dataclasses.replace(request, target=Target(variant))
             result = resolve(for_platform(profile, platform, variant), kb, wanted)
             if isinstance(result, Plan):
                 found.append(result)

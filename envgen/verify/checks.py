@@ -16,7 +16,8 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 
 from envgen import rules
-from envgen.verify.expect import TENSORFLOW_DISTRIBUTIONS, Expectation
+from envgen.kb.distributions import load_distributions
+from envgen.verify.expect import Expectation
 from envgen.verify.observation import FrameworkRun, Observation
 from envgen.verify.report import Check, LogNote, VerifyReport
 
@@ -85,7 +86,7 @@ def check_driver(driver: Mapping[str, Any] | None, target: str) -> Check:
 
 
 def _dist_version(packages: Mapping[str, str], framework: str) -> tuple[str, str] | None:
-    names = TENSORFLOW_DISTRIBUTIONS if framework == "tensorflow" else (framework,)
+    names = load_distributions().names if framework == "tensorflow" else (framework,)
     # jax's GPU support lives in jaxlib plugins; the `jax` distribution carries the version.
     for name in names:
         if name in packages:

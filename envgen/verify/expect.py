@@ -16,17 +16,8 @@ from packaging.utils import canonicalize_name
 from envgen.digest import short
 from envgen.errors import InputFileError
 from envgen.files import LOCK_FILE, decode_text, read_bytes
+from envgen.kb.distributions import load_distributions
 from envgen.plan import Plan
-
-# Distributions that provide `import tensorflow` (PyPI names; tensorflow-intel is TF <= 2.15 on
-# Windows, tensorflow-cpu-aws on aarch64 Linux up to 2.15, tensorflow-macos on Apple silicon).
-TENSORFLOW_DISTRIBUTIONS = (
-    "tensorflow",
-    "tensorflow-cpu",
-    "tensorflow-intel",
-    "tensorflow-cpu-aws",
-    "tensorflow-macos",
-)
 
 
 @dataclass(frozen=True)
@@ -93,5 +84,5 @@ def from_lock(path: Path) -> Expectation:
         source=f"lock {path.name}",
         digest=short(data),
         packages=pins,
-        framework="tensorflow" if names & set(TENSORFLOW_DISTRIBUTIONS) else None,
+        framework="tensorflow" if names & set(load_distributions().names) else None,
     )

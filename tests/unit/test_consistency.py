@@ -19,7 +19,7 @@ from envgen.cli import main
 from envgen.detect import load_or_detect
 from envgen.errors import NoSolutionError
 from envgen.kb import load_kb
-from envgen.plan import Plan, Request
+from envgen.plan import Plan, Request, Target
 from envgen.resolve import resolve
 from envgen.verify.observation import Observation, parse
 
@@ -54,7 +54,7 @@ def test_verify_hashes_the_machine_as_plans_do(
     argv = ["verify", "--python", sys.executable, "--profile", str(H100), "--report", str(report)]
     assert main(argv) == 0
     capsys.readouterr()
-    plan = resolve(load_or_detect(str(H100)), load_kb(), Request(target="cpu"))
+    plan = resolve(load_or_detect(str(H100)), load_kb(), Request(target=Target.CPU))
     assert isinstance(plan, Plan)
     assert json.loads(report.read_text())["profile-hash"] == plan.inputs["profile"]
 

@@ -167,7 +167,7 @@ def _urlopen_raising(monkeypatch: pytest.MonkeyPatch, exc: BaseException) -> Non
 
 
 def test_kb_update_fetch_failures_are_external(monkeypatch: pytest.MonkeyPatch) -> None:
-    from envgen.kb.update import urllib_fetch
+    from envgen.kb.pypi import urllib_fetch
 
     # http.client's errors are not OSErrors: a body cut short used to escape as a bug.
     _urlopen_raising(monkeypatch, http.client.IncompleteRead(b"par", 10))

@@ -7,17 +7,18 @@ mechanics (determinism, rejection grouping, relaxed remedies, request validation
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from envgen.detect import load_or_detect
 from envgen.errors import UsageError
 from envgen.kb import load_kb
-from envgen.plan import Plan, Request
+from envgen.plan import Channel, Plan, Request, Target
 from envgen.profile import HardwareProfile
 from envgen.resolve import NoSolution, resolve, tensorflow_spec, why_not
 
-AUTO = Request(channel="auto")
+AUTO = Request(channel=Channel.AUTO)
 
 
 def profile(data_dir: Path, name: str, **env: str) -> HardwareProfile:
@@ -103,7 +104,7 @@ def test_seed_gtx650_windows7_no_avx(data_dir: Path) -> None:
         "1.4.0",
         "8.0",
     )
-    on_37 = resolve(prof, load_kb(), Request(channel="auto", python="3.7"))
+    on_37 = resolve(prof, load_kb(), Request(channel=Channel.AUTO, python="3.7"))
     assert isinstance(on_37, NoSolution)
     assert any(r.startswith("use Python 3.6: TensorFlow 1.4.0") for r in on_37.remedies)
     assert any("without AVX" in r for r in on_37.remedies)
@@ -116,7 +117,9 @@ def test_windows_native_gpu_remedy_is_wsl2(data_dir: Path) -> None:
         ENVGEN_OS="windows",
         ENVGEN_GPUS="NVIDIA GeForce RTX 3060",
     )
-    result = resolve(prof, load_kb(), Request(channel="auto", target="gpu", tensorflow=">=2.11"))
+    result = resolve(
+        prof, load_kb(), Request(channel=Channel.AUTO, target=Target.GPU, tensorflow=">=2.11")
+    )
     assert isinstance(result, NoSolution)
     assert result.remedies[0].startswith("use WSL2")
     assert "2.21.0" in result.remedies[0]
@@ -124,7 +127,7 @@ def test_windows_native_gpu_remedy_is_wsl2(data_dir: Path) -> None:
 
 def test_no_solution_lists_rejections_grouped(data_dir: Path) -> None:
     prof = profile(data_dir, "issue-example-h100.toml")
-    result = resolve(prof, load_kb(), Request(channel="auto", keras="3", tensorflow="2.15"))
+    result = resolve(prof, load_kb(), Request(channel=Channel.AUTO, keras="3", tensorflow="2.15"))
     assert isinstance(result, NoSolution)
     assert result.rejections[0].candidate == "tensorflow==2.15.0, 2.15.0.post1, 2.15.1"
     assert "Keras 3 needs TensorFlow >= 2.16" in result.rejections[0].reasons
@@ -136,7 +139,7 @@ def test_h100_on_an_old_driver_cannot_jit_newer_ptx(data_dir: Path) -> None:
     auto = plan_of(resolve(prof, load_kb(), AUTO))
     assert auto.target == "cpu"
     assert auto.warnings[0].code == "auto-cpu"
-    p = plan_of(resolve(prof, load_kb(), Request(channel="auto", python="3.10")))
+    p = plan_of(resolve(prof, load_kb(), Request(channel=Channel.AUTO, python="3.10")))
     # 2.12-2.14 (CUDA 11.8) reach Hopper only through PTX 8.0, which a CUDA 11.4 driver can't JIT.
     assert (p.target, p.tensorflow.version, p.cuda) == ("gpu", "2.11.1", "11.2")
     assert any("cannot JIT PTX from CUDA 11.8" in r for rej in p.rejections for r in rej.reasons)
@@ -168,18 +171,19 @@ def test_tensorflow_spec(text: str, expected: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "request_",
+    "fields",
     [
-        Request(target="tpu"),
-        Request(python="3"),
-        Request(keras="4"),
-        Request(channel="npm"),
-        Request(tensorflow="two"),
+        {"target": "tpu"},
+        {"python": "3"},
+        {"keras": "4"},
+        {"channel": "npm"},
+        {"tensorflow": "two"},
     ],
 )
-def test_bad_requests_are_usage_errors(data_dir: Path, request_: Request) -> None:
-    with pytest.raises(UsageError):
-        resolve(profile(data_dir, "issue-example-h100.toml"), load_kb(), request_)
+def test_bad_requests_are_usage_errors(data_dir: Path, fields: dict[str, Any]) -> None:
+    # Text as flags hand it over; a target or channel that names no choice fails as it enters.
+    with pytest.raises(UsageError, match=f"^--{next(iter(fields))}: "):
+        resolve(profile(data_dir, "issue-example-h100.toml"), load_kb(), Request(**fields))
 
 
 def test_cpu_build_note_on_a_build_without_avx(data_dir: Path) -> None:
@@ -212,10 +216,12 @@ def test_old_tensorflow_caps_protobuf(data_dir: Path) -> None:
     prof = profile(data_dir, "issue-example-h100.toml")
     old = plan_of(
         resolve(
-            prof, load_kb(), Request(channel="auto", target="cpu", python="3.8", tensorflow="2.4")
+            prof,
+            load_kb(),
+            Request(channel=Channel.AUTO, target=Target.CPU, python="3.8", tensorflow="2.4"),
         )
     )
     pins = {p.name: p.version for p in old.packages}
     assert pins["protobuf"] == "<3.20"
-    new = plan_of(resolve(prof, load_kb(), Request(channel="auto", target="cpu")))
+    new = plan_of(resolve(prof, load_kb(), Request(channel=Channel.AUTO, target=Target.CPU)))
     assert "protobuf" not in {p.name for p in new.packages}

@@ -32,7 +32,7 @@ from packaging.version import Version
 
 from envgen.detect import load_or_detect
 from envgen.kb import KnowledgeBase, load_kb
-from envgen.plan import Pin, Plan, Request
+from envgen.plan import Channel, Pin, Plan, Request, Target
 from envgen.resolve import NoSolution, resolve
 
 PROFILES = Path(__file__).resolve().parent.parent / "data" / "profiles"
@@ -103,11 +103,11 @@ class Scenario:
 
     def request(self) -> Request:
         return Request(
-            target=self.target,
+            target=Target(self.target),
             python=self.python,
             tensorflow=self.tensorflow,
             keras=self.keras,
-            channel=self.channel,
+            channel=Channel(self.channel),
         )
 
 

@@ -40,11 +40,11 @@ def test_tag_form_follows_the_cudnn_naming_switch() -> None:
 @pytest.mark.parametrize(
     ("table", "key", "value", "message"),
     [
-        ("cuda-image", "cuda", "12", "cuda must be 'X.Y'"),
-        ("cuda-image", "tag", "ubuntu:22.04", "must be an nvidia/cuda image"),
-        ("cuda-image", "source", None, "has no source"),
+        ("cuda-image", "cuda", "12", r"cuda-image\[0\]\.cuda: must be 'X.Y'"),
+        ("cuda-image", "tag", "ubuntu:22.04", "tag: must start 'nvidia/cuda:'"),
+        ("cuda-image", "source", None, r"cuda-image\[0\]\.source: missing"),
         ("python-image", "form", "python:slim", "must contain {python}"),
-        ("micromamba-image", "uid", "57439", "uid must be an integer"),
+        ("micromamba-image", "uid", "57439", "uid: must be an integer"),
     ],
 )
 def test_broken_rows_name_the_key(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import re
 from collections.abc import Callable
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -59,58 +60,121 @@ def _load_broken(
 @pytest.mark.parametrize(
     ("name", "table", "index", "key", "value", "message"),
     [
-        ("gpus.toml", "gpu", 2, "cc", "9", "gpus.toml: gpu[2]: cc"),
-        ("gpus.toml", "gpu", 0, "pattern", "(unclosed", "gpus.toml: gpu[0]: pattern"),
-        ("gpus.toml", "gpu", 1, "source", None, "gpus.toml: gpu[1] has no source"),
-        ("gpus.toml", "gpu", 1, "examples", [], "gpus.toml: gpu[1]: examples"),
-        ("gpus.toml", "normalise", 0, "remove", ["("], "gpus.toml: normalise: remove[0]"),
+        ("gpus.toml", "gpu", 2, "cc", "9", "gpus.toml: gpu[2].cc: must be 'X.Y'"),
+        (
+            "gpus.toml",
+            "gpu",
+            0,
+            "pattern",
+            "(unclosed",
+            "gpus.toml: gpu[0].pattern: does not compile",
+        ),
+        ("gpus.toml", "gpu", 1, "source", None, "gpus.toml: gpu[1].source: missing"),
+        ("gpus.toml", "gpu", 1, "examples", [], "gpus.toml: gpu[1].examples: must not be empty"),
+        (
+            "gpus.toml",
+            "normalise",
+            0,
+            "remove",
+            ["("],
+            "gpus.toml: normalise.remove[0]: does not compile",
+        ),
         (
             "cuda-arch.toml",
             "arch",
             3,
             "first-cuda",
             "eleven",
-            "cuda-arch.toml: arch[3]: first-cuda",
+            "cuda-arch.toml: arch[3].first-cuda: must be dotted integers",
         ),
-        ("cuda-arch.toml", "major", 0, "min-cc", "2", "cuda-arch.toml: major[0]: min-cc"),
+        (
+            "cuda-arch.toml",
+            "major",
+            0,
+            "min-cc",
+            "2",
+            "cuda-arch.toml: major[0].min-cc: must be 'X.Y'",
+        ),
         (
             "cuda-arch.toml",
             "arch",
             0,
             "typo-key",
             "x",
-            "cuda-arch.toml: arch[0]: unknown key(s) typo-key",
+            "cuda-arch.toml: arch[0].typo-key: unknown key",
         ),
-        ("cudnn.toml", "release", 4, "min-cc", "3.x", "cudnn.toml: release[4]: min-cc"),
-        ("cudnn.toml", "release", 0, "cuda", ["8.0.61"], "cudnn.toml: release[0]: cuda"),
-        ("cudnn.toml", "release", 0, "through", "4.0", "cudnn.toml: release[0]: through"),
-        ("cudnn.toml", "compat", 0, "rule", "anything-goes", "cudnn.toml: compat: rule"),
-        ("conda.toml", "cuda-scheme", 0, "cuda", ["11"], "conda.toml: cuda-scheme[0]: cuda"),
+        (
+            "cudnn.toml",
+            "release",
+            4,
+            "min-cc",
+            "3.x",
+            "cudnn.toml: release[4].min-cc: must be dotted integers",
+        ),
+        (
+            "cudnn.toml",
+            "release",
+            0,
+            "cuda",
+            ["8.0.61"],
+            "cudnn.toml: release[0].cuda[0]: must be 'X' or 'X.Y'",
+        ),
+        (
+            "cudnn.toml",
+            "release",
+            0,
+            "through",
+            "4.0",
+            "cudnn.toml: release[0].through: 4.0 is older than cudnn",
+        ),
+        (
+            "cudnn.toml",
+            "compat",
+            0,
+            "rule",
+            "anything-goes",
+            "cudnn.toml: compat.rule: must be one of",
+        ),
+        (
+            "conda.toml",
+            "cuda-scheme",
+            0,
+            "cuda",
+            ["11"],
+            "conda.toml: cuda-scheme[0].cuda[0]: must be 'X.Y'",
+        ),
         (
             "conda.toml",
             "cudnn-package",
             0,
             "channel",
             "nope",
-            "conda.toml: cudnn-package[0]: channel",
+            "conda.toml: cudnn-package[0].channel: 'nope' is not a [[channel]]",
         ),
-        ("conda.toml", "channel", 0, "url", "http://x", "conda.toml: channel[0]: url"),
+        (
+            "conda.toml",
+            "channel",
+            0,
+            "url",
+            "http://x",
+            "conda.toml: channel[0].url: must start 'https://'",
+        ),
         (
             "mirrors.toml",
             "mirror",
             0,
             "pypi",
             "http://mirrors.example/simple",
-            "mirrors.toml: mirror[0]: pypi",
+            "mirrors.toml: mirror[0].pypi: must start 'https://'",
         ),
-        ("mirrors.toml", "mirror", 0, "pypi", None, "mirrors.toml: mirror[0]: pypi"),
+        ("mirrors.toml", "mirror", 0, "pypi", None, "mirrors.toml: mirror[0].pypi: missing"),
         (
             "mirrors.toml",
             "mirror",
             0,
             "conda-channels",
             None,
-            "mirrors.toml: mirror[0]: conda-cloud",
+            "mirrors.toml: mirror[0].conda-cloud: conda-cloud and conda-channels go together",
         ),
     ],
 )
@@ -349,3 +413,30 @@ def test_unknown_mirror_lists_the_available_ones() -> None:
         load_kb().mirrors.get("mirrorz")
     assert "tuna" in info.value.hint
     assert "ustc" in info.value.hint
+
+
+def test_lock_platforms_are_the_only_platform_list(data_dir: Path) -> None:
+    """The (OS, machine) -> platform mapping the resolver once kept beside this table."""
+    from envgen.detect import load_or_detect
+    from envgen.resolve import platform_of
+
+    table = load_kb().lock_platforms
+    assert {(p.os_name, p.arch): p.kb_platform for p in table.platforms} == {
+        ("linux", "x86_64"): "linux-x86_64",
+        ("linux", "aarch64"): "linux-aarch64",
+        ("windows", "x86_64"): "windows-x86_64",
+        ("macos", "x86_64"): "macos-x86_64",
+        ("macos", "arm64"): "macos-arm64",
+    }
+    assert table.for_machine("linux", "armv7l") is None
+    profiles = data_dir / "profiles"
+    wsl = load_or_detect(str(profiles / "linux-wsl2-rtx4070-py311.toml"), {})
+    assert platform_of(wsl, load_kb()) == "linux-x86_64"  # WSL2 runs the Linux wheels
+    mac = load_or_detect(str(profiles / "macos-arm64-m2-py311.toml"), {})
+    assert platform_of(mac, load_kb()) == "macos-arm64"
+    marker = dict(table.get("win-64").marker_values)
+    assert marker == {
+        "platform_machine": "AMD64",
+        "platform_system": "Windows",
+        "sys_platform": "win32",
+    }

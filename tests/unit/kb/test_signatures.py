@@ -48,17 +48,21 @@ def test_codes_are_unique_kebab_case_and_sorted(table: SignatureTable) -> None:
         (
             "pattern",
             "Loaded (?P<x>",
-            "signature[3] (cuda-driver-insufficient): pattern does not compile",
+            "signature[3].pattern: does not compile",
         ),
-        ("severity", "fatal", "signature[3] (cuda-driver-insufficient): severity"),
-        ("cause", "needs {nope}", "signature[3] (cuda-driver-insufficient): cause uses {nope}"),
-        ("code", "Bad_Code", "signature[3] (Bad_Code): code must be kebab-case"),
+        ("severity", "fatal", "signature[3].severity: must be one of error, warning, info"),
+        ("cause", "needs {nope}", "signature[3].cause: uses {nope}, not a named group"),
+        (
+            "code",
+            "Bad_Code",
+            "signature[3].code: must be kebab-case, got 'Bad_Code' (code 'Bad_Code')",
+        ),
         (
             "code",
             "conda-cuda-virtual-package",
-            "signature[3] (conda-cuda-virtual-package): duplicate",
+            "signature[3].code: duplicate 'conda-cuda-virtual-package'",
         ),
-        ("source", "", "signature[3] has no source"),
+        ("source", "", "signature[3].source: missing: every row cites its source"),
     ],
 )
 def test_a_broken_row_fails_naming_it(

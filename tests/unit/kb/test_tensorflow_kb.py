@@ -7,6 +7,7 @@ each project trimmed to four releases, and the METADATA headers of the wheels it
 from __future__ import annotations
 
 import copy
+import dataclasses
 import io
 import json
 import tomllib
@@ -19,9 +20,10 @@ import pytest
 from packaging.version import Version
 
 from envgen.errors import KnowledgeBaseError
-from envgen.kb import data_text, load_kb, load_toml, update
+from envgen.kb import data_text, derive, load_kb, load_toml, pypi, update
 from envgen.kb import tensorflow as tf_kb
-from envgen.kb.tensorflow import PLATFORMS, TensorFlowTable, load_tensorflow
+from envgen.kb.lock_platforms import kb_platforms
+from envgen.kb.tensorflow import TensorFlowTable, load_tensorflow
 from envgen.versions import parse_dotted
 
 RECORDED = ("1.15.2", "2.13.1", "2.16.1", "2.21.0")
@@ -126,7 +128,7 @@ def test_python_lists_are_well_formed(table: TensorFlowTable) -> None:
     for release in table.releases:
         assert release.wheels or release.gpu_wheels, release.version
         for wheels in (*release.wheels.values(), *release.gpu_wheels.values()):
-            assert wheels.platform in PLATFORMS
+            assert wheels.platform in kb_platforms()
             assert wheels.python, (release.version, wheels.platform)
             for python in wheels.python:
                 major, minor = parse_dotted(python)
@@ -185,19 +187,19 @@ def test_packaged_release_file_is_canonical() -> None:
     assert update.render_releases(tomllib.loads(text)["release"]) == text
 
 
-def _recorded_fetch(data_dir: Path) -> update.Fetch:
+def _recorded_fetch(data_dir: Path) -> pypi.Fetch:
     root = data_dir / "pypi"
 
     def fetch(url: str, headers: Mapping[str, str]) -> bytes:
         if url.startswith("https://pypi.org/simple/"):
-            assert headers.get("Accept") == update.SIMPLE_ACCEPT
+            assert headers.get("Accept") == pypi.SIMPLE_ACCEPT
             name = url.rstrip("/").rsplit("/", 1)[1]
             return (root / "simple" / f"{name}.json").read_bytes()
         if url.endswith(".metadata"):
             path = root / "metadata" / url.rsplit("/", 1)[1]
             if path.exists():
                 return path.read_bytes()
-        raise update.ResourceNotFoundError(url)
+        raise pypi.ResourceNotFoundError(url)
 
     return fetch
 
@@ -237,10 +239,10 @@ def test_metadata_falls_back_to_zip_range_reads() -> None:
         ranges.append((int(start), int(end)))
         return body[int(start) : int(end) + 1]
 
-    raw = update.zip_member_by_range(
+    raw = pypi.zip_member_by_range(
         fetch, "https://x.invalid/w.whl", len(body), ".dist-info/METADATA"
     )
-    assert update.parse_metadata(raw.decode()).requires_dist == ("numpy>=2",)
+    assert derive.parse_metadata(raw.decode()).requires_dist == ("numpy>=2",)
     assert len(ranges) <= 3  # tail, local header, member: never the whole wheel
 
 
@@ -258,13 +260,13 @@ def test_metadata_falls_back_to_zip_range_reads() -> None:
     ],
 )
 def test_platform_tags(tag: str, expected: dict[str, str | None]) -> None:
-    assert update.platform_floors(tag) == expected
+    assert derive.platform_floors(tag, kb_platforms()) == expected
 
 
 def test_python_tags() -> None:
-    assert update.python_versions("cp310") == {"3.10"}
-    assert update.python_versions("cp27") == {"2.7"}
-    assert update.python_versions("py3") == frozenset()
+    assert derive.python_versions("cp310") == {"3.10"}
+    assert derive.python_versions("cp27") == {"2.7"}
+    assert derive.python_versions("py3") == frozenset()
 
 
 def test_recorded_data_stays_small(data_dir: Path) -> None:
@@ -358,3 +360,22 @@ def test_numpy_markers_of_2_16(table: TensorFlowTable) -> None:
     assert "1.24.0" not in release.numpy_effective("3.12")
     assert release.keras.requirement == "keras>=3.0.0"
     assert release.keras.tf_keras == "tf-keras~=2.16.0"
+
+
+def test_derivation_asks_the_projects_the_distribution_table_names(data_dir: Path) -> None:
+    """Shim targets come from tensorflow-distributions.toml, not from code: without them the
+    Apple-silicon shim of 2.13.1 is taken for a real `tensorflow` wheel."""
+    facts = update.facts()
+    rows, _ = derive.derive_releases(pypi.PyPI(_recorded_fetch(data_dir)), facts)
+    by_version = {r["version"]: r for r in rows}
+    assert by_version["2.13.1"]["macos-arm64"]["package"] == "tensorflow-macos"
+    assert by_version["2.13.1"]["macos-arm64"]["shim"] is True
+    table = facts.distributions
+    no_shims = dataclasses.replace(
+        table,
+        distributions=tuple(d for d in table.distributions if d.role != "shim-target"),
+    )
+    facts = dataclasses.replace(facts, distributions=no_shims)
+    rows, _ = derive.derive_releases(pypi.PyPI(_recorded_fetch(data_dir)), facts)
+    entry = {r["version"]: r for r in rows}["2.13.1"]["macos-arm64"]
+    assert (entry["package"], entry.get("shim")) == ("tensorflow", None)

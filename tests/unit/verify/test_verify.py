@@ -14,7 +14,7 @@ from envgen.environment import interpreter_in
 from envgen.errors import VerificationError
 from envgen.files import MARKER
 from envgen.kb import load_kb
-from envgen.plan import Pin, Plan, Request
+from envgen.plan import Channel, ExactVersion, Pin, Plan, Request, Target, VersionSpec
 from envgen.verify import Expectation, evaluate
 from envgen.verify import probe as probe_module
 from envgen.verify.observation import Observation, parse, parse_output
@@ -134,17 +134,17 @@ def test_packages_against_a_lock(data_dir: Path) -> None:
 
 
 def _plan(target: str, cuda: str | None, cudnn: str | None, python: str = "3.11") -> Plan:
-    tf = Pin("tensorflow-cpu", "2.21.0", "pip", "newest TF for this machine")
+    tf = Pin("tensorflow-cpu", ExactVersion("2.21.0"), Channel.PIP, "newest TF for this machine")
     return Plan(
-        request=Request(target=target),
-        target=target,
+        request=Request(target=Target(target)),
+        target=Target(target),
         platform="linux-x86_64",
         python=python,
         tensorflow=tf,
         cuda=cuda,
         cudnn=cudnn,
-        cuda_channel="pip" if cuda else None,
-        packages=(tf, Pin("numpy", ">=1.26.0,<3", "pip", "TF 2.21 declares it")),
+        cuda_channel=Channel.PIP if cuda else None,
+        packages=(tf, Pin("numpy", VersionSpec(">=1.26.0,<3"), Channel.PIP, "TF 2.21 declares it")),
     )
 
 
