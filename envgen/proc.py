@@ -4,14 +4,22 @@ Every subprocess goes through `run()`: it applies a timeout, logs the command, a
 program can fail (missing, timed out, non-zero exit) into `ExternalToolError` with the tail of its
 output. Unit tests forbid subprocesses by patching `subprocess.Popen` in one autouse fixture; this
 module is the only production caller, so the guard covers everything.
+
+On Linux every child is asked to die with envgen (`PR_SET_PDEATHSIG`): when envgen is killed
+(SIGKILL, the OOM killer, a CI job cancelled), an installer it started must not keep writing
+into a staging directory that the next run deletes and rebuilds. Ctrl-C needs no help:
+`subprocess.run` kills the child itself when KeyboardInterrupt interrupts the wait.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
+import signal
 import subprocess
-from collections.abc import Mapping, Sequence
+import sys
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from envgen.errors import ExternalToolError
@@ -33,8 +41,40 @@ class Completed:
     stderr: str
 
 
+# prctl(2) option: the signal a process receives when the thread that started it ends.
+_PR_SET_PDEATHSIG = 1
+
+
+@functools.cache
+def _die_with_parent() -> Callable[[], None] | None:
+    """A `preexec_fn` giving the child PR_SET_PDEATHSIG = SIGKILL (Linux only; else None).
+
+    prctl is looked up here, in the parent, so that the child between fork and exec makes one
+    foreign call and nothing else. The parent's pid is checked after the call: had envgen died
+    before it, no signal would ever come.
+    """
+    if not sys.platform.startswith("linux"):
+        return None
+    import ctypes
+
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+
+    def preexec() -> None:
+        parent = os.getppid()
+        prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
+        if os.getppid() != parent:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    return preexec
+
+
 def _tail(text: str) -> str:
-    text = text.strip()
+    """The end of a program's output as one line: an error stays one line however the program
+    wraps its causes (uv prints `Caused by:` chains, the root cause last, so the end is kept)."""
+    text = "; ".join(line.strip() for line in text.splitlines() if line.strip())
     return text if len(text) <= _TAIL_CHARS else "…" + text[-_TAIL_CHARS:]
 
 
@@ -68,6 +108,8 @@ def run(
             cwd=cwd,
             input=input_text,
             check=False,
+            # One prctl call between fork and exec (see _die_with_parent); safe with threads.
+            preexec_fn=_die_with_parent(),
         )
     except FileNotFoundError as exc:
         raise ExternalToolError(
