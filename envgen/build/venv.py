@@ -15,7 +15,14 @@ import sys
 import time
 from pathlib import Path
 
-from envgen.build import BuildRequest, BuildResult, is_up_to_date, staged_prefix, write_marker
+from envgen.build import (
+    BuildRequest,
+    BuildResult,
+    is_up_to_date,
+    prefix_lock,
+    staged_prefix,
+    write_marker,
+)
 from envgen.errors import ExternalToolError, UsageError
 
 # Creating a venv is sub-second with uv, ~8 s with ensurepip; installs download hundreds of MB.
@@ -101,13 +108,19 @@ class VenvBackend:
         return None  # uv, or the stdlib venv module of a matching Python; checked in build()
 
     def build(self, request: BuildRequest) -> BuildResult:
-        from envgen.proc import run
-
         if request.lock is None and not request.requirements:
             raise UsageError("nothing to install: give a lock or requirements")
+        prefix = request.prefix.absolute()
+        # The reuse check and the build are one step: another envgen may be finishing this very
+        # prefix, and after waiting for it there is nothing left to do.
+        with prefix_lock(prefix):
+            return self._build(request, prefix)
+
+    def _build(self, request: BuildRequest, prefix: Path) -> BuildResult:
+        from envgen.proc import run
+
         start = time.perf_counter()
         input_hash = request.input_hash()
-        prefix = request.prefix.absolute()
         if is_up_to_date(prefix, input_hash) and not request.force:
             return BuildResult(
                 self.name, prefix, venv_python(prefix), "none", input_hash, True, 0.0
