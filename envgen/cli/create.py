@@ -11,6 +11,7 @@ from typing import Any
 
 from envgen.cli import Result
 from envgen.cli.plan import REQUEST_DEFAULTS, add_request_options, request_from
+from envgen.errors import UsageError
 
 
 def _command(args: argparse.Namespace) -> str:
@@ -21,6 +22,29 @@ def _command(args: argparse.Namespace) -> str:
         if value is not None and value != {**REQUEST_DEFAULTS, "mirror": "pypi"}.get(flag):
             argv += [f"--{flag}", str(value)]
     return shlex.join(argv)
+
+
+def _seconds(text: str) -> float:
+    """A number of seconds >= 0 (`--wait`); argparse names the flag when this raises."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not 0 <= value < float("inf"):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds >= 0")
+    return value
+
+
+def _wait(value: object) -> float | None:
+    """--wait as given (a float), from ENVGEN_WAIT (text), or unset (None: wait until done)."""
+    if value is None or isinstance(value, float):
+        return value
+    try:
+        return _seconds(str(value))
+    except argparse.ArgumentTypeError as exc:
+        raise UsageError(
+            f"ENVGEN_WAIT: {exc}", hint="e.g. ENVGEN_WAIT=600; 0 refuses at once"
+        ) from None
 
 
 def _progress(line: str) -> None:
@@ -52,6 +76,7 @@ def run(args: argparse.Namespace) -> Result:
         # uv's own progress bars, on a terminal only (never inside --json output).
         progress=sys.stderr.isatty() and not getattr(args, "json", False),
         base_image=args.base_image,
+        wait=_wait(args.wait),
     )
     result = create(profile, load_kb(), request, options, _progress)
     return Result("create", result.to_dict(), show_create(result))
@@ -113,6 +138,13 @@ def add_parser(sub: Any, common: Callable[[argparse.ArgumentParser], None]) -> N
         help="replace files, locks or a directory that envgen did not make",
     )
     p.add_argument(
+        "--wait",
+        type=_seconds,
+        metavar="SECONDS",
+        help="when another envgen is building the same prefix, wait at most this long "
+        "(default: until it is done; 0: refuse at once)",
+    )
+    p.add_argument(
         "--yes",
         "-y",
         action="store_true",
@@ -133,5 +165,6 @@ def add_parser(sub: Any, common: Callable[[argparse.ArgumentParser], None]) -> N
             "no_verify": False,
             "force": False,
             "yes": False,
+            "wait": None,
         },
     )
