@@ -254,7 +254,8 @@ def recover(prefix: Path) -> None:
 
 
 def building_in_place(prefix: Path) -> Path:
-    """Mark `prefix` as being built in place (removed with `done_in_place`); see `recover`."""
+    """Mark `prefix` as being built in place; the caller deletes the mark when the build is
+    complete or cleaned up, and `recover` reads one still there as a build that was killed."""
     path = sibling(prefix, _BUILDING_SUFFIX)
     path.write_text(f"{os.getpid()}\n", encoding="utf-8")
     return path
