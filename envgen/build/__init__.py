@@ -20,12 +20,12 @@ Every backend shares the prefix discipline implemented here:
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
 import importlib
 import json
 import os
 import shutil
+import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -276,6 +276,23 @@ def _holder(lock: Path) -> str:
     return f"another envgen (pid {pid})" if pid.isdigit() else "another envgen"
 
 
+def _try_lock(fd: int) -> bool:
+    """Take the exclusive lock of `fd` without waiting: flock, or on Windows a byte range lock
+    (msvcrt; there the lock file also stays, since an open file cannot be deleted)."""
+    try:
+        if sys.platform == "win32":
+            import msvcrt
+
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+        else:
+            import fcntl
+
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except (BlockingIOError, PermissionError):  # held: EWOULDBLOCK (flock), EACCES (msvcrt)
+        return False
+    return True
+
+
 def _open_locked(lock: Path) -> int | None:
     """An fd holding the flock of the file now at `lock`, or None while someone else holds it.
 
@@ -283,10 +300,8 @@ def _open_locked(lock: Path) -> int | None:
     holds a lock on nothing, so a lock only counts if the path still names the locked file.
     """
     while True:
-        fd = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o644)
+        if not _try_lock(fd):
             os.close(fd)
             return None
         try:
@@ -346,7 +361,7 @@ def prefix_lock(
         # Who holds it, for the message a waiting envgen prints (best effort).
         with contextlib.suppress(OSError):
             os.ftruncate(fd, 0)
-            os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+            os.write(fd, f"{os.getpid()}\n".encode())
         _HELD[prefix] = 1
         try:
             yield
