@@ -50,6 +50,13 @@ def _env(**extra: str) -> dict[str, str]:
     return env
 
 
+def _ctrl_c_as_at_a_terminal() -> None:
+    # A shell starts background jobs with SIGINT ignored, and the ignoring is inherited through
+    # exec (Python then installs no KeyboardInterrupt handler): a test session started that way
+    # would run envgen deaf to Ctrl-C. A user at a terminal has the default.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 class Run:
     """One `envgen create` in its own session, its stderr collected line by line as it comes."""
 
@@ -74,6 +81,7 @@ class Run:
             text=True,
             env=env or _env(),
             start_new_session=True,  # its own process group and session: Ctrl-C goes to all
+            preexec_fn=_ctrl_c_as_at_a_terminal,  # noqa: PLW1509 (one signal() call in the child)
         )
         self.lines: list[str] = []
         self.stdout = ""
