@@ -177,13 +177,15 @@ def _as_recorded(path: Path, sha256: str | None) -> bool:
     """Does the lock file hold what the lock set's index recorded? Not when it is missing, was
     edited, or is older than the index (a run killed while writing the set): then re-resolve."""
     from envgen.errors import InputFileError
-    from envgen.files import LOCK_FILE, read_bytes
+    from envgen.files import LOCK_FILE, read_text
 
     try:
-        data = read_bytes(path, what="lock", limit=LOCK_FILE)
+        text = read_text(path, what="lock", limit=LOCK_FILE)
     except InputFileError:
         return False
-    return sha256 is not None and hashlib.sha256(data).hexdigest() == sha256
+    # As `envgen lock --check` compares: the text with LF line ends (a CRLF checkout is no edit).
+    digest = hashlib.sha256(text.replace("\r\n", "\n").encode("utf-8")).hexdigest()
+    return sha256 is not None and digest == sha256
 
 
 def _conda_lock(lock: Path, variant: str) -> Path | None:

@@ -173,6 +173,8 @@ def test_a_lock_file_counts_only_as_the_index_recorded_it(tmp_path: Path) -> Non
     lock.write_text("six==1.17.0 --hash=sha256:aa\n")
     recorded = hashlib.sha256(lock.read_bytes()).hexdigest()
     assert _as_recorded(lock, recorded)
+    lock.write_bytes(lock.read_bytes().replace(b"\n", b"\r\n"))  # a Windows checkout
+    assert _as_recorded(lock, recorded)
     # Older than its index (a run killed while writing the lock set), edited, or missing.
     lock.write_text("six==1.16.0 --hash=sha256:bb\n")
     assert not _as_recorded(lock, recorded)
