@@ -5,20 +5,32 @@ what can be skipped: a lock set whose variant for this machine already matches t
 as is (no resolve), a prefix built from the same lock is reused (no install), files whose content
 would not change are not rewritten. A second run with nothing changed therefore only re-verifies.
 
+Interruption and concurrency: build and verify run under the prefix's lock
+(`envgen.build.prefix_lock`), so a second `create` into the same prefix waits for the first (up
+to `wait` seconds) and then finds it built; a build that is interrupted or killed never leaves a
+prefix that looks ready (envgen/build/__init__.py), and a verification cut short leaves no
+report, so the next run builds or verifies again.
+
 Progress goes through a callback so that only the CLI prints.
 """
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from envgen.errors import FileConflictError, NoSolutionError, VerificationError
 from envgen.kb import KnowledgeBase
 from envgen.plan import Plan, Request
 from envgen.profile import HardwareProfile
+
+if TYPE_CHECKING:
+    from envgen.build import Backend
+    from envgen.mirrors import MirrorChoice
 
 Progress = Callable[[str], None]
 
@@ -45,6 +57,8 @@ class CreateOptions:
     command: str = "envgen create"
     base_image: str | None = None
     """The container backend's `BASE_IMAGE` build argument (a registry mirror, a local image)."""
+    wait: float | None = None
+    """Seconds to wait for another envgen building the same prefix (None: until it is done)."""
 
 
 @dataclass
@@ -107,6 +121,7 @@ def _requirements_lock(
         pick_variant,
         require_intact,
         variant_name,
+        verify_files,
         write_lock_set,
     )
 
@@ -121,8 +136,12 @@ def _requirements_lock(
             choice = None
         if choice is not None and choice.lock.requirements:
             path = lock_path(directory, choice.lock.requirements)
-            current = choice.lock.plan_digest == plan.digest() and path.is_file()
-            if current or options.frozen:
+            same_plan = choice.lock.plan_digest == plan.digest()
+            # A file that is not what the index records (missing, edited, or left half-written
+            # by an interrupted run) is resolved again, unless the user holds us to the set.
+            recorded = not verify_files(index, directory, {choice.lock.requirements})
+            current = same_plan and recorded
+            if current or options.frozen or (options.locked and same_plan):
                 # Installing from the committed set: every file must be what `envgen lock`
                 # wrote (uv takes a requirement when any one of its hashes matches).
                 require_intact(index, directory)
@@ -131,7 +150,10 @@ def _requirements_lock(
             if options.locked:
                 raise VerificationError(
                     f"{index_path}: the {choice.variant.name} lock no longer matches the plan "
-                    f"({choice.lock.plan_digest} -> {plan.digest()})",
+                    f"({choice.lock.plan_digest} -> {plan.digest()})"
+                    if not same_plan
+                    else f"{path} is not the file {index_path} records (edited, missing, or "
+                    "left behind by an interrupted run)",
                     hint="run without --locked to refresh it, or `envgen lock`",
                 )
         if options.frozen:
@@ -172,6 +194,18 @@ def _conda_lock(lock: Path, variant: str) -> Path | None:
     return None
 
 
+def _check_outputs(project: Path, prefix: Path | None) -> None:
+    """Refuse an output directory or prefix that cannot be written before any slow stage."""
+    from envgen.files import check_writable_dir
+
+    check_writable_dir(project, what="output directory", hint="choose another --output-dir")
+    if prefix is not None:
+        check_writable_dir(prefix, what="prefix", hint="choose another --prefix")
+        check_writable_dir(
+            prefix.parent, what="the prefix's directory", hint="choose another --prefix"
+        )
+
+
 def create(
     profile: HardwareProfile,
     kb: KnowledgeBase,
@@ -180,14 +214,14 @@ def create(
     progress: Progress,
 ) -> CreateResult:
     """Run every stage; raise the stage's error (no solution, tool failure, verification)."""
-    from envgen.build import BuildRequest, get_backend
-    from envgen.kb.mirrors import DEFAULT
+    from envgen.build import get_backend, prefix_lock
     from envgen.mirrors import choose
     from envgen.render import RenderOptions, render, write
     from envgen.resolve import resolve
-    from envgen.verify import verify
-    from envgen.verify.expect import from_lock
 
+    prefix = options.prefix or options.project / DEFAULT_PREFIX
+    container = options.backend == "container"
+    _check_outputs(options.project, None if container else prefix)
     start = time.perf_counter()
     # First: a bad mirror is refused before anything is resolved or written. Its login (if
     # any) goes to the installer through the environment only (envgen.build), never a file.
@@ -196,7 +230,6 @@ def create(
     if not isinstance(result, Plan):
         raise result.to_error()
     plan = result
-    prefix = options.prefix or options.project / DEFAULT_PREFIX
     out = CreateResult(plan, prefix, prefix / "bin" / "python", Path(), "")
     clock = _Clock(out, progress)
     pins = f"{plan.tensorflow.requirement()} on Python {plan.python}"
@@ -226,11 +259,54 @@ def create(
     changed = sum(1 for _, c in written.written if c)
     clock.step("render", start, f"{len(written.written)} files, {changed} changed")
 
+    backend = get_backend(options.backend, check=True)
+    # Build and verify are one step for the prefix: nobody swaps it while it is being verified.
+    held = (
+        contextlib.nullcontext()
+        if container
+        else prefix_lock(
+            prefix, wait=options.wait, on_wait=lambda line: progress(f"build   {line}")
+        )
+    )
+    with held:
+        _build_and_verify(
+            out,
+            backend=backend,
+            profile=profile,
+            kb=kb,
+            options=options,
+            mirror=mirror,
+            variant=variant,
+            clock=clock,
+            progress=progress,
+        )
+    return out
+
+
+def _build_and_verify(
+    out: CreateResult,
+    *,
+    backend: Backend,
+    profile: HardwareProfile,
+    kb: KnowledgeBase,
+    options: CreateOptions,
+    mirror: MirrorChoice,
+    variant: str,
+    clock: _Clock,
+    progress: Progress,
+) -> None:
+    """The build and verify stages, filling `out` (the create stage holds the prefix lock)."""
+    from envgen.build import BuildRequest
+    from envgen.kb.mirrors import DEFAULT
+    from envgen.verify import verify
+    from envgen.verify.expect import from_lock
+
+    plan, prefix, lock = out.plan, out.prefix, out.lock
     start = time.perf_counter()
     container = options.backend == "container"
     where = f"image from {options.project / 'Dockerfile'}" if container else f"at {prefix}"
     progress(f"build   {options.backend} {where}")
-    built = get_backend(options.backend, check=True).build(
+    built = backend.build(
         BuildRequest(
             prefix=prefix,
             python=plan.python,
@@ -253,12 +329,15 @@ def create(
         clock.step("build", start, f"{built.image} {how}")
         out.report = {"ok": True, "image": built.image, "check": built.check}
         clock.step("verify", time.perf_counter(), f"image check passed: {built.check}")
-        return out
+        return
     how = "reused (same lock)" if built.reused else f"installed with {built.installer}"
     clock.step("build", start, f"{prefix} {how}")
 
     if options.verify:
         start = time.perf_counter()
+        out.report_path = prefix / "verify-report.json"
+        # A verification cut short must not leave an earlier run's "ok" behind.
+        out.report_path.unlink(missing_ok=True)
         progress("verify  importing TensorFlow and computing in the new environment")
         report = verify(
             built.python,
@@ -270,7 +349,6 @@ def create(
         )
         from envgen.files import write_text
 
-        out.report_path = prefix / "verify-report.json"
         write_text(out.report_path, report.to_json(), force=True)
         out.report = report.to_dict()
         failed = report.failures
@@ -281,4 +359,3 @@ def create(
                 f"the environment at {prefix} was built but does not work: {details}",
                 hint=f"details in {out.report_path}; `envgen doctor --prefix {prefix}` explains",
             )
-    return out

@@ -124,6 +124,17 @@ def decode_text(data: bytes, name: str) -> str:
         ) from exc
 
 
+def cannot_write(path: Path, exc: OSError) -> InputFileError:
+    """The one-line error for a place envgen cannot write to: read-only, full, not allowed."""
+    import errno
+
+    environment = (errno.EROFS, errno.EACCES, errno.EPERM, errno.ENOSPC, errno.EDQUOT)
+    return InputFileError(
+        f"cannot write {path}: {exc.strerror or exc}",
+        hint="choose a writable location with free space" if exc.errno in environment else "",
+    )
+
+
 def _mode_for(path: Path) -> int:
     """The existing file's mode, else what the umask leaves of 0666."""
     try:
@@ -156,14 +167,42 @@ def write_text(path: Path, text: str, *, force: bool = False) -> bool:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     except OSError as exc:
-        raise InputFileError(f"cannot write {path}: {exc.strerror or exc}") from exc
+        raise cannot_write(path, exc) from exc
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
             fh.write(text)
         # mkstemp creates 0600; a committed file (or a Docker build's COPY) wants the usual mode.
         Path(tmp).chmod(_mode_for(path))
         Path(tmp).replace(path)
-    except BaseException:
+    except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)
+        if isinstance(exc, OSError):  # a full disk, a quota: the old file is still whole
+            raise cannot_write(path, exc) from exc
         raise
     return True
+
+
+def check_writable_dir(path: Path, *, what: str, hint: str = "") -> None:
+    """Refuse at once, in one line, a directory that envgen is about to write into but cannot.
+
+    `path` may not exist yet; then its nearest existing ancestor decides. Something there that is
+    not a directory is a `FileConflictError` (a file in the way); a directory that takes no new
+    files (read-only file system, no permission) is the `InputFileError` of `write_text`. Checked
+    before the slow stages, so a wrong --output-dir does not cost a lock resolution first.
+    """
+    import errno
+
+    existing = path
+    while not existing.exists() and existing.parent != existing:
+        existing = existing.parent
+    if not existing.is_dir():
+        where = "is a file" if existing == path else f"cannot be made: {existing} is a file"
+        raise FileConflictError(
+            f"{what} {path} {where}", hint=hint or "choose a directory, or a path to create"
+        )
+    if not os.access(existing, os.W_OK | os.X_OK):
+        read_only = os.statvfs(existing).f_flag & os.ST_RDONLY
+        reason = os.strerror(errno.EROFS if read_only else errno.EACCES)
+        raise InputFileError(
+            f"cannot write {what} {path}: {reason}", hint=hint or "choose a writable location"
+        )

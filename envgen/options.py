@@ -33,7 +33,8 @@ class Option:
     flags: tuple[str, ...] = ()
     """The flags; the default is `--<dest with dashes>`."""
     kind: str = "str"
-    """str, bool (a switch), seconds (a positive number), append (repeatable)."""
+    """str, bool (a switch), seconds (a positive number), wait (a number >= 0), append
+    (repeatable)."""
     choices: tuple[str, ...] = ()
     default: Any = None
     metavar: str | None = None
@@ -168,6 +169,13 @@ OPTIONS: dict[str, Option] = {
         ),
         Option("no_verify", "skip the verification probe", kind="bool", default=False),
         Option(
+            "wait",
+            "when another envgen is building the same prefix, wait at most this long "
+            "(default: until it is done; 0: refuse at once)",
+            kind="wait",
+            metavar="SECONDS",
+        ),
+        Option(
             "yes",
             "do not ask before building (create never asks without a terminal)",
             flags=("--yes", "-y"),
@@ -255,6 +263,7 @@ COMMANDS: tuple[Command, ...] = (
             "frozen",
             "no_verify",
             "force",
+            "wait",
             "yes",
         ),
         description=(
@@ -457,13 +466,20 @@ def _coerce(option: Option, raw: Any, env: bool) -> Any:
         if env and text in _FALSE:
             return False
         raise OptionError(option.dest, f"{raw!r} is not a boolean", hint="use 1 or 0")
-    if option.kind == "seconds":
+    if option.kind in ("seconds", "wait"):
         try:
             value = float(raw)
         except (TypeError, ValueError):
-            value = 0.0
-        if not value > 0 or value == float("inf"):
-            raise OptionError(option.dest, f"expected a positive number of seconds, got {raw!r}")
+            value = -1.0
+        # `wait` may be 0 (refuse at once); a timeout must leave some time.
+        low_ok = value >= 0 if option.kind == "wait" else value > 0
+        if not low_ok or value == float("inf"):
+            what = (
+                "a number of seconds >= 0"
+                if option.kind == "wait"
+                else "a positive number of seconds"
+            )
+            raise OptionError(option.dest, f"expected {what}, got {raw!r}")
         return value
     if option.kind == "append":
         if isinstance(raw, list):

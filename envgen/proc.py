@@ -6,14 +6,22 @@ output. What it logs or quotes is redacted first (envgen.credentials): a URL's l
 argument or in what the program printed, never reaches a log line or an error. Unit tests forbid
 subprocesses by patching `subprocess.Popen` in one autouse fixture; this module is the only
 production caller, so the guard covers everything.
+
+On Linux every child is asked to die with envgen (`PR_SET_PDEATHSIG`): when envgen is killed
+(SIGKILL, the OOM killer, a CI job cancelled), an installer it started must not keep writing
+into a staging directory that the next run deletes and rebuilds. Ctrl-C needs no help:
+`subprocess.run` kills the child itself when KeyboardInterrupt interrupts the wait.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
+import signal
 import subprocess
-from collections.abc import Mapping, Sequence
+import sys
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import PurePath
 
@@ -45,8 +53,43 @@ def summary(text: str) -> str:
     lines = [" ".join(line.split()) for line in redact(text).splitlines() if line.strip()]
     if not lines:
         return "no output"
-    cut = [ln if len(ln) <= _TAIL_CHARS // 2 else ln[: _TAIL_CHARS // 2] + "…" for ln in lines]
-    return cut[0] if len(cut) == 1 else f"{cut[0]} … {cut[-1]}"
+    half = _TAIL_CHARS // 2
+    first = lines[0] if len(lines[0]) <= half else lines[0][:half] + "…"
+    if len(lines) == 1:
+        return first
+    # The root cause sits at the end of the last line ("... No space left on device").
+    last = lines[-1] if len(lines[-1]) <= half else "…" + lines[-1][-half:]
+    return f"{first} … {last}"
+
+
+# prctl(2) option: the signal a process receives when the thread that started it ends.
+_PR_SET_PDEATHSIG = 1
+
+
+@functools.cache
+def _die_with_parent() -> Callable[[], None] | None:
+    """A `preexec_fn` giving the child PR_SET_PDEATHSIG = SIGKILL (Linux only; else None).
+
+    prctl is looked up here, in the parent, so that the child between fork and exec makes one
+    foreign call and nothing else. The parent's pid is checked after the call: had envgen died
+    before it, no signal would ever come.
+    """
+    if not sys.platform.startswith("linux"):
+        return None
+    import ctypes
+
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+
+    def preexec() -> None:
+        parent = os.getppid()
+        prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
+        if os.getppid() != parent:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    return preexec
 
 
 def run(
@@ -81,6 +124,8 @@ def run(
             cwd=cwd,
             input=input_text,
             check=False,
+            # One prctl call between fork and exec (see _die_with_parent); safe with threads.
+            preexec_fn=_die_with_parent(),
         )
     except FileNotFoundError as exc:
         raise ExternalToolError(

@@ -35,19 +35,23 @@ from typing import Any
 from envgen.build import (
     BuildRequest,
     BuildResult,
+    building_in_place,
     check_replaceable,
+    discard,
     index_env,
     install_hint,
     is_up_to_date,
+    prefix_lock,
+    read_marker,
+    recover,
     refuse_edited_locks,
-    remove_leftovers,
     staged_prefix,
     write_marker,
 )
 from envgen.build.venv import INSTALL_TIMEOUT_S, VENV_TIMEOUT_S, find_uv, venv_python
 from envgen.documents import bad_char, shown
 from envgen.errors import ExternalToolError, InputFileError, UsageError
-from envgen.files import LOCK_FILE, read_text
+from envgen.files import LOCK_FILE, cannot_write, read_text
 from envgen.proc import summary
 
 # Preference order when several are installed: micromamba and mamba solve nothing here either
@@ -309,29 +313,37 @@ def in_place_prefix(prefix: Path, *, force: bool) -> Iterator[Path]:
     """Build at `prefix` itself (a conda executable cannot relocate), old prefix moved aside.
 
     Same guarantees as `staged_prefix`: the marker is written last by the caller; on failure the
-    partial prefix is removed and the previous one restored."""
+    partial prefix is removed and the previous one restored. A `building` sibling stands while
+    the build runs, so that after a kill (no cleanup runs) the next build knows the prefix for
+    half-made rather than refusing it as a directory envgen did not build (`recover`)."""
     prefix = prefix.absolute()
-    check_replaceable(prefix, force=force)
-    prefix.parent.mkdir(parents=True, exist_ok=True)
-    remove_leftovers(prefix)
-    old = None
-    if prefix.exists():
-        old = Path(tempfile.mkdtemp(prefix=f".{prefix.name}.envgen-old-", dir=prefix.parent))
-        old.rmdir()
-        prefix.rename(old)
-    try:
-        yield prefix
-        from envgen.build import read_marker
-
-        if read_marker(prefix) is None:
-            raise RuntimeError("a backend finished without writing the completion marker")
-    except BaseException:
-        shutil.rmtree(prefix, ignore_errors=True)
+    with prefix_lock(prefix):
+        recover(prefix)
+        check_replaceable(prefix, force=force)
+        old = None
+        try:
+            if prefix.exists():
+                old = Path(
+                    tempfile.mkdtemp(prefix=f".{prefix.name}.envgen-old-", dir=prefix.parent)
+                )
+                old.rmdir()
+                prefix.rename(old)
+            building = building_in_place(prefix)
+        except OSError as exc:
+            raise cannot_write(prefix.parent, exc) from exc
+        try:
+            yield prefix
+            if read_marker(prefix) is None:
+                raise RuntimeError("a backend finished without writing the completion marker")
+        except BaseException:
+            discard(prefix)
+            if old is not None:
+                old.rename(prefix)
+            building.unlink(missing_ok=True)
+            raise
+        building.unlink(missing_ok=True)
         if old is not None:
-            old.rename(prefix)
-        raise
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+            discard(old)
 
 
 class CondaBackend:
@@ -347,23 +359,27 @@ class CondaBackend:
         return None
 
     def build(self, request: BuildRequest) -> BuildResult:
-        from envgen.proc import run
-
         if request.conda_lock is None:
             raise UsageError(
                 "the conda backend needs a conda-lock file, and this lock set has none",
                 hint="plans without conda packages lock no conda side: use --backend venv",
             )
         refuse_edited_locks(request.conda_lock, request.lock)
+        prefix = request.prefix.absolute()
+        with prefix_lock(prefix):  # the reuse check and the build are one step (venv.py)
+            return self._build(request, request.conda_lock, prefix)
+
+    def _build(self, request: BuildRequest, conda_lock: Path, prefix: Path) -> BuildResult:
+        from envgen.proc import run
+
         start = time.perf_counter()
         input_hash = request.input_hash()
-        prefix = request.prefix.absolute()
         if is_up_to_date(prefix, input_hash) and not request.force:
             return BuildResult(
                 self.name, prefix, prefix_python(prefix), "none", input_hash, True, 0.0
             )
-        where = str(request.conda_lock)
-        conda, pip = for_platform(read_conda_lock(request.conda_lock), current_platform(), where)
+        where = str(conda_lock)
+        conda, pip = for_platform(read_conda_lock(conda_lock), current_platform(), where)
         exe = find_conda()
         if request.lock is not None:
             pip = []  # the requirements lock is the pip part (BuildRequest.conda_lock)

@@ -21,6 +21,7 @@ from envgen.build import (
     index_env,
     install_hint,
     is_up_to_date,
+    prefix_lock,
     refuse_edited_locks,
     staged_prefix,
     write_marker,
@@ -106,14 +107,20 @@ class VenvBackend:
         return None  # uv, or the stdlib venv module of a matching Python; checked in build()
 
     def build(self, request: BuildRequest) -> BuildResult:
-        from envgen.proc import run
-
         if request.lock is None and not request.requirements:
             raise UsageError("nothing to install: give a lock or requirements")
         refuse_edited_locks(request.lock)
+        prefix = request.prefix.absolute()
+        # The reuse check and the build are one step: another envgen may be finishing this very
+        # prefix, and after waiting for it there is nothing left to do.
+        with prefix_lock(prefix):
+            return self._build(request, prefix)
+
+    def _build(self, request: BuildRequest, prefix: Path) -> BuildResult:
+        from envgen.proc import run
+
         start = time.perf_counter()
         input_hash = request.input_hash()
-        prefix = request.prefix.absolute()
         if is_up_to_date(prefix, input_hash) and not request.force:
             return BuildResult(
                 self.name, prefix, venv_python(prefix), "none", input_hash, True, 0.0

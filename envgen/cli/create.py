@@ -54,6 +54,7 @@ def run(args: Options) -> Result:
         # uv's own progress bars, on a terminal only (never inside --json output).
         progress=sys.stderr.isatty() and not args.json,
         base_image=args.base_image,
+        wait=args.wait,
     )
     result = create(profile, load_kb(), request, options, _progress)
     return Result("create", result.to_dict(), show_create(result))

@@ -541,6 +541,28 @@ def parse_child(
     return out
 
 
+def _die_with_parent() -> Callable[[], None] | None:
+    """Linux: a `preexec_fn` that makes the framework's child die with this probe.
+
+    envgen gives the probe the same (envgen/proc.py); this file cannot import envgen, so the few
+    lines are repeated here. Without them, a probe killed with its envgen leaves `import
+    tensorflow` running on in an environment the next run may replace."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+
+    def preexec() -> None:
+        parent = os.getppid()
+        prctl(1, int(signal.SIGKILL), 0, 0, 0)  # PR_SET_PDEATHSIG
+        if os.getppid() != parent:  # the probe died before the call: no signal would come
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    return preexec
+
+
 def probe_framework(
     framework: str,
     timeout: float,
@@ -568,6 +590,7 @@ def probe_framework(
             errors="replace",
             timeout=timeout,
             env=env,
+            preexec_fn=_die_with_parent(),
         )
     except subprocess.TimeoutExpired as exc:
         return {

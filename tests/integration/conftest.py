@@ -6,10 +6,13 @@ Every test here shares one uv cache (`ENVGEN_TEST_UV_CACHE`, default
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
 import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -90,63 +93,101 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 # --- podman: a local base image, since no registry is reachable (lab report §4) -------------------
 
 PODMAN_BASE = "localhost/envgen-base:bookworm"
+PODMAN_DIR = "/var/tmp/envgen-podman"
+# podman 4.3 refuses a longer --runroot ("the specified runroot is longer than 50 characters"),
+# which an ENVGEN_PODMAN_DIR under a deep folder reaches easily.
+PODMAN_RUNROOT_MAX = 50
 
 
 class PodmanStore:
-    """podman storage kept between runs ($ENVGEN_PODMAN_DIR) holding the debootstrap base."""
+    """podman storage kept between runs ($ENVGEN_PODMAN_DIR) holding the debootstrap base.
+
+    Nothing here may rely on an earlier run: the folder may not exist yet, a debootstrap may have
+    been interrupted half-way, and another test session (another checkout) may be setting the
+    same default store up at this moment.
+    """
 
     def __init__(self, work: Path) -> None:
         self.work = work
         self.base = PODMAN_BASE
-        self.argv = ["podman", "--root", str(work / "storage"), "--runroot", str(work / "runroot")]
-        # The same storage for commands envgen starts itself (podman reads this variable).
-        driver = "vfs" if (work / "storage" / "vfs").is_dir() else "overlay"
+        self.runroot = work / "runroot"
+        if len(str(self.runroot)) > PODMAN_RUNROOT_MAX:
+            # Transient state only (locks, mounts): any short private path will do.
+            digest = hashlib.sha256(str(work).encode()).hexdigest()[:8]
+            self.runroot = Path(tempfile.gettempdir()) / f"envgen-podman-{digest}"
+        self.argv = ["podman", "--root", str(work / "storage"), "--runroot", str(self.runroot)]
+        # For the podman that envgen starts itself (podman reads CONTAINERS_STORAGE_CONF); written
+        # by `write_storage_conf` once the store exists and its driver is known.
         self.storage_conf = work / "storage.conf"
-        # A fresh machine has no store yet: nothing here may rely on an earlier run's folders.
-        work.mkdir(parents=True, exist_ok=True)
+
+    def write_storage_conf(self) -> None:
+        """Name the driver the store was made with: podman picks one when it creates a store
+        (overlay where the file system allows it, else vfs), and a conf naming another driver
+        makes every later command fail."""
+        info = [*self.argv, "info", "--format", "{{.Store.GraphDriverName}}"]
+        driver = subprocess.run(
+            info, capture_output=True, text=True, check=True, timeout=120
+        ).stdout.strip()
         self.storage_conf.write_text(
             f'[storage]\ndriver = "{driver}"\n'
-            f'graphroot = "{work / "storage"}"\nrunroot = "{work / "runroot"}"\n'
+            f'graphroot = "{self.work / "storage"}"\nrunroot = "{self.runroot}"\n'
         )
 
 
 def _checked(argv: list[str], timeout: float, **kw: object) -> None:
-    import subprocess
-
     done = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, check=False, **kw)  # type: ignore[call-overload]
     assert done.returncode == 0, f"{argv[:4]} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+
+
+def _debootstrap(rootfs: Path) -> None:
+    """A Debian bookworm root file system at `rootfs`, made in a side folder and renamed into
+    place only when debootstrap succeeded: an interrupted run leaves no half-made rootfs that a
+    later run would take for finished (its python3 is unpacked long before the packages are
+    configured)."""
+    partial = rootfs.with_name(rootfs.name + ".partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    _checked(
+        [
+            "debootstrap",
+            "--variant=minbase",
+            "--include=python3,python3-venv,ca-certificates",
+            "bookworm",
+            str(partial),
+            "http://deb.debian.org/debian",
+        ],
+        timeout=600,
+    )
+    partial.rename(rootfs)
 
 
 @pytest.fixture(scope="session")
 def podman_store() -> PodmanStore:
     """Opt-in (ENVGEN_TEST_PODMAN=1): podman storage with a Debian bookworm base made by
     debootstrap (75 s, then kept); needs root, podman, runc and debootstrap."""
-    import shutil
-    import subprocess
-
     if os.environ.get("ENVGEN_TEST_PODMAN") != "1":
         pytest.skip("opt-in: ENVGEN_TEST_PODMAN=1")
     for tool in ("podman", "runc", "debootstrap"):
         if shutil.which(tool) is None:
             pytest.skip(f"{tool} is not installed (apt-get install podman runc debootstrap)")
-    store = PodmanStore(Path(os.environ.get("ENVGEN_PODMAN_DIR", "/var/tmp/envgen-podman")))
-    exists = [*store.argv, "image", "exists", store.base]
-    if subprocess.run(exists, check=False).returncode == 0:
-        return store
-    rootfs = store.work / "rootfs"
-    if not (rootfs / "usr/bin/python3").exists():
-        _checked(
-            [
-                "debootstrap",
-                "--variant=minbase",
-                "--include=python3,python3-venv,ca-certificates",
-                "bookworm",
-                str(rootfs),
-                "http://deb.debian.org/debian",
-            ],
-            timeout=600,
-        )
-    with subprocess.Popen(["tar", "-C", str(rootfs), "-c", "."], stdout=subprocess.PIPE) as tar:
-        _checked([*store.argv, "import", "-", store.base], timeout=300, stdin=tar.stdout)
-    assert tar.returncode == 0
+    store = PodmanStore(Path(os.environ.get("ENVGEN_PODMAN_DIR") or PODMAN_DIR))
+    # A fresh machine has no store yet: nothing here may rely on an earlier run's folders.
+    store.work.mkdir(parents=True, exist_ok=True)
+    # The default store is shared by every checkout on the machine: one session sets it up while
+    # another waits, instead of two debootstraps writing into one rootfs.
+    with (store.work / ".setup.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        exists = [*store.argv, "image", "exists", store.base]
+        found = subprocess.run(exists, capture_output=True, text=True, check=False, timeout=120)
+        # 1 is "no such image"; anything else is podman failing, which a build would only repeat.
+        assert found.returncode in (0, 1), f"{exists}: {found.stderr.strip()}"
+        if found.returncode == 1:
+            rootfs = store.work / "rootfs"
+            if not rootfs.is_dir():
+                _debootstrap(rootfs)
+            with subprocess.Popen(
+                ["tar", "-C", str(rootfs), "-c", "."], stdout=subprocess.PIPE
+            ) as tar:
+                _checked([*store.argv, "import", "-", store.base], timeout=300, stdin=tar.stdout)
+            assert tar.returncode == 0
+        store.write_storage_conf()
     return store

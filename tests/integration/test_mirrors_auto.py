@@ -36,8 +36,12 @@ def _handler(delay: float) -> type[http.server.BaseHTTPRequestHandler]:
 
 
 @pytest.fixture
-def servers() -> Iterator[dict[str, str]]:
+def servers(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
     """name -> simple-index URL: fast (0.05 s), slow (0.3 s), hung (past the timeout), refused."""
+    # urllib sends every request through $http_proxy unless $no_proxy names the host, and no
+    # proxy reaches these servers: a CI runner behind a proxy must still talk to them directly.
+    for var in ("no_proxy", "NO_PROXY"):
+        monkeypatch.setenv(var, "127.0.0.1")
     started = []
     urls = {}
     for name, delay in (("fast", 0.05), ("slow", 0.3), ("hung", 5.0)):

@@ -187,3 +187,16 @@ def test_kb_check_loads_every_data_file(capsys: pytest.CaptureFixture[str]) -> N
     assert tables == set(TABLES)
     assert main(["kb", "check"]) == 0
     assert f"{len(data_files())} files valid" in capsys.readouterr().out
+
+
+def test_create_wait_takes_seconds_from_the_flag_or_its_twin(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["create", "--wait", "soon"]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert err[0] == "envgen: error: --wait: expected a number of seconds >= 0, got 'soon'"
+    monkeypatch.setenv("ENVGEN_WAIT", "-1")
+    profile = str(data_dir / "profiles" / "issue-example-h100.toml")
+    assert main(["create", "--profile", profile, "--target", "cpu"]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert err[0] == "envgen: error: ENVGEN_WAIT: expected a number of seconds >= 0, got '-1'"

@@ -30,14 +30,17 @@ def test_every_option_takes_its_envgen_twin(name: str) -> None:
         cmd = next(c for c in cmd.children if c.name == name.split()[1])
     for dest in cmd.options:
         option = OPTIONS[dest]
-        raw = {"bool": "1", "seconds": "12.5", "append": "a b"}.get(
+        raw = {"bool": "1", "seconds": "12.5", "wait": "0", "append": "a b"}.get(
             option.kind, option.choices[0] if option.choices else "x"
         )
         opts = resolve(name, {}, {option.env: raw})
         assert opts.source(dest).label == option.env
-        assert opts.get(dest) == {"bool": True, "seconds": 12.5, "append": ["a", "b"]}.get(
-            option.kind, raw
-        )
+        assert opts.get(dest) == {
+            "bool": True,
+            "seconds": 12.5,
+            "wait": 0.0,
+            "append": ["a", "b"],
+        }.get(option.kind, raw)
 
 
 @pytest.mark.parametrize(
