@@ -23,13 +23,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from envgen.errors import FileConflictError, NoSolutionError, VerificationError
+from envgen.errors import StaleLockError, VerificationError
 from envgen.kb import KnowledgeBase
 from envgen.plan import Plan, Request
 from envgen.profile import HardwareProfile
 
 if TYPE_CHECKING:
     from envgen.build import Backend
+    from envgen.lock.index import LockIndex
+    from envgen.lock.team import Use
     from envgen.mirrors import MirrorChoice
 
 Progress = Callable[[str], None]
@@ -59,11 +61,17 @@ class CreateOptions:
     """The container backend's `BASE_IMAGE` build argument (a registry mirror, a local image)."""
     wait: float | None = None
     """Seconds to wait for another envgen building the same prefix (None: until it is done)."""
+    relock: bool = False
+    """Re-resolve the committed lock set (and rewrite the team's files from it)."""
+    request_given: tuple[str, ...] = ()
+    """The request options the user set (flag, ENVGEN_* or [tool.envgen]); with a committed
+    set present, only these override the set's own request."""
 
 
 @dataclass
 class CreateResult:
-    plan: Plan
+    plan: Plan | None
+    """The chosen variant's plan (for the set's machine); None where it no longer plans."""
     prefix: Path
     python: Path
     lock: Path
@@ -76,10 +84,19 @@ class CreateResult:
     report_path: Path | None = None
     image: str | None = None
     """The container backend's image tag."""
+    choice: str = ""
+    """Why this machine got this variant, in one line."""
+    notes: list[str] = field(default_factory=list)
+    """What the lock stage said (a stale set installed as committed, ...)."""
+    locked_changed: list[str] = field(default_factory=list)
+    """Lock files written by this run (none when the committed set was used as it is)."""
 
     def to_dict(self) -> dict[str, object]:
         return {
-            "plan": self.plan.to_dict(),
+            "plan": self.plan.to_dict() if self.plan is not None else None,
+            "choice": self.choice,
+            "notes": list(self.notes),
+            "locks-changed": list(self.locked_changed),
             "prefix": str(self.prefix),
             "python": str(self.python),
             "lock": str(self.lock),
@@ -102,87 +119,9 @@ class _Clock:
         self.progress(f"{stage:<7} {what} ({seconds:.1f} s)")
 
 
-def _requirements_lock(
-    plan: Plan,
-    *,
-    request: Request,
-    profile: HardwareProfile,
-    kb: KnowledgeBase,
-    options: CreateOptions,
-    progress: Progress,
-) -> tuple[Path, str, str]:
-    """The hashed requirements lock for this machine's variant: (path, variant, what happened)."""
-    from envgen.build.venv import find_uv
-    from envgen.lock.lockset import (
-        INDEX,
-        load_index,
-        lock_path,
-        make_lock_set,
-        pick_variant,
-        require_intact,
-        variant_name,
-        verify_files,
-        write_lock_set,
-    )
-
-    directory = options.project / LOCK_DIR
-    index_path = directory / INDEX
-    wanted = variant_name(plan)
-    if index_path.is_file():
-        index = load_index(index_path)
-        try:
-            choice = pick_variant(index, profile, plan.target)
-        except NoSolutionError:
-            choice = None
-        if choice is not None and choice.lock.requirements:
-            path = lock_path(directory, choice.lock.requirements)
-            same_plan = choice.lock.plan_digest == plan.digest()
-            # A file that is not what the index records (missing, edited, or left half-written
-            # by an interrupted run) is resolved again, unless the user holds us to the set.
-            recorded = not verify_files(index, directory, {choice.lock.requirements})
-            current = same_plan and recorded
-            if current or options.frozen or (options.locked and same_plan):
-                # Installing from the committed set: every file must be what `envgen lock`
-                # wrote (uv takes a requirement when any one of its hashes matches).
-                require_intact(index, directory)
-                note = "as committed" if current else "as committed (--frozen: not re-resolved)"
-                return path, choice.variant.name, f"{choice.variant.name} {note}: {choice.reason}"
-            if options.locked:
-                raise VerificationError(
-                    f"{index_path}: the {choice.variant.name} lock no longer matches the plan "
-                    f"({choice.lock.plan_digest} -> {plan.digest()})"
-                    if not same_plan
-                    else f"{path} is not the file {index_path} records (edited, missing, or "
-                    "left behind by an interrupted run)",
-                    hint="run without --locked to refresh it, or `envgen lock`",
-                )
-        if options.frozen:
-            raise VerificationError(
-                f"{index_path} has no lock that fits this machine",
-                hint="run `envgen lock` (or create without --frozen)",
-            )
-        others = [v.name for v in index.variants if v.name != wanted]
-        if others and not options.force:
-            raise FileConflictError(
-                f"{directory} holds the lock set of `envgen lock` with variants "
-                f"{', '.join(v.name for v in index.variants)}; create would replace it with {wanted}",
-                hint="refresh it with `envgen lock --variants ...`, or pass --force",
-            )
-    elif options.frozen or options.locked:
-        raise VerificationError(f"{index_path} does not exist", hint="run `envgen lock` first")
-    progress(f"lock    resolving {wanted} with uv (hashes, {plan.platform}, Python {plan.python})")
-    made = make_lock_set(
-        [plan], request, kb, command=f"{options.command} (lock stage)", uv=find_uv() or "uv"
-    )
-    write_lock_set(made, directory, force=options.force)
-    lock = made.index.variants[0].locks[0]
-    assert lock.requirements is not None  # a pip plan always has a requirements lock
-    return directory / lock.requirements, wanted, f"{wanted} locked ({lock.packages} packages)"
-
-
 def _conda_lock(lock: Path, variant: str) -> Path | None:
     """The conda-lock file the lock set beside `lock` has for `variant`, if any."""
-    from envgen.lock.lockset import INDEX, load_index, lock_path
+    from envgen.lock.index import INDEX, load_index, lock_path
 
     index_path = lock.parent / INDEX
     if not index_path.is_file():
@@ -213,11 +152,17 @@ def create(
     options: CreateOptions,
     progress: Progress,
 ) -> CreateResult:
-    """Run every stage; raise the stage's error (no solution, tool failure, verification)."""
+    """Run every stage; raise the stage's error (no solution, tool failure, verification).
+
+    Without a lock set in the project (a lead's first run), plan for this machine, lock that
+    variant, write the team's files. With one (a teammate's clone), the set is the contract:
+    this machine's variant is installed from it as committed, the team's files are left as they
+    are (only a missing one is written, from the set's own request), and nothing committed is
+    rewritten unless `relock` asks for it.
+    """
     from envgen.build import get_backend, prefix_lock
+    from envgen.lock import team
     from envgen.mirrors import choose
-    from envgen.render import RenderOptions, render, write
-    from envgen.resolve import resolve
 
     prefix = options.prefix or options.project / DEFAULT_PREFIX
     container = options.backend == "container"
@@ -226,38 +171,53 @@ def create(
     # First: a bad mirror is refused before anything is resolved or written. Its login (if
     # any) goes to the installer through the environment only (envgen.build), never a file.
     mirror = choose(options.mirror, kb.mirrors)
-    result = resolve(profile, kb, request)
-    if not isinstance(result, Plan):
-        raise result.to_error()
-    plan = result
-    out = CreateResult(plan, prefix, prefix / "bin" / "python", Path(), "")
+    directory = options.project / LOCK_DIR
+    index = team.existing(directory)
+    explicit = team.explicit_request(request, options.request_given)
+    out = CreateResult(None, prefix, prefix / "bin" / "python", Path(), "")
     clock = _Clock(out, progress)
-    pins = f"{plan.tensorflow.requirement()} on Python {plan.python}"
-    clock.step("plan", start, f"{plan.target.upper()}: {pins}")
+    made_here = index is None or options.relock
+    if made_here:
+        if index is None and (options.frozen or options.locked):
+            raise StaleLockError(
+                f"{directory / 'envgen-lock.toml'} does not exist: nothing to install as locked",
+                hint="run `envgen lock` (or create without --frozen/--locked) first",
+            )
+        out.locked_changed = _lock_here(
+            profile=profile,
+            kb=kb,
+            request=request,
+            explicit=explicit,
+            options=options,
+            index=index,
+            directory=directory,
+            clock=clock,
+            progress=progress,
+            start=start,
+        )
+        start = time.perf_counter()
+    mode = "frozen" if options.frozen or made_here else "locked" if options.locked else "default"
+    use = team.use(
+        directory,
+        profile,
+        kb,
+        mode=mode,
+        target=str(request.target),
+        request=explicit,
+        force=options.force,
+    )
+    out.lock, out.variant, out.choice = use.lock, use.choice.variant.name, use.choice.reason
+    out.notes = list(use.notes)
+    for note in use.notes:
+        progress(f"lock    note: {note}")
+    how = "just locked" if made_here else "as committed"
+    clock.step("lock", start, f"{out.variant} {how}: {use.choice.reason}")
+    out.plan = _variant_plan(use, kb, explicit)
 
     start = time.perf_counter()
-    lock, variant, what = _requirements_lock(
-        plan, request=request, profile=profile, kb=kb, options=options, progress=progress
-    )
-    out.lock, out.variant = lock, variant
-    clock.step("lock", start, what)
-
-    start = time.perf_counter()
-    rendered = render(
-        plan,
-        RenderOptions(
-            mirror=mirror,
-            formats=RENDERED,
-            command=options.command,
-            lockfile=lock.relative_to(options.project).as_posix()
-            if lock.is_relative_to(options.project)
-            else None,
-        ),
-    )
-    written = write(rendered, options.project, force=options.force)
-    out.files = [*written.written]
-    changed = sum(1 for _, c in written.written if c)
-    clock.step("render", start, f"{len(written.written)} files, {changed} changed")
+    out.files = _team_files(use, kb, options, mirror, rewrite=made_here)
+    changed = sum(1 for _, c in out.files if c)
+    clock.step("render", start, f"{len(out.files)} files, {changed} changed")
 
     backend = get_backend(options.backend, check=True)
     # Build and verify are one step for the prefix: nobody swaps it while it is being verified.
@@ -271,27 +231,146 @@ def create(
     with held:
         _build_and_verify(
             out,
+            use=use,
             backend=backend,
             profile=profile,
             kb=kb,
             options=options,
             mirror=mirror,
-            variant=variant,
             clock=clock,
             progress=progress,
         )
     return out
 
 
+def _lock_here(
+    *,
+    profile: HardwareProfile,
+    kb: KnowledgeBase,
+    request: Request,
+    explicit: Request | None,
+    options: CreateOptions,
+    index: LockIndex | None,
+    directory: Path,
+    clock: _Clock,
+    progress: Progress,
+    start: float,
+) -> list[str]:
+    """Make the project's lock set (first run: this machine's plan) or re-lock it (`relock`:
+    the set's own request, machine, platforms and variants, with the options the user set)."""
+    from envgen.build.venv import find_uv
+    from envgen.lock import team
+    from envgen.resolve import resolve
+
+    if index is None:
+        result = resolve(profile, kb, request)
+        if not isinstance(result, Plan):
+            raise result.to_error()
+        pins = f"{result.tensorflow.requirement()} on Python {result.python}"
+        clock.step("plan", start, f"{result.target.upper()}: {pins}")
+        ask = team.Ask(
+            directory,
+            request=request,
+            machine=profile,
+            platforms=(kb.lock_platforms.get(result.platform).name,),
+            variants=team.single(result),
+        )
+        what = f"{result.platform}, Python {result.python}"
+    else:
+        ask = team.Ask(directory, request=explicit)
+        what = f"the committed set's {', '.join(index.platforms)}"
+    progress(f"lock    resolving with uv (hashes, {what})")
+    _made, changed = team.lock(
+        ask,
+        kb,
+        command=f"{options.command} (lock stage)",
+        uv=lambda: find_uv() or "uv",
+        detect=lambda: profile,
+        force=options.force,
+    )
+    return changed
+
+
+def _variant_plan(use: Use, kb: KnowledgeBase, explicit: Request | None) -> Plan | None:
+    """The plan of the chosen lock, re-planned for the set's machine (what the team's files and
+    the summary describe); None where today's knowledge base no longer plans it."""
+    from envgen.lock.fresh import replan, team_request
+
+    index = use.index
+    if index.machine is None:
+        return None
+    found = replan(
+        kb,
+        index.machine.profile(kb),
+        explicit or team_request(index),
+        use.choice.lock.platform,
+        use.choice.variant.target,
+    )
+    return found if isinstance(found, Plan) else None
+
+
+def _primary(index: LockIndex) -> tuple[str, str] | None:
+    """(variant target, platform) the team's files describe: the first GPU variant where the set
+    has one (the GPU box is what a team renders for), else its CPU variant; on Linux first."""
+    ranked = sorted(
+        ((v, lk) for v in index.variants for lk in v.locks),
+        key=lambda vl: (vl[0].target != "gpu", not vl[1].platform.startswith("linux")),
+    )
+    if not ranked:
+        return None
+    variant, lock = ranked[0]
+    return variant.target, lock.platform
+
+
+def _team_files(
+    use: Use,
+    kb: KnowledgeBase,
+    options: CreateOptions,
+    mirror: MirrorChoice,
+    *,
+    rewrite: bool,
+) -> list[tuple[str, bool]]:
+    """The team's environment.yml, requirements.txt and Dockerfile, rendered from the set's own
+    request for its primary variant (never from this machine). Written where the set was just
+    made or re-locked; otherwise only a missing file is written: committed files are the team's."""
+    from envgen.files import write_text
+    from envgen.lock.fresh import replan, team_request
+    from envgen.render import RenderOptions, render
+
+    index = use.index
+    primary = _primary(index)
+    if primary is None or index.machine is None:
+        return []
+    target, platform = primary
+    plan = replan(kb, index.machine.profile(kb), team_request(index), platform, target)
+    if not isinstance(plan, Plan):
+        return []  # a stale set: its files stay as committed
+    variant = next(v for v in index.variants if v.target == target and v.lock_for(platform))
+    lock = variant.lock_for(platform)
+    lockfile = f"{LOCK_DIR}/{lock.requirements}" if lock is not None and lock.requirements else None
+    rendered = render(
+        plan,
+        RenderOptions(mirror=mirror, formats=RENDERED, command=options.command, lockfile=lockfile),
+    )
+    out = []
+    for f in rendered.files:
+        path = options.project / f.name
+        if rewrite or not path.exists():
+            out.append((str(path), write_text(path, f.text, force=options.force)))
+        else:
+            out.append((str(path), False))
+    return out
+
+
 def _build_and_verify(
     out: CreateResult,
     *,
+    use: Use,
     backend: Backend,
     profile: HardwareProfile,
     kb: KnowledgeBase,
     options: CreateOptions,
     mirror: MirrorChoice,
-    variant: str,
     clock: _Clock,
     progress: Progress,
 ) -> None:
@@ -301,7 +380,9 @@ def _build_and_verify(
     from envgen.verify import verify
     from envgen.verify.expect import from_lock
 
-    plan, prefix, lock = out.plan, out.prefix, out.lock
+    prefix, lock = out.prefix, out.lock
+    variant, platform_lock = use.choice.variant, use.choice.lock
+    gpu = variant.target == "gpu"
     start = time.perf_counter()
     container = options.backend == "container"
     where = f"image from {options.project / 'Dockerfile'}" if container else f"at {prefix}"
@@ -309,14 +390,15 @@ def _build_and_verify(
     built = backend.build(
         BuildRequest(
             prefix=prefix,
-            python=plan.python,
+            python=platform_lock.python,
             lock=lock,
             index_url=None if mirror.mirror.name == DEFAULT else mirror.install_url,
             force=options.force,
-            conda_lock=_conda_lock(lock, variant) if options.backend == "conda" else None,
+            conda_lock=_conda_lock(lock, variant.name) if options.backend == "conda" else None,
             context=options.project if container else None,
             base_image=options.base_image,
-            gpu=plan.target == "gpu",
+            gpu=gpu,
+            chosen=(("variant", variant.name), ("why", use.choice.reason)),
             progress=options.progress,
         )
     )
@@ -339,13 +421,15 @@ def _build_and_verify(
         # A verification cut short must not leave an earlier run's "ok" behind.
         out.report_path.unlink(missing_ok=True)
         progress("verify  importing TensorFlow and computing in the new environment")
+        from envgen.profile import digest
+
         report = verify(
             built.python,
-            target=plan.target,
+            target=variant.target,
             expect=from_lock(lock),
             cpu_flags=profile.cpu.flags,
             kb=kb,
-            profile_hash=plan.inputs.get("profile"),
+            profile_hash=digest(profile),
         )
         from envgen.files import write_text
 

@@ -115,6 +115,18 @@ class KnowledgeBaseError(EnvgenError):
     code = "knowledge-base"
 
 
+class StaleLockError(EnvgenError):
+    """A committed lock set no longer matches its inputs (the request, the knowledge base's plan,
+    an edited file); `changes` names each difference. Distinct from a failed verification."""
+
+    exit_code = 9
+    code = "stale-lock"
+
+    def __init__(self, message: str, *, hint: str = "", changes: list[str] | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.changes = list(changes or [])
+
+
 class FileConflictError(EnvgenError):
     """envgen would overwrite a file or directory that a person wrote or edited."""
 

@@ -145,41 +145,129 @@ def _mode_for(path: Path) -> int:
         return 0o666 & ~umask
 
 
-def write_text(path: Path, text: str, *, force: bool = False) -> bool:
-    """Write `text` to `path`; returns False when the file already held exactly that text."""
-    if path.exists():
-        if path.is_dir():
-            raise FileConflictError(f"{path} is a directory", hint="choose another output path")
-        current = path.read_bytes()
-        if current == text.encode("utf-8"):
-            return False
-        if not force and not is_generated(path):
-            raise FileConflictError(
-                f"{path} exists and was not written by envgen (or was edited by hand)",
-                hint="move it away, or pass --force to overwrite it",
-            )
-        if not force and is_edited(current.decode("utf-8", errors="replace")):
-            raise FileConflictError(
-                f"{path} was written by envgen and edited by hand since",
-                hint="move your edits elsewhere, or pass --force to overwrite them",
-            )
+def _must_write(path: Path, text: str, *, force: bool) -> bool:
+    """Whether `path` needs `text` written: False when it already holds exactly that; a
+    `FileConflictError` when it is a directory, or a person's file (or edit) without `force`."""
+    if not path.exists():
+        return True
+    if path.is_dir():
+        raise FileConflictError(f"{path} is a directory", hint="choose another output path")
+    current = path.read_bytes()
+    if current == text.encode("utf-8"):
+        return False
+    if not force and not is_generated(path):
+        raise FileConflictError(
+            f"{path} exists and was not written by envgen (or was edited by hand)",
+            hint="move it away, or pass --force to overwrite it",
+        )
+    if not force and is_edited(current.decode("utf-8", errors="replace")):
+        raise FileConflictError(
+            f"{path} was written by envgen and edited by hand since",
+            hint="move your edits elsewhere, or pass --force to overwrite them",
+        )
+    return True
+
+
+def _stage(path: Path, text: str, staged: Path | None = None) -> Path:
+    """`text` written beside `path` under a temporary name (or `staged`), with the mode `path`
+    has or would get; the caller renames it into place."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+        if staged is None:
+            fd, name = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+            staged = Path(name)
+        else:
+            fd = os.open(staged, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     except OSError as exc:
         raise cannot_write(path, exc) from exc
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
             fh.write(text)
         # mkstemp creates 0600; a committed file (or a Docker build's COPY) wants the usual mode.
-        Path(tmp).chmod(_mode_for(path))
-        Path(tmp).replace(path)
+        staged.chmod(_mode_for(path))
     except BaseException as exc:
-        Path(tmp).unlink(missing_ok=True)
+        staged.unlink(missing_ok=True)
         if isinstance(exc, OSError):  # a full disk, a quota: the old file is still whole
             raise cannot_write(path, exc) from exc
         raise
+    return staged
+
+
+def write_text(path: Path, text: str, *, force: bool = False) -> bool:
+    """Write `text` to `path`; returns False when the file already held exactly that text."""
+    if not _must_write(path, text, force=force):
+        return False
+    staged = _stage(path, text)
+    try:
+        staged.replace(path)
+    except OSError as exc:
+        staged.unlink(missing_ok=True)
+        raise cannot_write(path, exc) from exc
     return True
+
+
+# A set of files written together (a lock set) is committed through this journal: every new file
+# is first staged beside its target, then the journal names them, then each is renamed into
+# place and the journal removed. A run killed before the journal leaves the old set whole; one
+# killed after it is rolled forward by the next reader (`recover_set`): never half a set.
+JOURNAL = ".envgen-commit"
+_STAGED = ".{}.envgen-new"
+
+
+def recover_set(directory: Path) -> None:
+    """Finish a set write that was interrupted after its journal was written."""
+    import json
+
+    journal = directory / JOURNAL
+    if not journal.is_file():
+        return
+    try:
+        entries = json.loads(read_text(journal, what="write journal"))
+        names = [str(n) for n in entries.get("write", [])]
+        removed = [str(n) for n in entries.get("remove", [])]
+    except (InputFileError, ValueError, AttributeError):
+        journal.unlink(missing_ok=True)  # torn before it was whole: nothing was renamed yet
+        return
+    for name in names:
+        staged = directory / _STAGED.format(name)
+        if staged.exists() and "/" not in name and name not in ("", ".", ".."):
+            staged.replace(directory / name)
+    for name in removed:
+        target = directory / name
+        if "/" not in name and is_generated(target):
+            target.unlink(missing_ok=True)
+    journal.unlink(missing_ok=True)
+
+
+def write_set(
+    directory: Path,
+    texts: dict[str, str],
+    *,
+    force: bool = False,
+    remove: tuple[str, ...] = (),
+    last: str | None = None,
+) -> list[str]:
+    """Write every file of a set (plain names in `directory`) all or nothing, `last` after the
+    rest; remove the envgen-written files named in `remove`. Returns the names that changed."""
+    import json
+
+    recover_set(directory)
+    changed = [n for n in sorted(texts) if _must_write(directory / n, texts[n], force=force)]
+    gone = [n for n in remove if n not in texts and is_generated(directory / n)]
+    if not changed and not gone:
+        return []
+    order = [n for n in changed if n != last] + [n for n in changed if n == last]
+    staged: list[Path] = []
+    try:
+        for name in order:
+            staged.append(_stage(directory / name, texts[name], directory / _STAGED.format(name)))
+        write_text(directory / JOURNAL, json.dumps({"write": order, "remove": gone}), force=True)
+    except BaseException:
+        for path in staged:
+            path.unlink(missing_ok=True)
+        raise
+    recover_set(directory)
+    return changed + [f"{n} (removed)" for n in gone]
 
 
 def check_writable_dir(path: Path, *, what: str, hint: str = "") -> None:

@@ -157,17 +157,24 @@ OPTIONS: dict[str, Option] = {
         ),
         Option(
             "locked",
-            "fail if the committed lock no longer matches the plan",
+            "fail (exit 9, naming what changed) if the committed lock set is stale",
             kind="bool",
             default=False,
         ),
         Option(
             "frozen",
-            "install the committed lock as it is, without resolving",
+            "install the committed lock set as it is, without checking it against its inputs",
             kind="bool",
             default=False,
         ),
         Option("no_verify", "skip the verification probe", kind="bool", default=False),
+        Option(
+            "relock",
+            "re-resolve the committed lock set and rewrite the team's files from it (with the "
+            "request options given); without it, a committed set is installed as it is",
+            kind="bool",
+            default=False,
+        ),
         Option(
             "wait",
             "when another envgen is building the same prefix, wait at most this long "
@@ -261,6 +268,7 @@ COMMANDS: tuple[Command, ...] = (
             "mirror",
             "locked",
             "frozen",
+            "relock",
             "no_verify",
             "force",
             "wait",
@@ -277,7 +285,7 @@ COMMANDS: tuple[Command, ...] = (
             "output_dir": "the project directory for the files and locks/ (default: .)",
             "force": "replace files, locks or a directory that envgen did not make",
         },
-        exclusive=(("locked", "frozen"),),
+        exclusive=(("locked", "frozen", "relock"),),
     ),
     Command(
         "detect",

@@ -210,6 +210,39 @@ class Plan:
             "inputs": dict(self.inputs),
         }
 
+    def fingerprint(self) -> dict[str, Any]:
+        """What a lock of this plan depends on: the resolved request (every pin with its channel
+        and extras, CUDA, cuDNN, Python, platform, target, environment), not the machine it was
+        planned on nor the words that explain it."""
+        return {
+            "target": str(self.target),
+            "platform": self.platform,
+            "python": self.python,
+            "cuda": self.cuda,
+            "cudnn": self.cudnn,
+            "cuda-channel": None if self.cuda_channel is None else str(self.cuda_channel),
+            "packages": [
+                [p.name, str(p.version), str(p.channel), list(p.extras)] for p in self.packages
+            ],
+            "environment": dict(self.environment),
+        }
+
+    def resolved_digest(self) -> str:
+        """The digest of `fingerprint()`: equal for equal resolved requests, on any machine."""
+        from envgen.digest import of_json
+
+        return of_json(self.fingerprint())
+
+    def pin_lines(self) -> tuple[str, ...]:
+        """Each pin as one line, for a lock index and for naming what changed."""
+        out = []
+        for p in self.packages:
+            if p.channel == "pip":
+                out.append(p.requirement())
+            else:
+                out.append(f"{p.conda_spec()} ({p.channel})")
+        return tuple(out)
+
     def digest(self) -> str:
         """A short hash of the decision itself, for file headers and lock indexes."""
         from envgen.digest import of_json

@@ -138,12 +138,18 @@ def show_create(result: CreateResult) -> str:
     plan = result.plan
     total = sum(seconds for _, _, seconds in result.steps)
     activate = result.prefix / "bin" / "activate"
-    lines = [
-        f"envgen create: done in {total:.1f} s",
-        f"  chose    {plan.tensorflow.requirement()} for {plan.target.upper()}, "
-        f"Python {plan.python}"
-        + (f", CUDA {plan.cuda} / cuDNN {plan.cudnn} via {plan.cuda_channel}" if plan.cuda else ""),
-        f"  because  {plan.tensorflow.reason}",
+    lines = [f"envgen create: done in {total:.1f} s"]
+    if plan is not None:
+        cuda = (
+            f", CUDA {plan.cuda} / cuDNN {plan.cudnn} via {plan.cuda_channel}" if plan.cuda else ""
+        )
+        lines.append(
+            f"  chose    {plan.tensorflow.requirement()} for {plan.target.upper()}, "
+            f"Python {plan.python}{cuda}"
+        )
+        lines.append(f"  because  {plan.tensorflow.reason}")
+    lines += [
+        f"  variant  {result.choice}" if result.choice else f"  variant  {result.variant}",
         f"  image    {result.image}  (run: podman run --rm {result.image})"
         if result.image
         else f"  env      {result.prefix}  (activate: source {activate})",
@@ -153,8 +159,15 @@ def show_create(result: CreateResult) -> str:
         ok = result.report.get("ok")
         where = result.report_path or "the image's check"
         lines.append(f"  verify   {'passed' if ok else 'FAILED'} (report: {where})")
-    files = [p for p, _ in result.files]
-    lines.append(f"  commit   {' '.join(files)} {result.lock.parent}/")
-    for w in plan.warnings:
+    # Only what this run changed is the user's to commit: a teammate installing the committed
+    # set has nothing to commit.
+    changed = [p for p, c in result.files if c]
+    if result.locked_changed:
+        changed.append(f"{result.lock.parent}/")
+    if changed:
+        lines.append(f"  commit   {' '.join(changed)}")
+    for note in result.notes:
+        lines.append(f"  note     {note}")
+    for w in plan.warnings if plan is not None else ():
         lines.append(f"  warning  [{w.code}] {w.message}")
     return "\n".join(lines)

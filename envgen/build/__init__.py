@@ -85,10 +85,13 @@ class BuildRequest:
     base_image: str | None = None
     """Overrides the Dockerfile's `ARG BASE_IMAGE` (container backend; ENVGEN_BASE_IMAGE)."""
     gpu: bool = False
+    """The container's check needs the GPUs passed through."""
     progress: bool = False
     """Let the installer draw its progress on the terminal (the CLI sets it on a TTY); not an
     input of the build, so it is not hashed."""
-    """The container's check needs the GPUs passed through."""
+    chosen: tuple[tuple[str, str], ...] = ()
+    """What this machine chose and why (the variant of a team's lock set): recorded in the
+    completion marker beside the environment, never in a committed file; not hashed."""
 
     def input_hash(self, *extra: Path) -> str:
         """What the built prefix depends on: a change means rebuild.
@@ -222,7 +225,7 @@ def refuse_edited_locks(*locks: Path | None) -> None:
     """Refuse (InputFileError) a lock given to a backend that its lock set's index says was
     edited since `envgen lock` wrote it; checked before anything is installed. A lock without
     an index beside it is taken as it is: its own hashes are all there is to check."""
-    from envgen.lock.lockset import verify_beside
+    from envgen.lock.integrity import verify_beside
 
     for lock in locks:
         if lock is not None:
@@ -447,8 +450,12 @@ def retarget(staging: Path, prefix: Path) -> None:
             path.chmod(mode)
 
 
-def write_marker(staging: Path, marker: dict[str, Any]) -> None:
+def write_marker(
+    staging: Path, marker: dict[str, Any], chosen: tuple[tuple[str, str], ...] = ()
+) -> None:
     body = {"generator": f"{MARKER} {__version__}", **marker}
+    if chosen:
+        body["chosen"] = dict(chosen)
     (staging / COMPLETE_MARKER).write_text(json.dumps(body, indent=2) + "\n", encoding="utf-8")
 
 

@@ -437,6 +437,7 @@ class CondaBackend:
                     "conda-packages": len(conda),
                     "venv-overlay": overlay,
                 },
+                request.chosen,
             )
         final_python = venv_python(prefix) if overlay else prefix_python(prefix)
         return BuildResult(

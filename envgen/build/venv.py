@@ -157,6 +157,7 @@ class VenvBackend:
                     "lock": str(request.lock) if request.lock else None,
                     "requirements": list(request.requirements),
                 },
+                request.chosen,
             )
         return BuildResult(
             self.name,

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from envgen import __version__
-from envgen.errors import EnvgenError, NoSolutionError, OptionError, UsageError
+from envgen.errors import EnvgenError, NoSolutionError, OptionError, StaleLockError, UsageError
 from envgen.options import COMMANDS, OPTIONS, Command, Options
 
 EXIT_INTERRUPTED = 130
@@ -168,6 +168,7 @@ def _epilog(cmd: Command) -> str:
 def _print_error(exc: EnvgenError, command: str, as_json: bool) -> None:
     """The one printer of every error: a JSON envelope, or one line (plus remedies and a hint)."""
     remedies = exc.remedies if isinstance(exc, NoSolutionError) else []
+    changes = exc.changes if isinstance(exc, StaleLockError) else []
     if as_json:
         error: dict[str, Any] = {"code": exc.code, "message": exc.message}
         if exc.hint:
@@ -177,13 +178,15 @@ def _print_error(exc: EnvgenError, command: str, as_json: bool) -> None:
             # The same shape from every command: plan, render, lock, create.
             error["remedies"] = remedies
             payload["rejections"] = exc.rejections
+        if isinstance(exc, StaleLockError):
+            error["changes"] = changes
         print(json.dumps(envelope(command, False, **payload), indent=2), flush=True)
         return
     print(f"envgen: error: {exc.message}", file=sys.stderr)
     if remedies:
         print("remedies, cheapest first:", file=sys.stderr)
-    for remedy in remedies:
-        print(f"  - {remedy}", file=sys.stderr)
+    for line in (*remedies, *changes[1:]):
+        print(f"  - {line}", file=sys.stderr)
     if exc.hint:
         print(f"hint: {exc.hint}", file=sys.stderr)
 

@@ -55,6 +55,12 @@ def run(args: Options) -> Result:
         progress=sys.stderr.isatty() and not args.json,
         base_image=args.base_image,
         wait=args.wait,
+        relock=args.relock,
+        request_given=tuple(
+            d
+            for d in ("python", "tensorflow", "keras", "channel")
+            if args.source(d).kind != "default"
+        ),
     )
     result = create(profile, load_kb(), request, options, _progress)
     return Result("create", result.to_dict(), show_create(result))

@@ -22,7 +22,7 @@ import pytest
 from envgen.build import COMPLETE_MARKER, BuildRequest, get_backend
 from envgen.errors import InputFileError
 from envgen.kb import load_kb
-from envgen.lock import lockset
+from envgen.lock.make import make_lock_set, write_lock_set
 from tests.integration.conda_channel import Pkg, build_channel
 from tests.reference_plans import gpu_conda_2_15
 
@@ -53,7 +53,7 @@ def conda_lock(tmp_path: Path) -> Path:
     # (the plan's unversioned runtime libraries come with them from conda-forge)
     conda = tuple(p for p in full.conda_packages() if p.name in ("cuda-version", "cudnn"))
     plan = dataclasses.replace(full, packages=conda)
-    made = lockset.make_lock_set(
+    made = make_lock_set(
         [plan],
         plan.request,
         load_kb(),
@@ -61,7 +61,7 @@ def conda_lock(tmp_path: Path) -> Path:
         conda_channels=[channel.as_uri()],
         uv=_uv(),
     )
-    lockset.write_lock_set(made, tmp_path / "locks")
+    write_lock_set(made, tmp_path / "locks")
     return tmp_path / "locks" / "conda-lock.cuda12.yml"
 
 

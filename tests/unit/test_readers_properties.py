@@ -31,7 +31,7 @@ from envgen.documents import MAX_ITEMS, is_plain_name
 from envgen.errors import EnvgenError
 from envgen.kb import load_kb
 from envgen.lock import pip
-from envgen.lock.lockset import LockIndex, parse_index
+from envgen.lock.index import LockIndex, parse_index
 from envgen.profile import HardwareProfile, complete, from_dict, parse_profile_text
 from envgen.verify import expect
 

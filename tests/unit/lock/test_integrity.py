@@ -19,7 +19,8 @@ from hypothesis import strategies as st
 from envgen.build import refuse_edited_locks
 from envgen.cli import main
 from envgen.errors import InputFileError
-from envgen.lock import lockset
+from envgen.lock import index as lockset_index
+from envgen.lock import integrity as lockset
 
 REFERENCE = Path(__file__).resolve().parents[3] / "locks"
 # The reference set's profile (tests/data/profiles/issue-example-h100.toml) as `envgen lock` saw
@@ -46,8 +47,8 @@ def locks(tmp_path: Path) -> Path:
     return Path(shutil.copytree(REFERENCE, tmp_path / "locks"))
 
 
-def _index(directory: Path) -> lockset.LockIndex:
-    return lockset.load_index(directory / lockset.INDEX)
+def _index(directory: Path) -> lockset_index.LockIndex:
+    return lockset_index.load_index(directory / lockset_index.INDEX)
 
 
 def _edit_one_hash(path: Path) -> None:
@@ -94,7 +95,7 @@ def test_missing_unlisted_and_unreadable_files(locks: Path) -> None:
     (locks / "pylock.cpu-win-64.toml").unlink()
     (locks / "pylock.gpu-osx-arm64.toml").unlink()
     os.mkfifo(locks / "pylock.gpu-osx-arm64.toml")  # a FIFO must not hang the check
-    index_path = locks / lockset.INDEX
+    index_path = locks / lockset_index.INDEX
     text = index_path.read_text()
     listed = '"requirements.cpu-osx-arm64.txt" = '
     index_path.write_text("\n".join(ln for ln in text.splitlines() if listed not in ln) + "\n")
