@@ -6,9 +6,9 @@ as is (no resolve), a prefix built from the same lock is reused (no install), fi
 would not change are not rewritten. A second run with nothing changed therefore only re-verifies.
 
 Interruption and concurrency: build and verify run under the prefix's lock
-(`envgen.build.prefix_lock`), so a second `create` into the same prefix waits for the first (up
+(`envgen.backends.prefix_lock`), so a second `create` into the same prefix waits for the first (up
 to `wait` seconds) and then finds it built; a build that is interrupted or killed never leaves a
-prefix that looks ready (envgen/build/__init__.py), and a verification cut short leaves no
+prefix that looks ready (envgen/backends/__init__.py), and a verification cut short leaves no
 report, so the next run builds or verifies again.
 
 Progress goes through a callback so that only the CLI prints.
@@ -16,7 +16,6 @@ Progress goes through a callback so that only the CLI prints.
 
 from __future__ import annotations
 
-import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -29,7 +28,7 @@ from envgen.plan import Plan, Request
 from envgen.profile import HardwareProfile
 
 if TYPE_CHECKING:
-    from envgen.build import Backend
+    from envgen.backends import Backend
     from envgen.lock.index import LockIndex
     from envgen.lock.team import Use
     from envgen.mirrors import MirrorChoice
@@ -119,20 +118,6 @@ class _Clock:
         self.progress(f"{stage:<7} {what} ({seconds:.1f} s)")
 
 
-def _conda_lock(lock: Path, variant: str) -> Path | None:
-    """The conda-lock file the lock set beside `lock` has for `variant`, if any."""
-    from envgen.lock.index import INDEX, load_index, lock_path
-
-    index_path = lock.parent / INDEX
-    if not index_path.is_file():
-        return None
-    index = load_index(index_path)
-    for v in index.variants:
-        if v.name == variant and v.conda_lock:
-            return lock_path(lock.parent, v.conda_lock)
-    return None
-
-
 def _check_outputs(project: Path, prefix: Path | None) -> None:
     """Refuse an output directory or prefix that cannot be written before any slow stage."""
     from envgen.files import check_writable_dir
@@ -160,16 +145,17 @@ def create(
     are (only a missing one is written, from the set's own request), and nothing committed is
     rewritten unless `relock` asks for it.
     """
-    from envgen.build import get_backend, prefix_lock
+    from envgen import install
+    from envgen.backends import get_backend
     from envgen.lock import team
     from envgen.mirrors import choose
 
     prefix = options.prefix or options.project / DEFAULT_PREFIX
-    container = options.backend == "container"
-    _check_outputs(options.project, None if container else prefix)
+    backend = get_backend(options.backend, check=True)
+    _check_outputs(options.project, prefix if backend.makes_prefix else None)
     start = time.perf_counter()
     # First: a bad mirror is refused before anything is resolved or written. Its login (if
-    # any) goes to the installer through the environment only (envgen.build), never a file.
+    # any) goes to the installer through the environment only (envgen.backends), never a file.
     mirror = choose(options.mirror, kb.mirrors)
     directory = options.project / LOCK_DIR
     index = team.existing(directory)
@@ -219,16 +205,10 @@ def create(
     changed = sum(1 for _, c in out.files if c)
     clock.step("render", start, f"{len(out.files)} files, {changed} changed")
 
-    backend = get_backend(options.backend, check=True)
     # Build and verify are one step for the prefix: nobody swaps it while it is being verified.
-    held = (
-        contextlib.nullcontext()
-        if container
-        else prefix_lock(
-            prefix, wait=options.wait, on_wait=lambda line: progress(f"build   {line}")
-        )
-    )
-    with held:
+    with install.held(
+        backend, prefix, wait=options.wait, on_wait=lambda line: progress(f"build   {line}")
+    ):
         _build_and_verify(
             out,
             use=use,
@@ -258,7 +238,7 @@ def _lock_here(
 ) -> list[str]:
     """Make the project's lock set (first run: this machine's plan) or re-lock it (`relock`:
     the set's own request, machine, platforms and variants, with the options the user set)."""
-    from envgen.build.venv import find_uv
+    from envgen.backends.venv import find_uv
     from envgen.lock import team
     from envgen.resolve import resolve
 
@@ -375,33 +355,24 @@ def _build_and_verify(
     progress: Progress,
 ) -> None:
     """The build and verify stages, filling `out` (the create stage holds the prefix lock)."""
-    from envgen.build import BuildRequest
-    from envgen.kb.mirrors import DEFAULT
+    from envgen import install
     from envgen.verify import verify
     from envgen.verify.expect import from_lock
 
     prefix, lock = out.prefix, out.lock
-    variant, platform_lock = use.choice.variant, use.choice.lock
-    gpu = variant.target == "gpu"
+    variant = use.choice.variant
     start = time.perf_counter()
-    container = options.backend == "container"
-    where = f"image from {options.project / 'Dockerfile'}" if container else f"at {prefix}"
-    progress(f"build   {options.backend} {where}")
-    built = backend.build(
-        BuildRequest(
-            prefix=prefix,
-            python=platform_lock.python,
-            lock=lock,
-            index_url=None if mirror.mirror.name == DEFAULT else mirror.install_url,
-            force=options.force,
-            conda_lock=_conda_lock(lock, variant.name) if options.backend == "conda" else None,
-            context=options.project if container else None,
-            base_image=options.base_image,
-            gpu=gpu,
-            chosen=(("variant", variant.name), ("why", use.choice.reason)),
-            progress=options.progress,
-        )
+    request = install.request_for(
+        use,
+        project=options.project,
+        prefix=prefix,
+        mirror=mirror,
+        force=options.force,
+        base_image=options.base_image,
+        progress=options.progress,
     )
+    progress(f"build   {backend.name} {install.where(backend, request)}")
+    built = install.build(backend, request)
     out.python = built.python
     if built.image is not None:
         # The image's own check ran inside it (build() raises when it fails): that is the

@@ -288,6 +288,37 @@ COMMANDS: tuple[Command, ...] = (
         exclusive=(("locked", "frozen", "relock"),),
     ),
     Command(
+        "build",
+        "build this machine's variant of the committed lock set (no planning, no verification)",
+        "envgen.cli.build",
+        (
+            "profile",
+            "target",
+            "backend",
+            "prefix",
+            "base_image",
+            "output_dir",
+            "mirror",
+            "locked",
+            "frozen",
+            "force",
+            "wait",
+        ),
+        description=(
+            "Build an environment (or an image) from the lock set committed in the project: "
+            "the variant that fits this machine, installed with hashes. Nothing is planned, "
+            "rendered or verified (envgen verify proves it; envgen create does all of it)."
+        ),
+        helps={
+            "prefix": "where the environment goes (default: .venv)",
+            "output_dir": "the project directory holding locks/ (default: .)",
+            "force": "install a variant this machine cannot run; replace a directory envgen "
+            "did not make",
+            "target": "which variant: auto (the best this machine runs), cpu or gpu",
+        },
+        exclusive=(("locked", "frozen"),),
+    ),
+    Command(
         "detect",
         "observe this machine: OS, CPU, NVIDIA driver and GPUs, CUDA/cuDNN, Pythons",
         "envgen.cli.detect",

@@ -51,7 +51,7 @@ def ask_from(args: Options) -> Ask:
 
 
 def run(args: Options) -> Result:
-    from envgen.build.venv import find_uv
+    from envgen.backends.venv import find_uv
     from envgen.detect import load_or_detect
     from envgen.kb import load_kb
     from envgen.lock import team

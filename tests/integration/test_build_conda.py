@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from envgen.build import COMPLETE_MARKER, BuildRequest, get_backend
+from envgen.backends import COMPLETE_MARKER, BuildRequest, get_backend
 from envgen.errors import InputFileError
 from envgen.kb import load_kb
 from envgen.lock.make import make_lock_set, write_lock_set

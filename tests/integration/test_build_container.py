@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from envgen.build import BuildRequest, get_backend
+from envgen.backends import BuildRequest, get_backend
 from envgen.cli import main
 from envgen.kb import load_kb
 from envgen.mirrors import MirrorChoice

@@ -54,10 +54,12 @@ def test_create_cpu_then_rerun_only_verifies(
     assert "0 changed" in stages["render"]
     assert (project / "locks/requirements.cpu-linux-64.txt").read_bytes() == lock_bytes
 
-    # Asking for something else with --locked: the committed lock is stale, nothing changes.
+    # Asking for something else with --locked: the committed set is stale (exit 9), the change
+    # is named, and nothing changes.
     code, stale = _create(capsys, "--target", "cpu", "--tensorflow", "2.20", "--locked")
-    assert code == 6
-    assert "no longer matches the plan" in stale["error"]["message"]
+    assert code == 9, stale
+    assert stale["error"]["code"] == "stale-lock"
+    assert "request changed: tensorflow any -> 2.20" in stale["error"]["message"]
     assert (project / "locks/requirements.cpu-linux-64.txt").read_bytes() == lock_bytes
 
 

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from envgen.build import COMPLETE_MARKER, BuildRequest, get_backend
+from envgen.backends import COMPLETE_MARKER, BuildRequest, get_backend
 from envgen.errors import ExternalToolError
 from envgen.proc import run
 

@@ -32,7 +32,7 @@ from typing import Any
 
 import pytest
 
-from envgen.build import COMPLETE_MARKER, read_marker
+from envgen.backends import COMPLETE_MARKER, read_marker
 
 pytestmark = pytest.mark.integration
 
@@ -352,9 +352,12 @@ def test_a_killed_envgen_takes_its_children_with_it() -> None:
         proc.wait(timeout=30)
 
 
-def test_a_lock_set_cut_short_is_not_taken_as_current(tmp_path: Path) -> None:
-    """A run killed between writing the lock set's index and its requirements file leaves an
-    index that names a file still holding an earlier lock: create must not install that."""
+def test_a_lock_set_that_is_not_what_its_index_records_is_never_installed(
+    tmp_path: Path,
+) -> None:
+    """A lock set is written all or nothing (a run killed mid-write leaves the old set or the new
+    one, envgen.files.write_set); a lock file that still differs from its index was edited, and
+    is refused in every mode until the set is re-locked."""
     project = tmp_path / "project"
     requirements = project / "locks" / "requirements.cpu-linux-64.txt"
 
@@ -367,20 +370,20 @@ def test_a_lock_set_cut_short_is_not_taken_as_current(tmp_path: Path) -> None:
 
     start = time.monotonic()
     earlier = locked_then_stopped("--tensorflow", "2.20")
-    current = locked_then_stopped()  # the 2.21 lock set replaces the 2.20 one
+    current = locked_then_stopped("--relock", "--tensorflow", "2.21")  # replaces the 2.20 set
     assert earlier != current
-    requirements.write_bytes(earlier)  # the file the killed run did not get to replace
-
-    refused = Run(project, "--locked", "--no-verify", as_json=False)
-    _one_line_error(refused, 6, f"{requirements} is not the file {project}/locks/envgen-lock.toml")
-    # Without --locked the lock is resolved again and rewritten; the build gets the right one.
-    again = Run(project, "--no-verify")
+    requirements.write_bytes(earlier)  # an older file under the newer index
+    edited = f"{requirements} was edited (sha256 differs from the index)"
+    for mode in ("--locked", "--frozen"):
+        _one_line_error(Run(project, mode, "--no-verify", as_json=False), 3, edited)
+    _one_line_error(Run(project, "--no-verify", as_json=False), 3, edited)
+    # Re-locking recovers: the set is written anew, and the build gets the right file.
+    again = Run(project, "--relock", "--tensorflow", "2.21", "--no-verify")
     again.wait_for("the build", lambda: again.said("envgen: build"))
     again.interrupt()
     assert again.finish() == 130, again.text
-    assert any(line.startswith("envgen: lock    cpu locked") for line in again.lines), again.text
     assert requirements.read_bytes() == current
-    print("figures (s):", {"four runs": round(time.monotonic() - start, 1)})
+    print("figures (s):", {"five runs": round(time.monotonic() - start, 1)})
 
 
 # --- two runs into one prefix -------------------------------------------------------------------

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from envgen.build import conda as conda_backend
+from envgen.backends import conda as conda_backend
 from envgen.errors import InputFileError
 from envgen.lock import conda, pip
 

@@ -16,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from envgen.build import refuse_edited_locks
+from envgen.backends import refuse_edited_locks
 from envgen.cli import main
 from envgen.errors import InputFileError
 from envgen.lock import index as lockset_index

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from envgen.build import (
+from envgen.backends import (
     COMPLETE_MARKER,
     BuildRequest,
     get_backend,
@@ -17,7 +17,7 @@ from envgen.build import (
     staged_prefix,
     write_marker,
 )
-from envgen.build.venv import VenvBackend, pip_commands, uv_commands
+from envgen.backends.venv import VenvBackend, pip_commands, uv_commands
 from envgen.errors import FileConflictError, UsageError
 
 

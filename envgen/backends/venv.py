@@ -15,7 +15,7 @@ import sys
 import time
 from pathlib import Path
 
-from envgen.build import (
+from envgen.backends import (
     BuildRequest,
     BuildResult,
     index_env,
@@ -102,6 +102,8 @@ def find_python(version: str) -> str | None:
 
 class VenvBackend:
     name = "venv"
+    # It builds a prefix on this machine (held under the prefix lock, verified by the probe).
+    makes_prefix = True
 
     def unavailable(self) -> str | None:
         return None  # uv, or the stdlib venv module of a matching Python; checked in build()

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from envgen.build import BuildRequest, BuildResult, install_hint, refuse_edited_locks
+from envgen.backends import BuildRequest, BuildResult, install_hint, refuse_edited_locks
 from envgen.credentials import netrc_entry, split_login
 from envgen.errors import ExternalToolError, InputFileError, UsageError, VerificationError
 from envgen.files import read_text
@@ -191,6 +191,8 @@ def _last_line(text: str) -> str:
 
 class ContainerBackend:
     name = "container"
+    # It builds an image, not a prefix here: the image's own check is its verification.
+    makes_prefix = False
 
     def unavailable(self) -> str | None:
         if find_engine() is None:

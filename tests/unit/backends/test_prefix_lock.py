@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from envgen.build import conda as conda_backend
-from envgen.build import (
+from envgen.backends import conda as conda_backend
+from envgen.backends import (
     prefix_lock,
     read_marker,
     recover,

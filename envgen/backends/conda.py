@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from envgen.build import (
+from envgen.backends import (
     BuildRequest,
     BuildResult,
     building_in_place,
@@ -48,7 +48,7 @@ from envgen.build import (
     staged_prefix,
     write_marker,
 )
-from envgen.build.venv import INSTALL_TIMEOUT_S, VENV_TIMEOUT_S, find_uv, venv_python
+from envgen.backends.venv import INSTALL_TIMEOUT_S, VENV_TIMEOUT_S, find_uv, venv_python
 from envgen.documents import bad_char, shown
 from envgen.errors import ExternalToolError, InputFileError, UsageError
 from envgen.files import LOCK_FILE, cannot_write, read_text
@@ -206,7 +206,7 @@ def pip_argv(
     uv: str, python: Path, request: BuildRequest, lock_files: Sequence[Path]
 ) -> list[str] | None:
     """uv installing the pip part into `python`; None when there is no pip part. The index goes
-    to uv through its environment (envgen.build.index_env), never argv."""
+    to uv through its environment (envgen.backends.index_env), never argv."""
     if not lock_files and not request.requirements:
         return None
     argv = [uv, "pip", "install", "--quiet", "--compile-bytecode", "--python", str(python)]
@@ -348,6 +348,8 @@ def in_place_prefix(prefix: Path, *, force: bool) -> Iterator[Path]:
 
 class CondaBackend:
     name = "conda"
+    # It builds a prefix on this machine (held under the prefix lock, verified by the probe).
+    makes_prefix = True
 
     def unavailable(self) -> str | None:
         if find_conda() is not None:

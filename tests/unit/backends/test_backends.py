@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from envgen.build import BACKENDS, BuildRequest, container, get_backend
-from envgen.build import conda as conda_backend
+from envgen.backends import BACKENDS, BuildRequest, container, get_backend
+from envgen.backends import conda as conda_backend
 from envgen.errors import InputFileError, UsageError
 
 LOCK = """\
@@ -295,7 +295,7 @@ def test_image_tag_and_the_files_a_dockerfile_copies(tmp_path: Path) -> None:
 
 def test_in_place_build_restores_the_old_prefix_on_failure(tmp_path: Path) -> None:
     # A conda executable cannot relocate a prefix, so it builds in place with the old one aside.
-    from envgen.build import write_marker
+    from envgen.backends import write_marker
 
     prefix = tmp_path / "env"
     with conda_backend.in_place_prefix(prefix, force=False) as target:

@@ -55,9 +55,9 @@ _LOCK_POLL_S = 0.2
 
 # name -> "module:attribute"; imported on demand.
 BACKENDS: dict[str, str] = {
-    "conda": "envgen.build.conda:CondaBackend",
-    "container": "envgen.build.container:ContainerBackend",
-    "venv": "envgen.build.venv:VenvBackend",
+    "conda": "envgen.backends.conda:CondaBackend",
+    "container": "envgen.backends.container:ContainerBackend",
+    "venv": "envgen.backends.venv:VenvBackend",
 }
 
 
@@ -148,6 +148,9 @@ class BuildResult:
 
 class Backend(Protocol):
     name: str
+    makes_prefix: bool
+    """True: builds an environment on this machine (a prefix to lock and to probe); False:
+    builds something elsewhere (an image) that carries its own check."""
 
     def unavailable(self) -> str | None:
         """Why this backend cannot run here, or None when it can."""
