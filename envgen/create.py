@@ -238,9 +238,9 @@ def _lock_here(
 ) -> list[str]:
     """Make the project's lock set (first run: this machine's plan) or re-lock it (`relock`:
     the set's own request, machine, platforms and variants, with the options the user set)."""
-    from envgen.backends.venv import find_uv
     from envgen.lock import team
     from envgen.resolve import resolve
+    from envgen.tools import find_uv
 
     if index is None:
         result = resolve(profile, kb, request)

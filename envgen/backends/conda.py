@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 import sys
 import tempfile
 import time
@@ -48,11 +47,12 @@ from envgen.backends import (
     staged_prefix,
     write_marker,
 )
-from envgen.backends.venv import INSTALL_TIMEOUT_S, VENV_TIMEOUT_S, find_uv, venv_python
+from envgen.backends.venv import INSTALL_TIMEOUT_S, VENV_TIMEOUT_S, venv_python
 from envgen.documents import bad_char, shown
 from envgen.errors import ExternalToolError, InputFileError, UsageError
 from envgen.files import LOCK_FILE, cannot_write, read_text
 from envgen.proc import summary
+from envgen.tools import find_uv, which
 
 # Preference order when several are installed: micromamba and mamba solve nothing here either
 # (explicit files), but they link faster than conda.
@@ -231,7 +231,7 @@ def find_conda(environ: Mapping[str, str] | None = None) -> str | None:
         if value and Path(value).is_file():
             return value
     for name in CONDA_EXECUTABLES:
-        found = shutil.which(name, path=env.get("PATH"))
+        found = which(name, env)
         if found is not None:
             return found
     return None

@@ -23,7 +23,6 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import shutil
 import tempfile
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -35,6 +34,7 @@ from envgen.backends import BuildRequest, BuildResult, install_hint, refuse_edit
 from envgen.credentials import netrc_entry, split_login
 from envgen.errors import ExternalToolError, InputFileError, UsageError, VerificationError
 from envgen.files import read_text
+from envgen.tools import which
 
 BUILD_TIMEOUT_S = 1800.0  # the image's pip install downloads ~330 MB of TensorFlow wheels
 CHECK_TIMEOUT_S = 600.0  # TF import + compute; minutes on vfs storage or under emulation
@@ -62,11 +62,10 @@ def find_engine(environ: Mapping[str, str] | None = None) -> Engine | None:
     from envgen.proc import run
 
     env = os.environ if environ is None else environ
-    path = env.get("PATH")
     wanted = env.get("ENVGEN_CONTAINER_ENGINE", "").strip()
     kinds = [wanted] if wanted else ["docker", "podman"]
     for kind in kinds:
-        exe = shutil.which(kind, path=path)
+        exe = which(kind, env)
         if exe is None:
             continue
         if kind == "docker":
@@ -80,7 +79,7 @@ def find_engine(environ: Mapping[str, str] | None = None) -> Engine | None:
                 continue
             if answer.returncode != 0 or not answer.stdout.strip():
                 continue  # a client with no engine behind it
-        return Engine(kind, exe, shutil.which("runc", path=path) if kind == "podman" else None)
+        return Engine(kind, exe, which("runc", env) if kind == "podman" else None)
     return None
 
 

@@ -10,7 +10,6 @@ since retrying with pip would hide the real error.
 
 from __future__ import annotations
 
-import shutil
 import sys
 import time
 from pathlib import Path
@@ -27,6 +26,7 @@ from envgen.backends import (
     write_marker,
 )
 from envgen.errors import ExternalToolError, UsageError
+from envgen.tools import find_python, find_uv
 
 # Creating a venv is sub-second with uv, ~8 s with ensurepip; installs download hundreds of MB.
 VENV_TIMEOUT_S = 120.0
@@ -77,27 +77,6 @@ def pip_commands(python: str, request: BuildRequest, staging: Path) -> list[list
             *_sources(request),
         ],
     ]
-
-
-def find_uv() -> str | None:
-    """uv on PATH or next to this interpreter (pip install uv puts it there), if it runs."""
-    from envgen.proc import run
-
-    candidate = shutil.which("uv") or str(Path(sys.executable).with_name("uv"))
-    if not Path(candidate).is_file():
-        return None
-    try:
-        run([candidate, "--version"], timeout=30)
-    except ExternalToolError:
-        return None
-    return candidate
-
-
-def find_python(version: str) -> str | None:
-    """An interpreter for the pip fallback: a path as given, else pythonX.Y on PATH."""
-    if Path(version).is_file():
-        return version
-    return shutil.which(f"python{version}")
 
 
 class VenvBackend:

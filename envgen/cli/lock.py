@@ -51,10 +51,10 @@ def ask_from(args: Options) -> Ask:
 
 
 def run(args: Options) -> Result:
-    from envgen.backends.venv import find_uv
     from envgen.detect import load_or_detect
     from envgen.kb import load_kb
     from envgen.lock import team
+    from envgen.tools import find_uv
 
     kb = load_kb()
     ask = ask_from(args)

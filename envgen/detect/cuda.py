@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import sys
 import sysconfig
 from collections.abc import Iterable, Mapping
@@ -21,6 +20,7 @@ from pathlib import Path
 from envgen.errors import ExternalToolError
 from envgen.proc import run
 from envgen.profile import CudaToolkit, Cudnn
+from envgen.tools import which
 from envgen.versions import cuda_from_int
 
 NVCC_TIMEOUT = 10.0
@@ -87,7 +87,7 @@ def toolkit_roots(environ: Mapping[str, str]) -> list[Path]:
     candidates: list[Path] = [
         Path(environ[var]) for var in ("CUDA_PATH", "CUDA_HOME", "CUDA_ROOT") if environ.get(var)
     ]
-    nvcc = shutil.which("nvcc", path=environ.get("PATH"))
+    nvcc = which("nvcc", environ)
     if nvcc:
         candidates.append(Path(nvcc).resolve().parent.parent)
     if sys.platform == "win32":
@@ -123,7 +123,7 @@ def detect_toolkits(environ: Mapping[str, str]) -> tuple[CudaToolkit, ...]:
         version, source = toolkit_version(root)
         if version is not None:
             found.append(CudaToolkit(version=version, path=str(root), source=source))
-    nvcc = shutil.which("nvcc", path=environ.get("PATH"))
+    nvcc = which("nvcc", environ)
     if not found and nvcc:
         # Only an nvcc whose toolkit we could not place (a wrapper, an unusual layout): ask it.
         try:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import re
-import shutil
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -207,7 +206,9 @@ def parse_nvidia_smi_csv(text: str, fields: str = _SMI_FIELDS) -> SourceReading:
 
 
 def _nvidia_smi_path() -> str | None:
-    found = shutil.which("nvidia-smi")
+    from envgen.tools import which
+
+    found = which("nvidia-smi")
     if found is None and Path("/usr/lib/wsl/lib/nvidia-smi").exists():
         found = "/usr/lib/wsl/lib/nvidia-smi"  # WSL2 keeps it off PATH in some distributions
     return found

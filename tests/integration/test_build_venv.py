@@ -33,7 +33,7 @@ def test_venv_from_requirements_then_hashed_lock(tmp_path: Path) -> None:
     # A hashed lock, as the lock stage writes it: compile one, then build from it.
     (tmp_path / "requirements.in").write_text("six==1.17.0\n")
     lock = tmp_path / "requirements.lock"
-    from envgen.backends.venv import find_uv
+    from envgen.tools import find_uv
 
     uv = find_uv()
     assert uv is not None

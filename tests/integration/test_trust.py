@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from envgen.backends.venv import find_uv
+from envgen.tools import find_uv
 
 pytestmark = pytest.mark.integration
 
