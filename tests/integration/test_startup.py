@@ -22,4 +22,11 @@ def test_help_loads_no_stage() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     )
     loaded = json.loads(done.stdout.strip().splitlines()[-1])
-    assert loaded == ["envgen", "envgen.cli", "envgen.errors", "envgen.options"]
+    assert loaded == [
+        "envgen",
+        "envgen.cli",
+        "envgen.errors",
+        "envgen.options",
+        "envgen.options.table",
+        "envgen.options.types",
+    ]
