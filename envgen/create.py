@@ -159,7 +159,7 @@ def create(
     mirror = choose(options.mirror, kb.mirrors)
     directory = options.project / LOCK_DIR
     index = team.existing(directory)
-    explicit = team.explicit_request(request, options.request_given)
+    explicit = team.explicit_request(request, options.request_given, index)
     out = CreateResult(None, prefix, prefix / "bin" / "python", Path(), "")
     clock = _Clock(out, progress)
     made_here = index is None or options.relock

@@ -37,12 +37,13 @@ def ask_from(args: Options) -> Ask:
     """What `envgen lock` is asked for: each option the user set (a flag, its ENVGEN_* twin or
     the project's [tool.envgen]); the rest comes from the committed set's index."""
     from envgen.detect import load_or_detect
-    from envgen.lock.team import Ask, explicit_request
+    from envgen.lock.team import Ask, existing, explicit_request
 
     given = [d for d in args.values if args.source(d).kind != "default"]
+    directory = Path(args.output_dir)
     return Ask(
-        directory=Path(args.output_dir),
-        request=explicit_request(request_from(args), given),
+        directory=directory,
+        request=explicit_request(request_from(args), given, existing(directory)),
         machine=load_or_detect(args.profile) if args.profile else None,
         platforms=tuple(_split(args.platform)),
         variants=tuple(_split(args.variants)),

@@ -227,9 +227,20 @@ def single(plan: Plan) -> tuple[str, ...]:
     return ("cpu" if variant_name(plan) == "cpu" else "gpu",)
 
 
-def explicit_request(request: Request, given: Sequence[str]) -> Request | None:
-    """`request` when the user set any of its options (`given`: the option names set by a flag,
-    a variable or the project's configuration), else None: the set's own request stands."""
+def explicit_request(
+    request: Request, given: Sequence[str], index: LockIndex | None
+) -> Request | None:
+    """The request in force when the user set some of its options (`given`: the option names set
+    by a flag, a variable or the project's configuration): the set's own request with those
+    replaced (or `request` itself where there is no set yet). None when none was set: the set's
+    own request stands."""
+    import dataclasses
+
     from envgen.lock.fresh import REQUEST_KEYS
 
-    return request if any(k in given for k in REQUEST_KEYS) else None
+    changed = {k: getattr(request, k) for k in REQUEST_KEYS if k in given}
+    if not changed:
+        return None
+    if index is None:
+        return request
+    return dataclasses.replace(team_request(index), **changed)
