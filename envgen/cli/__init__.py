@@ -278,10 +278,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         _print_error(exc, args.command, as_json)
         return exc.exit_code
     except KeyboardInterrupt:
+        # The line on stderr in every mode (where the progress lines went), and under --json
+        # the envelope on stdout too, so a script reads the outcome where it reads every other.
+        print("envgen: interrupted", file=sys.stderr)
         if as_json:
             _print_error(_Interrupted("interrupted"), args.command, as_json)
-        else:
-            print("envgen: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
     except Exception as exc:
         if debug:
