@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
-import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +18,7 @@ from typing import Any
 
 from packaging.version import Version
 
+from envgen import escape
 from envgen.kb import data_text, load_toml
 from envgen.kb.derive import Facts, derive_releases
 from envgen.kb.distributions import load_distributions
@@ -97,7 +97,7 @@ def _value(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)  # a JSON string is a TOML basic string
+        return str(escape.quoted(value))  # the one TOML/YAML string writer
     if isinstance(value, list):
         return "[" + ", ".join(_value(v) for v in value) + "]"
     raise TypeError(f"cannot render {value!r}")

@@ -19,6 +19,7 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from envgen import escape
 from envgen.digest import sha256
 from envgen.errors import ExternalToolError, NoSolutionError, UsageError
 from envgen.kb.lock_platforms import LockPlatform
@@ -172,9 +173,9 @@ def solve(
 
 
 def _q(value: str) -> str:
-    # A JSON string is a valid YAML double-quoted scalar: no YAML library needed, no ambiguity
-    # ("1.10" stays a string, never the float 1.1).
-    return json.dumps(value, ensure_ascii=False)
+    # The one double-quoted YAML/TOML writer (envgen.escape.quoted): no ambiguity ("1.10" stays
+    # a string, never the float 1.1), and no value can break its line.
+    return str(escape.quoted(value))
 
 
 def _dependencies(depends: Sequence[str]) -> list[tuple[str, str]]:

@@ -438,27 +438,27 @@ def unmet_pins(plan: Plan, versions: Mapping[str, str]) -> list[str]:
 # --- writing -------------------------------------------------------------------------------------
 
 
-def _toml_string(value: str) -> str:
-    # JSON string escapes are valid TOML basic-string escapes.
-    import json
-
-    return json.dumps(value, ensure_ascii=False)
-
-
 def render_pylock(
     lock: PipLock, header: list[str], environment: str, tool: Mapping[str, str]
 ) -> str:
-    """uv's PEP 751 document with envgen's header, `environments` and a `[tool.envgen]` table.
+    """uv's PEP 751 document with envgen's header, `environments` and a `[tool.envgen]` table,
+    edited through tomlkit (uv's own formatting kept, every added value escaped by the writer).
 
     `environments` makes an installer refuse the lock on another platform (PEP 751: installers
     must check it); `created-by` stays "uv", the tool that resolved it.
     """
-    body = lock.pylock_body
-    head, sep, packages = body.partition("\n[[packages]]")
-    top = f"{head.rstrip()}\nenvironments = [{_toml_string(environment)}]\n"
-    tool_lines = "".join(f"{k} = {_toml_string(v)}\n" for k, v in sorted(tool.items()))
+    import tomlkit
+
+    doc = tomlkit.parse(lock.pylock_body)
+    doc.add("environments", [environment])
+    table = tomlkit.table()
+    for key, value in sorted(tool.items()):
+        table.add(key, value)
+    holder = tomlkit.table(is_super_table=True)
+    holder.add("envgen", table)
+    doc.add("tool", holder)
     comments = "".join(f"# {line}\n" for line in header)
-    return f"{comments}{top}{sep}{packages.rstrip()}\n\n[tool.envgen]\n{tool_lines}"
+    return comments + tomlkit.dumps(doc).rstrip("\n") + "\n"
 
 
 def render_requirements(lock: PipLock, header: list[str]) -> str:
