@@ -12,17 +12,14 @@ Tracebacks only with --debug.
 from __future__ import annotations
 
 import argparse
-import contextlib
-import importlib
-import json
-import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, NoReturn
 
+# json, logging, importlib and pathlib load only in main(), once a command runs: `envgen --help`
+# pays for argparse and the option table alone (logging alone costs ~14 ms to import).
 from envgen import __version__
 from envgen.errors import EnvgenError, NoSolutionError, OptionError, StaleLockError, UsageError
 from envgen.options import COMMANDS, OPTIONS, Command, Options
@@ -180,6 +177,8 @@ def _print_error(exc: EnvgenError, command: str, as_json: bool) -> None:
             payload["rejections"] = exc.rejections
         if isinstance(exc, StaleLockError):
             error["changes"] = changes
+        import json
+
         print(json.dumps(envelope(command, False, **payload), indent=2), flush=True)
         return
     print(f"envgen: error: {exc.message}", file=sys.stderr)
@@ -236,6 +235,8 @@ def _options(args: argparse.Namespace) -> Options:
     config: dict[str, Any] | None = None
     labels: dict[str, str] | None = None
     if any(OPTIONS[d].config is not None for d in cmd.options):
+        from pathlib import Path
+
         from envgen import config as project_config
 
         project = project_config.load(Path.cwd())
@@ -258,6 +259,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return args
     as_json = bool(getattr(args, "json", False)) or os.environ.get("ENVGEN_JSON", "") == "1"
     debug = bool(getattr(args, "debug", False)) or os.environ.get("ENVGEN_DEBUG", "") == "1"
+    import importlib
+    import logging
+
     logging.basicConfig(
         level=logging.DEBUG if debug else logging.WARNING,
         format="envgen: %(levelname)s: %(message)s",
@@ -301,6 +305,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if as_json:
             payload = envelope(result.command, result.ok, **result.payload)
+            import json
+
             print(json.dumps(payload, indent=2))
         else:
             print(result.human, file=sys.stdout if result.ok else sys.stderr)
@@ -325,6 +331,9 @@ def entry() -> NoReturn:
     code = main()
     if "rattler" not in sys.modules:
         sys.exit(code)
+    import contextlib
+    import logging
+
     logging.shutdown()
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(OSError, ValueError):
