@@ -42,33 +42,118 @@ def test_codes_are_unique_kebab_case_and_sorted(table: SignatureTable) -> None:
     assert all(s.source.strip() for s in table.signatures)
 
 
+def _row(doc: dict[str, Any], code: str) -> int:
+    return next(i for i, row in enumerate(doc["signature"]) if row["code"] == code)
+
+
 @pytest.mark.parametrize(
     ("key", "value", "message"),
     [
+        ("pattern", "Loaded (?P<x>", "(cuda-driver-insufficient): pattern does not compile"),
+        ("patterns", ["x"], "(cuda-driver-insufficient): give either pattern or patterns"),
+        ("severity", "fatal", "(cuda-driver-insufficient): severity"),
+        ("cause", "needs {nope}", "(cuda-driver-insufficient): cause uses {nope}"),
         (
-            "pattern",
-            "Loaded (?P<x>",
-            "signature[3] (cuda-driver-insufficient): pattern does not compile",
+            "fix",
+            ["known {floor_cuda}", "not {nope}"],
+            "(cuda-driver-insufficient): fix uses {nope}",
         ),
-        ("severity", "fatal", "signature[3] (cuda-driver-insufficient): severity"),
-        ("cause", "needs {nope}", "signature[3] (cuda-driver-insufficient): cause uses {nope}"),
-        ("code", "Bad_Code", "signature[3] (Bad_Code): code must be kebab-case"),
+        ("fix", [], "(cuda-driver-insufficient): fix must be a string or a list of strings"),
+        ("lookups", ["no-such-lookup"], "(cuda-driver-insufficient): lookups: no [[lookup]]"),
         (
-            "code",
-            "conda-cuda-virtual-package",
-            "signature[3] (conda-cuda-virtual-package): duplicate",
+            "command",
+            "create --tensorflow {nope}",
+            "(cuda-driver-insufficient): command uses {nope}",
         ),
-        ("source", "", "signature[3] has no source"),
+        ("code", "Bad_Code", "(Bad_Code): code must be kebab-case"),
+        ("code", "conda-cuda-virtual-package", "(conda-cuda-virtual-package): duplicate"),
+        ("source", "", "has no source"),
     ],
 )
 def test_a_broken_row_fails_naming_it(
     monkeypatch: pytest.MonkeyPatch, key: str, value: Any, message: str
 ) -> None:
     doc = copy.deepcopy(load_toml(sig_kb.FILE))
-    doc["signature"][3][key] = value
+    i = _row(doc, "cuda-driver-insufficient")
+    doc["signature"][i][key] = value
+    monkeypatch.setattr(sig_kb, "load_toml", lambda _name: doc)
+    with pytest.raises(KnowledgeBaseError, match=re.escape(f"signature[{i}] " + message)):
+        sig_kb.load_signatures()
+
+
+@pytest.mark.parametrize(
+    ("table", "key", "value", "message"),
+    [
+        ("fact", "value", "{nope}", "fact[0]: value uses {nope}"),
+        ("fact", "says", "{python}", "fact[0]: says uses {python}"),
+        ("fact", "name", "Python", "fact[0]: name 'Python' must be a snake_case field name"),
+        ("fact", "pattern", "(", "fact[0]: pattern does not compile"),
+        ("lookup", "gives", [], "lookup[0] (and-cuda-pin): gives must name at least one field"),
+        ("lookup", "needs", ["Bad-Name"], "lookup[0]: needs: 'Bad-Name' is not a snake_case"),
+        ("lookup", "says", "{nope}", "lookup[0] (and-cuda-pin): says uses {nope}"),
+    ],
+)
+def test_a_broken_fact_or_lookup_row_fails_naming_it(
+    monkeypatch: pytest.MonkeyPatch, table: str, key: str, value: Any, message: str
+) -> None:
+    doc = copy.deepcopy(load_toml(sig_kb.FILE))
+    doc[table][0][key] = value
     monkeypatch.setattr(sig_kb, "load_toml", lambda _name: doc)
     with pytest.raises(KnowledgeBaseError, match=re.escape(message)):
         sig_kb.load_signatures()
+
+
+def test_template_variants_fall_back_to_what_is_known() -> None:
+    variants = ("CUDA {cuda} needs driver {min_driver}.", "CUDA {cuda} needs a newer driver.")
+    assert sig_kb.render(variants, {"cuda": "12.2", "min_driver": "525.60.13"}) == (
+        "CUDA 12.2 needs driver 525.60.13.",
+        ["cuda", "min_driver"],
+    )
+    assert sig_kb.render(variants, {"cuda": "12.2"})[0] == "CUDA 12.2 needs a newer driver."
+    # Nothing known: the last variant, with "?" for each gap.
+    assert sig_kb.render(variants, {})[0] == "CUDA ? needs a newer driver."
+
+
+def test_every_wording_is_searched_and_the_earliest_wins(table: SignatureTable) -> None:
+    sig = table.get("keras3-on-keras2-code")
+    assert sig is not None
+    assert len(sig.patterns) > 1
+    text = "x\nNo module named 'keras.src.engine'\nA KerasTensor cannot be used as input to a TensorFlow function\n"
+    found = _codes(table, text)["keras3-on-keras2-code"]
+    assert found.line_number == 2
+
+
+# Every pattern is searched in logs of up to 64 MiB: after a wildcard (".", "\S", a negated
+# class) a quantifier must be bounded, or one long line full of a pattern's prefix makes the
+# search quadratic.
+_WILDCARD_REPEAT = re.compile(r"(?:\.|\\S|\[\^(?:\\.|[^\]])*\])(?:[*+]|\{\d*,\})")
+
+
+def _unbounded(pattern: str) -> bool:
+    text = re.sub(r"\\[^S]", "", pattern)  # escapes other than \S are literal characters
+    text = re.sub(r"\[(?!\^)(?:\\.|[^\]])*\]", "c", text)  # "." inside [...] is a literal
+    return _WILDCARD_REPEAT.search(text) is not None
+
+
+def test_wildcards_have_bounded_repeats(table: SignatureTable) -> None:
+    patterns = [(s.code, p.pattern) for s in table.signatures for p in s.patterns]
+    patterns += [(f"fact {f.name}", f.regex.pattern) for f in table.facts]
+    bad = [(code, p) for code, p in patterns if _unbounded(p)]
+    assert not bad, bad
+
+
+@pytest.mark.parametrize(
+    ("pattern", "unbounded"),
+    [
+        (r"ptxas[^\n]*not found", True),
+        (r"a.+b", True),
+        (r"at (?P<p>\S+)", True),
+        (r"x[^)\n]{2,}", True),
+        (r"at (?P<p>\S{1,300}) \d+ \.+ [\w.*]{0,30} [^)\n]{0,6000}", False),
+    ],
+)
+def test_the_bound_check_sees_an_unbounded_wildcard(pattern: str, unbounded: bool) -> None:
+    assert _unbounded(pattern) is unbounded
 
 
 # ---------------------------------------------------------------------------------------------
@@ -163,8 +248,13 @@ REQUIRED = [
     ),
     (
         "Could not load dynamic library 'libcudnn.so.8'; dlerror: libcudnn.so.8: cannot open",
+        "cudnn-library-missing",
+        {"library": "libcudnn.so.8", "cudnn_major": "8"},
+    ),
+    (
+        "Could not load dynamic library 'libcublas.so.11'; dlerror: libcublas.so.11: cannot open",
         "cuda-library-missing",
-        {"library": "libcudnn.so.8", "version": "8"},
+        {"library": "libcublas.so.11", "version": "11"},
     ),
     (
         (
