@@ -91,10 +91,13 @@ def show_diagnosis(d: Diagnosis) -> str:
         lines.append("")
     if not d.findings:
         lines.append("No known problem found.")
+    elif all(f.severity == "info" for f in d.findings):
+        lines += ["No failure: every known message here is informational.", ""]
     for f in d.findings:
         lines.append(f"{_MARK[f.severity]}: [{f.code}] {f.cause}")
         if f.evidence:
             lines.append(f"  evidence: {f.evidence}")
+        lines += [f"  inferred: {line}" for line in f.inferred]
         lines.append(f"  fix: {f.fix}")
         if f.command:
             lines.append(f"  run: {f.command}")

@@ -3,8 +3,11 @@
 Two sources of evidence, both optional, both turned into `Finding`s:
 
 * a **log**: every known failure message (`signatures.toml`) found in it, with the numbers it
-  carries (the CUDA version a library wanted, the cuDNN versions, the compute capability)
-  (`signatures.py`);
+  carries (the CUDA version a library wanted, the cuDNN versions, the compute capability), the
+  facts the rest of the log gives away (the Python in a site-packages path, the TensorFlow a pip
+  line names) and what the knowledge base derives from them (the Pythons a release has wheels
+  for, the driver a CUDA needs), so that the fix names the numbers for this case
+  (`signatures.py`, `facts.py`, `lookups.py`);
 * an **environment**: what the verify probe (`envgen/verify/probe.py --quick`, run and read by
   `envgen.verify.observation`) saw inside it, cross-checked with the hardware profile through the
   rule book even when nothing crashed (`findings.py`).
@@ -16,6 +19,8 @@ apply. Each finding carries the envgen command that gives a working environment 
     model.py       Finding, Diagnosis, the Environment examined
     context.py     the tables, the machine, and the fix command every check needs
     signatures.py  log and import output -> findings
+    facts.py       what a log gives away beside its error line, and where
+    lookups.py     the knowledge-base lookups a finding's templates may use
     findings.py    an environment's facts -> findings (the rule book)
 """
 

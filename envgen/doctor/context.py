@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shlex
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -61,6 +62,15 @@ class Context:
         )
 
 
+def clean(text: str, limit: int = _EVIDENCE_CHARS) -> str:
+    """`text` as one printable line of at most `limit` characters: a log is outside input, and a
+    value from it may hold control characters (a terminal's colour codes, a NUL) or line breaks.
+    A message wrapped over lines reads as one."""
+    kept = "".join(" " if c.isspace() else c for c in text if unicodedata.category(c)[0] != "C")
+    kept = " ".join(kept.split())
+    return kept if len(kept) <= limit else kept[: limit - 1] + "…"
+
+
 def clip(text: str) -> str:
-    text = " ".join(text.split())  # a message wrapped over lines reads as one
-    return text if len(text) <= _EVIDENCE_CHARS else text[: _EVIDENCE_CHARS - 1] + "…"
+    """Evidence quoted from a log or a probe: one printable line, cut to a readable length."""
+    return clean(text, _EVIDENCE_CHARS)

@@ -29,6 +29,9 @@ class Finding:
     source: str
     origin: str
     """Where the evidence came from: "log", "import" (the probe's child stderr) or "environment"."""
+    # The facts the cause and fix rely on beside the evidence, each with where it was read
+    # ("Python 3.6, from line 3: .../python3.6/site-packages").
+    inferred: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -40,6 +43,7 @@ class Finding:
             "command": self.command,
             "source": self.source,
             "origin": self.origin,
+            "inferred": list(self.inferred),
         }
 
 

@@ -3,12 +3,13 @@
 A row is a frozen dataclass. Each field's type hint says what the TOML value becomes (`str`,
 `int`, `bool`, `DottedVersion`, `SpecifierSet`, `Requirement`, `Version`, a tuple of those, a
 nested row for an inline table; `X | None` when the key may be left out), and `key(...)` adds the
-TOML name where it is not the field name in kebab case, a default, and the checks below:
+TOML name where it is not the field name in kebab case, a default, whether a tuple's TOML value
+may also be one item (`one_or_many`: a template or a list of its variants), and the checks below:
 
     cuda: DottedVersion = field(metadata=key(parts(2)))
- The one
-reader (`envgen.kb.rows`) and the JSON Schema writer (`envgen.kb.schema`) both work from these
-declarations, so what the loader enforces and what an editor validates cannot drift apart.
+
+The one reader (`envgen.kb.rows`) and the JSON Schema writer (`envgen.kb.schema`) both work from
+these declarations, so what the loader enforces and what an editor validates cannot drift apart.
 
 Each check answers `problem(value)` (None when the value is fine, else the words after
 `file: table[i].key:`) and describes itself as a JSON Schema fragment.
@@ -28,6 +29,8 @@ from envgen.versions import DottedVersion
 
 # Kebab-case, as every key and code in the knowledge base.
 KEBAB = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+# Snake-case, as template fields are: they are regex group names, and Python allows no "-" there.
+SNAKE = re.compile(r"[a-z][a-z0-9_]*")
 
 
 class Check:
@@ -124,6 +127,17 @@ class Kebab(Check):
 
     def schema(self) -> dict[str, Any]:
         return {"pattern": f"^{KEBAB.pattern}$"}
+
+
+@dataclass(frozen=True)
+class Snake(Check):
+    """A template field name (a regex group name)."""
+
+    def problem(self, value: Any) -> str | None:
+        return None if SNAKE.fullmatch(value) else f"must be a snake_case name, got {value!r}"
+
+    def schema(self) -> dict[str, Any]:
+        return {"pattern": f"^{SNAKE.pattern}$"}
 
 
 @dataclass(frozen=True)
@@ -225,6 +239,9 @@ class Key:
     default: Any = NO_DEFAULT
     unique: bool = False
     """No two rows of the table share this value (codes)."""
+    one_or_many: bool = False
+    """A tuple field whose TOML value is one item or a non-empty list of them (a template or its
+    variants): one item reads as a one-item tuple."""
     family: str | None = None
     """A `Mapping[str, Row]` field read from the keys `<family><platform>` of the row."""
     family_keys: Callable[[], Iterable[str]] | None = None
@@ -238,11 +255,21 @@ def key(
     name: str | None = None,
     default: Any = NO_DEFAULT,
     unique: bool = False,
+    one_or_many: bool = False,
     doc: str = "",
 ) -> dict[str, Key]:
     """Field metadata (`field(metadata=key(...))`): a row field read from TOML key `name`
     (default: the field name in kebab case), with these checks."""
-    return {"kb": Key(name=name, checks=checks, default=default, unique=unique, doc=doc)}
+    return {
+        "kb": Key(
+            name=name,
+            checks=checks,
+            default=default,
+            unique=unique,
+            one_or_many=one_or_many,
+            doc=doc,
+        )
+    }
 
 
 def family(prefix: str, keys: Callable[[], Iterable[str]], *, doc: str = "") -> dict[str, Key]:

@@ -3,8 +3,9 @@
 A data file is described once (`DataFile`: its tables, each a row class); `DataFile.open(doc)`
 refuses unknown top-level tables, and `rows(Row)` / `one(Row)` read a table into typed rows.
 Every row of every table must cite a `source`; unknown keys are refused; each value is converted
-by its field's type hint and checked by the field's `key(...)` checks (`envgen.kb.fields`). An
-error names the file, the row and the exact key, as packaging's pylock reader does:
+by its field's type hint and checked by the field's `key(...)` checks (`envgen.kb.fields`); a
+`one_or_many` tuple also takes a single item. An error names the file, the row and the exact key,
+as packaging's pylock reader does:
 
     tensorflow-builds.toml: build[12].cuda: must be 'X.Y', got '12' (minor '1.12')
 
@@ -220,6 +221,8 @@ def _shape(cls: type) -> _Shape:
                 families.append((f.name, k, typing.get_args(types_of[f.name])[1]))
                 continue
             is_optional, hint = optional(types_of[f.name])
+            if k.one_or_many and typing.get_origin(hint) is not tuple:
+                raise TypeError(f"{cls.__name__}.{f.name}: one_or_many needs a tuple field")
             slots.append(_Slot(f.name, k, toml_name(f), is_optional, hint))
             allowed.add(toml_name(f))
         _SHAPES[cls] = _Shape(frozenset(allowed), tuple(slots), tuple(families))
@@ -255,16 +258,22 @@ def read_row(
             else:
                 raise _Bad(f".{slot.toml}", "missing")
             continue
+        given = raw[slot.toml]
+        # One item where one or many are allowed: read as a list of one, and named without [0].
+        single = slot.key.one_or_many and not isinstance(given, list)
         try:
-            value = convert(raw[slot.toml], slot.hint)
+            value = convert([given] if single else given, slot.hint)
         except _Bad as bad:
-            raise _Bad(f".{slot.toml}{bad.path}", bad.message) from None
+            path = bad.path.removeprefix("[0]") if single else bad.path
+            raise _Bad(f".{slot.toml}{path}", bad.message) from None
+        if slot.key.one_or_many and not value:
+            raise _Bad(f".{slot.toml}", "must be one item or a non-empty list")
         for check in slot.key.checks:
             items = enumerate(value) if check.per_item and isinstance(value, tuple) else None
             for j, item in items if items is not None else [(None, value)]:
                 problem = check.problem(item)
                 if problem is not None:
-                    where = "" if j is None else f"[{j}]"
+                    where = "" if j is None or single else f"[{j}]"
                     raise _Bad(f".{slot.toml}{where}", problem)
         values[slot.attr] = value
     for attr, k, value_type in shape.families:

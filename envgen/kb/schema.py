@@ -144,6 +144,9 @@ def _row(cls: type, definitions: dict[str, Any], *, top: bool) -> dict[str, Any]
                     value_schema["items"] = _merge(value_schema["items"], fragment)
                 else:
                     value_schema = _merge(value_schema, fragment)
+            if k.one_or_many:
+                # One item, or a non-empty list of them: what the reader accepts.
+                value_schema = {"anyOf": [value_schema["items"], {**value_schema, "minItems": 1}]}
             if k.doc:
                 value_schema = {**value_schema, "description": k.doc}
             if field.name == "source" and top:

@@ -509,3 +509,37 @@ def test_cli_prefix_without_python_is_bad_input(
 ) -> None:
     assert main(["doctor", "--prefix", str(tmp_path)]) == 3
     assert "no Python interpreter found" in capsys.readouterr().err
+
+
+def _real_log(name: str, tmp_path: Path) -> Path:
+    """The log of tests/data/logs/real/<name>.log without its citation header, as a user has it."""
+    lines = (LOGS / "real" / f"{name}.log").read_text(encoding="utf-8").split("\n")
+    body = [ln for ln in lines if not re.match(r"# [a-z-]+: ", ln)]
+    path = tmp_path / "error.log"
+    path.write_text("\n".join(body), encoding="utf-8")
+    return path
+
+
+def test_cli_shows_what_was_inferred_and_where(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    log = _real_log("cuda-libraries/cudart-lib-missing--1", tmp_path)  # tensorflow#57103
+    assert main(["doctor", "--log", str(log)]) == 0  # a warning: TensorFlow runs on the CPU
+    out = capsys.readouterr().out
+    assert "WARNING: [cudart-missing-windows] TensorFlow 2.9.1's Windows GPU build" in out
+    assert "  inferred: TensorFlow 2.9.1, from line 4: TensorFlow version: 2.9.1" in out
+    assert "  fix: Install CUDA 11.2 and cuDNN 8.1" in out
+    main(["doctor", "--json", "--log", str(log)])
+    (finding,) = json.loads(capsys.readouterr().out)["findings"]
+    assert finding["inferred"] == ["TensorFlow 2.9.1, from line 4: TensorFlow version: 2.9.1"]
+
+
+def test_cli_says_an_informational_log_has_no_failure(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    log = _real_log("informational/informational-only--1", tmp_path)  # LlamaFactory#3673
+    assert main(["doctor", "--log", str(log)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("No failure: every known message here is informational.")
+    assert "note: [tf-trt-warning]" in out
+    assert "0 error(s), 0 warning(s), 2 note(s)." in out

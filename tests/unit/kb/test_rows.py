@@ -10,13 +10,15 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+import jsonschema
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from packaging.specifiers import SpecifierSet
 
 from envgen.errors import KnowledgeBaseError
-from envgen.kb.fields import Ascending, NonEmpty, RowError, key, one_of, parts
+from envgen.kb import schema
+from envgen.kb.fields import Ascending, NonEmpty, Pattern, RowError, Template, key, one_of, parts
 from envgen.kb.rows import DataFile, Table
 from envgen.versions import DottedVersion
 
@@ -162,3 +164,79 @@ def test_any_value_loads_or_fails_in_one_line_naming_the_key(key_name: str, valu
         assert "\n" not in message
         assert message.startswith("test.toml: row[1].")
         assert key_name in message or "source" in message
+
+
+# ---------------------------------------------------------------------------------------------
+# One item or a list of them (`one_or_many`): a template or its variants, a wording or several
+
+
+@dataclass(frozen=True)
+class Variants:
+    text: tuple[str, ...] = field(metadata=key(Template(), one_or_many=True))
+    pattern: tuple[str, ...] = field(metadata=key(Pattern(), one_or_many=True, default=("x",)))
+    source: str
+
+
+VARIANTS = DataFile("v.toml", "variants", (Table("row", Variants),))
+
+
+def _variants(**row: Any) -> tuple[Variants, ...]:
+    return VARIANTS.open({"row": [{"source": "s", **row}]}).rows(Variants)
+
+
+def test_one_item_reads_as_a_list_of_one() -> None:
+    assert _variants(text="a {x}") == _variants(text=["a {x}"])
+    assert _variants(text="a {x}")[0].text == ("a {x}",)
+    assert _variants(text=["a {x}", "a"])[0].text == ("a {x}", "a")
+    assert _variants(text="a")[0].pattern == ("x",)  # the default is used as declared
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ([], "v.toml: row[0].text: must be one item or a non-empty list"),
+        ("", "v.toml: row[0].text: must be a non-empty string, got ''"),  # one item: no [0]
+        (3, "v.toml: row[0].text: must be a non-empty string, got 3"),
+        ({"a": "b"}, "v.toml: row[0].text: must be a non-empty string, got {'a': 'b'}"),
+        (["a", ""], "v.toml: row[0].text[1]: must be a non-empty string, got ''"),
+        ("a {", "v.toml: row[0].text: not a valid template"),
+        (["a", "a {"], "v.toml: row[0].text[1]: not a valid template"),
+    ],
+)
+def test_one_or_many_names_the_bad_item(value: Any, message: str) -> None:
+    with pytest.raises(KnowledgeBaseError) as info:
+        _variants(text=value)
+    assert str(info.value).startswith(message)
+
+
+def test_one_or_many_is_declared_on_tuples_only() -> None:
+    @dataclass(frozen=True)
+    class Wrong:
+        text: str = field(metadata=key(one_or_many=True))
+        source: str
+
+    with pytest.raises(TypeError, match="one_or_many needs a tuple field"):
+        DataFile("w.toml", "t", (Table("row", Wrong),)).open({"row": [{"source": "s"}]}).rows(Wrong)
+
+
+def test_the_schema_of_one_or_many_takes_one_or_a_non_empty_list() -> None:
+    validator = jsonschema.Draft7Validator(schema.file_schema(VARIANTS))
+    for good in ("a", ["a"], ["a", "b {x}"]):
+        assert validator.is_valid({"row": [{"text": good, "source": "s"}]}), good
+    for bad in ([], "", [""], 3, [3]):
+        assert not validator.is_valid({"row": [{"text": bad, "source": "s"}]}), bad
+    text = schema.file_schema(VARIANTS)["definitions"]["Variants"]["properties"]["pattern"]
+    assert text["anyOf"][0]["format"] == "regex"  # the item's checks hold for one item too
+    assert text["anyOf"][1]["items"]["format"] == "regex"
+
+
+@given(value=TOML_VALUES)
+def test_any_one_or_many_value_loads_or_fails_in_one_line(value: Any) -> None:
+    try:
+        rows = _variants(text=value)
+    except KnowledgeBaseError as exc:
+        message = str(exc)
+        assert "\n" not in message
+        assert message.startswith("v.toml: row[0].text")
+    else:
+        assert rows[0].text == (tuple(value) if isinstance(value, list) else (value,))

@@ -42,37 +42,140 @@ def test_codes_are_unique_kebab_case_and_sorted(table: SignatureTable) -> None:
     assert all(s.source.strip() for s in table.signatures)
 
 
+def _row(doc: dict[str, Any], code: str) -> int:
+    return next(i for i, row in enumerate(doc["signature"]) if row["code"] == code)
+
+
+_CODE = "cuda-driver-insufficient"
+_KNOWN = "not a named group of the pattern, a fact, or a field its lookups give"
+
+
 @pytest.mark.parametrize(
     ("key", "value", "message"),
     [
-        (
-            "pattern",
-            "Loaded (?P<x>",
-            "signature[3].pattern: does not compile",
-        ),
-        ("severity", "fatal", "signature[3].severity: must be one of error, warning, info"),
-        ("cause", "needs {nope}", "signature[3].cause: uses {nope}, not a named group"),
-        (
-            "code",
-            "Bad_Code",
-            "signature[3].code: must be kebab-case, got 'Bad_Code' (code 'Bad_Code')",
-        ),
-        (
-            "code",
-            "conda-cuda-virtual-package",
-            "signature[3].code: duplicate 'conda-cuda-virtual-package'",
-        ),
-        ("source", "", "signature[3].source: missing: every row cites its source"),
+        ("pattern", "Loaded (?P<x>", ".pattern: does not compile"),
+        ("pattern", ["Loaded", "(?P<x>"], ".pattern[1]: does not compile"),
+        ("pattern", [], ".pattern: must be one item or a non-empty list"),
+        ("patterns", ["x"], ".patterns: unknown key"),
+        ("severity", "fatal", ".severity: must be one of error, warning, info, got 'fatal'"),
+        ("cause", "needs {nope}", f".cause: uses {{nope}}, {_KNOWN} (code {_CODE!r})"),
+        ("fix", ["known {floor_cuda}", "not {nope}"], f".fix[1]: uses {{nope}}, {_KNOWN}"),
+        ("fix", [], ".fix: must be one item or a non-empty list"),
+        ("fix", 3, ".fix: must be a non-empty string, got 3"),
+        ("fix", ["a fix", ""], ".fix[1]: must be a non-empty string, got ''"),
+        ("cause", "a {broken", ".cause: not a valid template"),
+        ("lookups", ["no-such-lookup"], ".lookups[0]: no [[lookup]] 'no-such-lookup'"),
+        ("lookups", "driver-floor", ".lookups: must be a list, got 'driver-floor'"),
+        ("command", "create --tensorflow {nope}", f".command: uses {{nope}}, {_KNOWN}"),
+        ("command", "", ".command: must be a non-empty string, got ''"),
+        ("code", "Bad_Code", ".code: must be kebab-case, got 'Bad_Code' (code 'Bad_Code')"),
+        ("code", "conda-cuda-virtual-package", ".code: duplicate 'conda-cuda-virtual-package'"),
+        ("source", "", ".source: missing: every row cites its source"),
     ],
 )
 def test_a_broken_row_fails_naming_it(
     monkeypatch: pytest.MonkeyPatch, key: str, value: Any, message: str
 ) -> None:
     doc = copy.deepcopy(load_toml(sig_kb.FILE))
-    doc["signature"][3][key] = value
+    i = _row(doc, _CODE)
+    doc["signature"][i][key] = value
     monkeypatch.setattr(sig_kb, "load_toml", lambda _name: doc)
-    with pytest.raises(KnowledgeBaseError, match=re.escape(message)):
+    with pytest.raises(KnowledgeBaseError) as info:
         sig_kb.load_signatures()
+    assert str(info.value).startswith(f"signatures.toml: signature[{i}]{message}")
+
+
+@pytest.mark.parametrize(
+    ("table", "key", "value", "message"),
+    [
+        ("fact", "value", "{nope}", "fact[0].value: uses {nope}, not a named group of the pattern"),
+        ("fact", "value", ["{major}", "{nope}"], "fact[0].value[1]: uses {nope}"),
+        ("fact", "says", "{python}", "fact[0].says: uses {python}, not {value}"),
+        ("fact", "name", "Python", "fact[0].name: must be a snake_case name, got 'Python'"),
+        ("fact", "pattern", "(", "fact[0].pattern: does not compile"),
+        ("lookup", "gives", [], "lookup[0].gives: must not be empty (kind 'and-cuda-pin')"),
+        ("lookup", "needs", ["Bad-Name"], "lookup[0].needs[0]: must be a snake_case name"),
+        ("lookup", "says", "{nope}", "lookup[0].says: uses {nope}, not one of its needs or gives"),
+        ("lookup", "kind", "driver-floor", "lookup[1].kind: duplicate 'driver-floor'"),
+    ],
+)
+def test_a_broken_fact_or_lookup_row_fails_naming_it(
+    monkeypatch: pytest.MonkeyPatch, table: str, key: str, value: Any, message: str
+) -> None:
+    doc = copy.deepcopy(load_toml(sig_kb.FILE))
+    doc[table][0][key] = value
+    monkeypatch.setattr(sig_kb, "load_toml", lambda _name: doc)
+    with pytest.raises(KnowledgeBaseError) as info:
+        sig_kb.load_signatures()
+    assert str(info.value).startswith(f"signatures.toml: {message}")
+
+
+def test_one_wording_or_template_reads_as_a_list_of_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A key that takes one item or a list reads the same either way (`one_or_many`)."""
+    table = sig_kb.load_signatures()
+    doc = copy.deepcopy(load_toml(sig_kb.FILE))
+    for row in doc["signature"]:
+        for key in ("pattern", "cause", "fix"):
+            if isinstance(row[key], str):
+                row[key] = [row[key]]
+    for row in doc["fact"]:
+        if isinstance(row["value"], str):
+            row["value"] = [row["value"]]
+    monkeypatch.setattr(sig_kb, "load_toml", lambda _name: doc)
+    assert sig_kb.load_signatures() == table
+
+
+def test_template_variants_fall_back_to_what_is_known() -> None:
+    variants = ("CUDA {cuda} needs driver {min_driver}.", "CUDA {cuda} needs a newer driver.")
+    assert sig_kb.render(variants, {"cuda": "12.2", "min_driver": "525.60.13"}) == (
+        "CUDA 12.2 needs driver 525.60.13.",
+        ["cuda", "min_driver"],
+    )
+    assert sig_kb.render(variants, {"cuda": "12.2"})[0] == "CUDA 12.2 needs a newer driver."
+    # Nothing known: the last variant, with "?" for each gap.
+    assert sig_kb.render(variants, {})[0] == "CUDA ? needs a newer driver."
+
+
+def test_every_wording_is_searched_and_the_earliest_wins(table: SignatureTable) -> None:
+    sig = table.get("keras3-on-keras2-code")
+    assert sig is not None
+    assert len(sig.patterns) > 1
+    text = "x\nNo module named 'keras.src.engine'\nA KerasTensor cannot be used as input to a TensorFlow function\n"
+    found = _codes(table, text)["keras3-on-keras2-code"]
+    assert found.line_number == 2
+
+
+# Every pattern is searched in logs of up to 64 MiB: after a wildcard (".", "\S", a negated
+# class) a quantifier must be bounded, or one long line full of a pattern's prefix makes the
+# search quadratic.
+_WILDCARD_REPEAT = re.compile(r"(?:\.|\\S|\[\^(?:\\.|[^\]])*\])(?:[*+]|\{\d*,\})")
+
+
+def _unbounded(pattern: str) -> bool:
+    text = re.sub(r"\\[^S]", "", pattern)  # escapes other than \S are literal characters
+    text = re.sub(r"\[(?!\^)(?:\\.|[^\]])*\]", "c", text)  # "." inside [...] is a literal
+    return _WILDCARD_REPEAT.search(text) is not None
+
+
+def test_wildcards_have_bounded_repeats(table: SignatureTable) -> None:
+    patterns = [(s.code, p.pattern) for s in table.signatures for p in s.patterns]
+    patterns += [(f"fact {f.name}", f.regex.pattern) for f in table.facts]
+    bad = [(code, p) for code, p in patterns if _unbounded(p)]
+    assert not bad, bad
+
+
+@pytest.mark.parametrize(
+    ("pattern", "unbounded"),
+    [
+        (r"ptxas[^\n]*not found", True),
+        (r"a.+b", True),
+        (r"at (?P<p>\S+)", True),
+        (r"x[^)\n]{2,}", True),
+        (r"at (?P<p>\S{1,300}) \d+ \.+ [\w.*]{0,30} [^)\n]{0,6000}", False),
+    ],
+)
+def test_the_bound_check_sees_an_unbounded_wildcard(pattern: str, unbounded: bool) -> None:
+    assert _unbounded(pattern) is unbounded
 
 
 # ---------------------------------------------------------------------------------------------
@@ -167,8 +270,13 @@ REQUIRED = [
     ),
     (
         "Could not load dynamic library 'libcudnn.so.8'; dlerror: libcudnn.so.8: cannot open",
+        "cudnn-library-missing",
+        {"library": "libcudnn.so.8", "cudnn_major": "8"},
+    ),
+    (
+        "Could not load dynamic library 'libcublas.so.11'; dlerror: libcublas.so.11: cannot open",
         "cuda-library-missing",
-        {"library": "libcudnn.so.8", "version": "8"},
+        {"library": "libcublas.so.11", "version": "11"},
     ),
     (
         (

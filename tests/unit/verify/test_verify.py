@@ -88,8 +88,9 @@ def test_tensorflow_cpu_env(data_dir: Path) -> None:
     assert "Keras 3.15.1" in checks["tensorflow:keras-fit"].detail
     assert checks["driver"].ok
     assert not checks["driver"].required
-    # The AVX2/FMA build note is explained, not failed on.
-    assert [n.code for n in report.notes] == ["cpu-instructions-available"]
+    # The oneDNN note and the AVX2/FMA build note are explained, not failed on.
+    assert [n.code for n in report.notes] == ["onednn-custom-ops", "cpu-instructions-available"]
+    assert {n.severity for n in report.notes} == {"info"}
     assert any("cpu_feature_guard" in line for line in dict(report.log)["tensorflow"])
 
 
