@@ -14,11 +14,15 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from envgen.errors import FileConflictError, NoSolutionError, VerificationError
 from envgen.kb import KnowledgeBase
 from envgen.plan import Plan, Request
 from envgen.profile import HardwareProfile
+
+if TYPE_CHECKING:
+    from envgen.bundle import OpenedBundle
 
 Progress = Callable[[str], None]
 
@@ -45,6 +49,12 @@ class CreateOptions:
     command: str = "envgen create"
     base_image: str | None = None
     """The container backend's `BASE_IMAGE` build argument (a registry mirror, a local image)."""
+    bundle: OpenedBundle | None = None
+    """Install offline from this unpacked, checked bundle: its lock set (as committed, never
+    re-resolved) and its wheels, no index."""
+    mirror_source: str = "--mirror"
+    """Where the mirror was named (flag, ENVGEN_MIRROR, config key), for the explanation."""
+    mirror_given: bool = False
 
 
 @dataclass
@@ -62,6 +72,8 @@ class CreateResult:
     report_path: Path | None = None
     image: str | None = None
     """The container backend's image tag."""
+    bundle: str | None = None
+    """The bundle installed from (`create --from-bundle`): its locks are not the project's."""
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -75,6 +87,7 @@ class CreateResult:
             "verify": self.report,
             "verify-report": str(self.report_path) if self.report_path else None,
             **({"image": self.image} if self.image else {}),
+            **({"bundle": self.bundle} if self.bundle else {}),
         }
 
 
@@ -110,7 +123,8 @@ def _requirements_lock(
         write_lock_set,
     )
 
-    directory = options.project / LOCK_DIR
+    bundled = options.bundle is not None
+    directory = options.bundle.locks if options.bundle is not None else options.project / LOCK_DIR
     index_path = directory / INDEX
     wanted = variant_name(plan)
     if index_path.is_file():
@@ -122,11 +136,13 @@ def _requirements_lock(
         if choice is not None and choice.lock.requirements:
             path = lock_path(directory, choice.lock.requirements)
             current = choice.lock.plan_digest == plan.digest() and path.is_file()
-            if current or options.frozen:
+            if current or options.frozen or bundled:
                 # Installing from the committed set: every file must be what `envgen lock`
                 # wrote (uv takes a requirement when any one of its hashes matches).
                 require_intact(index, directory)
                 note = "as committed" if current else "as committed (--frozen: not re-resolved)"
+                if bundled:
+                    note = "from the bundle (as committed, not re-resolved)"
                 return path, choice.variant.name, f"{choice.variant.name} {note}: {choice.reason}"
             if options.locked:
                 raise VerificationError(
@@ -134,7 +150,7 @@ def _requirements_lock(
                     f"({choice.lock.plan_digest} -> {plan.digest()})",
                     hint="run without --locked to refresh it, or `envgen lock`",
                 )
-        if options.frozen:
+        if options.frozen or bundled:
             raise VerificationError(
                 f"{index_path} has no lock that fits this machine",
                 hint="run `envgen lock` (or create without --frozen)",
@@ -180,9 +196,11 @@ def create(
     progress: Progress,
 ) -> CreateResult:
     """Run every stage; raise the stage's error (no solution, tool failure, verification)."""
-    from envgen.build import BuildRequest, get_backend
+    from envgen.build import BuildRequest, get_backend, install_hint
+    from envgen.environment import venv_python
+    from envgen.errors import ExternalToolError
     from envgen.kb.mirrors import DEFAULT
-    from envgen.mirrors import choose
+    from envgen.mirrors import choose, explain, next_mirror_hint
     from envgen.render import RenderOptions, render, write
     from envgen.resolve import resolve
     from envgen.verify import verify
@@ -192,12 +210,17 @@ def create(
     # First: a bad mirror is refused before anything is resolved or written. Its login (if
     # any) goes to the installer through the environment only (envgen.build), never a file.
     mirror = choose(options.mirror, kb.mirrors)
+    if options.bundle is None:
+        for line in explain(mirror, options.mirror_source, options.mirror_given):
+            progress(f"mirror  {line}")
     result = resolve(profile, kb, request)
     if not isinstance(result, Plan):
         raise result.to_error()
     plan = result
     prefix = options.prefix or options.project / DEFAULT_PREFIX
-    out = CreateResult(plan, prefix, prefix / "bin" / "python", Path(), "")
+    out = CreateResult(plan, prefix, venv_python(prefix), Path(), "")
+    if options.bundle is not None:
+        out.bundle = f"{options.bundle.archive} (sha256 {options.bundle.sha256[:16]})"
     clock = _Clock(out, progress)
     pins = f"{plan.tensorflow.requirement()} on Python {plan.python}"
     clock.step("plan", start, f"{plan.target.upper()}: {pins}")
@@ -230,20 +253,29 @@ def create(
     container = options.backend == "container"
     where = f"image from {options.project / 'Dockerfile'}" if container else f"at {prefix}"
     progress(f"build   {options.backend} {where}")
-    built = get_backend(options.backend, check=True).build(
-        BuildRequest(
-            prefix=prefix,
-            python=plan.python,
-            lock=lock,
-            index_url=None if mirror.mirror.name == DEFAULT else mirror.install_url,
-            force=options.force,
-            conda_lock=_conda_lock(lock, variant) if options.backend == "conda" else None,
-            context=options.project if container else None,
-            base_image=options.base_image,
-            gpu=plan.target == "gpu",
-            progress=options.progress,
-        )
+    bundle = options.bundle
+    build_request = BuildRequest(
+        prefix=prefix,
+        python=plan.python,
+        lock=lock,
+        index_url=None if mirror.mirror.name == DEFAULT or bundle else mirror.install_url,
+        find_links=bundle.wheels if bundle is not None else None,
+        offline=bundle is not None,
+        force=options.force,
+        conda_lock=_conda_lock(lock, variant) if options.backend == "conda" else None,
+        context=options.project if container else None,
+        base_image=options.base_image,
+        gpu=plan.target == "gpu",
+        progress=options.progress,
     )
+    try:
+        built = get_backend(options.backend, check=True).build(build_request)
+    except ExternalToolError as exc:
+        # The venv backend's install step fails with `install_hint` as its hint: that step is
+        # the one that needs the index, so the hint becomes the next mirror to try, named.
+        if bundle is not None or exc.hint != install_hint(build_request):
+            raise
+        raise ExternalToolError(exc.message, hint=next_mirror_hint(mirror, kb.mirrors)) from exc
     out.python = built.python
     if built.image is not None:
         # The image's own check ran inside it (build() raises when it fails): that is the

@@ -137,7 +137,9 @@ def show_no_solution(result: NoSolution) -> str:
 def show_create(result: CreateResult) -> str:
     plan = result.plan
     total = sum(seconds for _, _, seconds in result.steps)
-    activate = result.prefix / "bin" / "activate"
+    from envgen.environment import activate_command
+
+    activate = activate_command(result.prefix)
     lines = [
         f"envgen create: done in {total:.1f} s",
         f"  chose    {plan.tensorflow.requirement()} for {plan.target.upper()}, "
@@ -146,15 +148,18 @@ def show_create(result: CreateResult) -> str:
         f"  because  {plan.tensorflow.reason}",
         f"  image    {result.image}  (run: podman run --rm {result.image})"
         if result.image
-        else f"  env      {result.prefix}  (activate: source {activate})",
-        f"  lock     {result.lock} ({result.variant})",
+        else f"  env      {result.prefix}  (activate: {activate})",
+        f"  lock     {result.lock} ({result.variant})"
+        if result.bundle is None
+        else f"  lock     {result.lock.name} ({result.variant}) from {result.bundle}",
     ]
     if result.report is not None:
         ok = result.report.get("ok")
         where = result.report_path or "the image's check"
         lines.append(f"  verify   {'passed' if ok else 'FAILED'} (report: {where})")
     files = [p for p, _ in result.files]
-    lines.append(f"  commit   {' '.join(files)} {result.lock.parent}/")
+    locks = f" {result.lock.parent}/" if result.bundle is None else ""
+    lines.append(f"  commit   {' '.join(files)}{locks}")
     for w in plan.warnings:
         lines.append(f"  warning  [{w.code}] {w.message}")
     return "\n".join(lines)

@@ -74,7 +74,14 @@ class BuildRequest:
     progress: bool = False
     """Let the installer draw its progress on the terminal (the CLI sets it on a TTY); not an
     input of the build, so it is not hashed."""
-    """The container's check needs the GPUs passed through."""
+    find_links: Path | None = None
+    """A folder holding the files to install (a bundle's `wheels/`), searched besides or, with
+    `offline`, instead of any index. Not hashed: it is where the locked files come from, not
+    what is installed (the lock's hashes decide that), and a bundle unpacks to a new folder
+    each time."""
+    offline: bool = False
+    """Reach no network at all: no index (uv `--offline --no-index`, pip `--no-index`), no
+    Python download; only `find_links`. Not hashed, for the same reason."""
 
     def input_hash(self, *extra: Path) -> str:
         """What the built prefix depends on: a change means rebuild.
@@ -194,6 +201,11 @@ def install_hint(request: BuildRequest) -> str:
     is applied at install time, so the same lock installs from any of them)."""
     from envgen.credentials import redact
 
+    if request.offline:
+        return (
+            f"installing offline from {request.find_links}: every file the lock names must be "
+            "there with the lock's sha256; make the bundle again with `envgen bundle`"
+        )
     # The hint is printed: a mirror's login never is.
     index = (
         redact(request.index_url) if request.index_url else "https://pypi.org/simple (the default)"

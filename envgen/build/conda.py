@@ -24,7 +24,6 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import sys
 import tempfile
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -44,8 +43,9 @@ from envgen.build import (
     staged_prefix,
     write_marker,
 )
-from envgen.build.venv import INSTALL_TIMEOUT_S, VENV_TIMEOUT_S, find_uv, venv_python
+from envgen.build.venv import INSTALL_TIMEOUT_S, VENV_TIMEOUT_S, find_uv
 from envgen.documents import bad_char, shown
+from envgen.environment import venv_python
 from envgen.errors import ExternalToolError, InputFileError, UsageError
 from envgen.files import LOCK_FILE, read_text
 from envgen.proc import summary
@@ -215,7 +215,9 @@ def pip_argv(
 
 def prefix_python(prefix: Path) -> Path:
     """Where a conda prefix keeps its interpreter (python.exe at the root on Windows)."""
-    return prefix / ("python.exe" if sys.platform == "win32" else "bin/python")
+    from envgen.environment import conda_python
+
+    return conda_python(prefix)
 
 
 def find_conda(environ: Mapping[str, str] | None = None) -> str | None:

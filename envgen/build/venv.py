@@ -25,6 +25,7 @@ from envgen.build import (
     staged_prefix,
     write_marker,
 )
+from envgen.environment import venv_python
 from envgen.errors import ExternalToolError, UsageError
 
 # Creating a venv is sub-second with uv, ~8 s with ensurepip; installs download hundreds of MB.
@@ -32,13 +33,13 @@ VENV_TIMEOUT_S = 120.0
 INSTALL_TIMEOUT_S = 1800.0
 
 
-def venv_python(prefix: Path) -> Path:
-    return prefix / ("Scripts/python.exe" if sys.platform == "win32" else "bin/python")
-
-
 def _sources(request: BuildRequest) -> list[str]:
     """Installer arguments naming what to install (the index goes by `index_env`)."""
     args: list[str] = []
+    if request.offline:
+        args.append("--no-index")
+    if request.find_links is not None:
+        args += ["--find-links", str(request.find_links)]
     if request.lock is not None:
         args += ["--require-hashes", "-r", str(request.lock)]
     args += list(request.requirements)
@@ -47,12 +48,15 @@ def _sources(request: BuildRequest) -> list[str]:
 
 def uv_commands(uv: str, request: BuildRequest, staging: Path) -> list[list[str]]:
     """The uv command lines that build `request` into `staging` (pure, for tests)."""
+    # --offline: uv touches no network, neither an index nor a Python download.
+    offline = ["--offline"] if request.offline else []
     return [
-        [uv, "venv", "--quiet", "--python", request.python, str(staging)],
+        [uv, "venv", "--quiet", *offline, "--python", request.python, str(staging)],
         [
             uv,
             "pip",
             "install",
+            *offline,
             *(() if request.progress else ("--quiet",)),
             "--compile-bytecode",
             "--python",

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from envgen.cli import Result
 from envgen.cli.plan import request_from
 from envgen.options import OPTIONS, Options
+
+if TYPE_CHECKING:
+    from envgen.bundle import OpenedBundle
+    from envgen.plan import Request
 
 
 def _command(args: Options) -> str:
@@ -30,15 +35,61 @@ def _progress(line: str) -> None:
 
 
 def run(args: Options) -> Result:
-    from envgen.create import CreateOptions, create
-    from envgen.detect import load_or_detect
     from envgen.escape import single_line
-    from envgen.kb import load_kb
-    from envgen.show import show_create
 
     if args.base_image is not None:
         single_line(args.base_image, args.label("base_image"))
-    request = request_from(args)
+    if args.from_bundle:
+        return _from_bundle(args)
+    return _create(args, request_from(args))
+
+
+def _from_bundle(args: Options) -> Result:
+    """Unpack and check the bundle next to the project, install from it, remove the copy."""
+    import tempfile
+
+    from envgen.bundle import open_bundle
+    from envgen.errors import UsageError
+
+    if args.locked:
+        raise UsageError("--from-bundle installs the bundle's locks as committed; drop --locked")
+    project = Path(args.output_dir)
+    project.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=".envgen-bundle-", dir=project) as work:
+        opened = open_bundle(Path(args.from_bundle), Path(work))
+        _progress(f"bundle  {args.from_bundle}: every file checked (sha256 {opened.sha256})")
+        return _create(args, bundle_request(args, opened), opened)
+
+
+def bundle_request(args: Options, opened: OpenedBundle) -> Request:
+    """The request the bundle's lock set was made for, with any request flag given over it."""
+    from envgen.lock.lockset import INDEX, load_index
+    from envgen.plan import Request, validate
+
+    recorded = load_index(opened.locks / INDEX).request
+
+    def value(name: str) -> str | None:
+        given = args.source(name).kind != "default"
+        found = getattr(args, name) if given else recorded.get(name, getattr(args, name))
+        return None if found is None else str(found)
+
+    request = Request(
+        target=value("target") or "auto",
+        python=value("python"),
+        tensorflow=value("tensorflow"),
+        keras=value("keras"),
+        channel=value("channel") or "auto",
+    )
+    validate(request)
+    return request
+
+
+def _create(args: Options, request: Request, bundle: OpenedBundle | None = None) -> Result:
+    from envgen.create import CreateOptions, create
+    from envgen.detect import load_or_detect
+    from envgen.kb import load_kb
+    from envgen.show import show_create
+
     profile = load_or_detect(args.profile)
     project = Path(args.output_dir)
     options = CreateOptions(
@@ -54,6 +105,9 @@ def run(args: Options) -> Result:
         # uv's own progress bars, on a terminal only (never inside --json output).
         progress=sys.stderr.isatty() and not args.json,
         base_image=args.base_image,
+        bundle=bundle,
+        mirror_source=args.label("mirror"),
+        mirror_given=args.source("mirror").kind != "default",
     )
     result = create(profile, load_kb(), request, options, _progress)
     return Result("create", result.to_dict(), show_create(result))
