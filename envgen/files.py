@@ -79,7 +79,10 @@ def read_bytes(path: Path, *, what: str, limit: int = SMALL_FILE) -> bytes:
     import stat
 
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+        # O_NONBLOCK (POSIX) keeps a FIFO without a writer from blocking the open; Windows has
+        # neither the flag nor such FIFOs, and O_BINARY keeps its reads untranslated.
+        flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+        fd = os.open(path, flags | getattr(os, "O_BINARY", 0))
     except OSError as exc:
         raise InputFileError(f"cannot read {what} {path}: {exc.strerror or exc}") from exc
     try:
