@@ -99,9 +99,8 @@ def _verified(file: BundleFile, path: Path) -> bool:
         return False
 
 
-def _attempt(file: BundleFile, url: str, part: Path, sources: Sources, on_bytes: OnBytes) -> int:
-    """One try at completing `part`; returns the bytes received. Raises _Retry or
-    ExternalToolError."""
+def _attempt(file: BundleFile, url: str, part: Path, sources: Sources, on_bytes: OnBytes) -> None:
+    """One try at completing `part`. Raises _Retry (worth another) or ExternalToolError."""
     import urllib.error
 
     offset = part.stat().st_size if part.exists() else 0
@@ -116,7 +115,6 @@ def _attempt(file: BundleFile, url: str, part: Path, sources: Sources, on_bytes:
     headers = sources.headers_for(url)
     if offset:
         headers["Range"] = f"bytes={offset}-"
-    received = 0
     try:
         with sources.opener(request(url, headers), READ_TIMEOUT_S) as resp:
             status = getattr(resp, "status", 200)
@@ -136,7 +134,6 @@ def _attempt(file: BundleFile, url: str, part: Path, sources: Sources, on_bytes:
                         )
                     digest.update(chunk)
                     out.write(chunk)
-                    received += len(chunk)
                     on_bytes(file, len(chunk))
     except urllib.error.HTTPError as exc:
         if exc.code == 416 and offset:  # the part is already whole (or the server disagrees)
@@ -154,7 +151,6 @@ def _attempt(file: BundleFile, url: str, part: Path, sources: Sources, on_bytes:
             f"{file.name} from {url} does not match the lock: sha256 {digest.hexdigest()} "
             f"!= {file.sha256}; the file was discarded"
         )
-    return received
 
 
 def fetch_one(file: BundleFile, cache: Path, sources: Sources, on_bytes: OnBytes) -> Fetched:
@@ -168,11 +164,17 @@ def fetch_one(file: BundleFile, cache: Path, sources: Sources, on_bytes: OnBytes
     except OSError as exc:
         raise InputFileError(f"cannot write the download cache {cache}: {exc.strerror}") from exc
     part = dest.with_name(dest.name + ".part")
-    received = 0
+    # Bytes of every attempt count, those of an attempt cut short included.
+    received = [0]
+
+    def counted(f: BundleFile, count: int) -> None:
+        received[0] += count
+        on_bytes(f, count)
+
     why = ""
     for attempt in range(ATTEMPTS):
         try:
-            received += _attempt(file, url, part, sources, on_bytes)
+            _attempt(file, url, part, sources, counted)
             break
         except _Retry as exc:
             why = str(exc)
@@ -183,7 +185,7 @@ def fetch_one(file: BundleFile, cache: Path, sources: Sources, on_bytes: OnBytes
             f"{part} is kept and the next run resumes it"
         )
     part.replace(dest)
-    return Fetched(file, dest, False, received, url)
+    return Fetched(file, dest, False, received[0], url)
 
 
 def fetch_all(
