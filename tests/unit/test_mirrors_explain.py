@@ -4,11 +4,13 @@ are in tests/integration/test_mirrors_auto.py)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from envgen.kb import load_kb
 from envgen.mirrors import Probe, choose, explain, next_mirror_hint
 
 
-def _prober(delays: dict[str, float | None]):  # type: ignore[no-untyped-def]
+def _prober(delays: Mapping[str, float]):  # type: ignore[no-untyped-def]
     def prober(name: str, url: str, timeout: float) -> Probe:
         seconds = delays.get(name)
         if seconds is None or seconds > timeout:
