@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from envgen.bundle import check
 from envgen.kb.lock_platforms import load_lock_platforms
@@ -195,3 +197,20 @@ def test_checker_is_standard_library_python_3_7() -> None:
     assert not any(isinstance(n, ast.NamedExpr) for n in ast.walk(tree))
     calls = {n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute)}
     assert not calls & {"removeprefix", "removesuffix"}
+
+
+@given(st.binary(max_size=400) | st.text(max_size=200).map(str.encode))
+@settings(max_examples=300, deadline=None)
+def test_any_manifest_bytes_are_read_or_refused_as_the_manifest(data: bytes) -> None:
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as root:
+        Path(root, check.MANIFEST).write_bytes(data)
+        problem: check.BundleProblem | None = None
+        try:
+            check.read_manifest(root)
+        except check.BundleProblem as exc:
+            problem = exc
+        if problem is not None:
+            assert problem.path == check.MANIFEST
+            assert str(problem).isprintable()

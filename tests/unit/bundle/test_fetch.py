@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from envgen.bundle.download import cache_dir, cached_path, fetch_all, fetch_one
 from envgen.bundle.select import BundleFile
@@ -238,3 +240,10 @@ def test_conda_packages_come_from_the_mirrors_channel_copy() -> None:
     # huawei mirrors no conda channel: the canonical URL stays.
     assert Sources(mirror=table.get("huawei")).url_for(pkg) == pkg.url
     assert Sources().url_for(pkg) == pkg.url
+
+
+@given(body=st.binary(max_size=300), kind=st.sampled_from(["text/html", "application/json"]))
+@settings(max_examples=300, deadline=None)
+def test_any_page_body_gives_links_or_none(body: bytes, kind: str) -> None:
+    links = parse_simple_page(body, kind, "https://mirror.example/simple/x/")
+    assert all(isinstance(url, str) for url, _ in links.values())
