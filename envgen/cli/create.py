@@ -53,6 +53,13 @@ def _from_bundle(args: Options) -> Result:
 
     if args.locked:
         raise UsageError("--from-bundle installs the bundle's locks as committed; drop --locked")
+    if args.backend != "venv":
+        # The venv backend installs from the bundle's wheels alone (uv --offline --find-links);
+        # the conda and container backends would still reach their channels and registries.
+        raise UsageError(
+            f"--from-bundle builds a virtualenv; the {args.backend} backend would need the network",
+            hint="drop --backend, or install with the bundle's install.sh",
+        )
     project = Path(args.output_dir)
     project.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=".envgen-bundle-", dir=project) as work:

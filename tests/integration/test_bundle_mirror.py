@@ -141,3 +141,23 @@ def test_an_unreachable_mirror_names_the_next_one(tmp_path: Path) -> None:
     # PyPI answers from here (the only index this machine reaches): it is the one named.
     assert "retry with --mirror pypi" in error["hint"]
     assert not list(tmp_path.glob("*.tar"))
+
+
+def test_create_through_an_unreachable_preset_names_the_next_mirror(tmp_path: Path) -> None:
+    """`create --mirror tuna` where TUNA does not resolve (this machine reaches PyPI only): uv's
+    install fails, and the hint names the mirror that answers instead of leaving the user to
+    guess."""
+    import shutil
+
+    shutil.copytree(ROOT / "locks", tmp_path / "locks")
+    done = subprocess.run(
+        [sys.executable, "-m", "envgen", "create", "--json", "--target", "cpu", "--frozen",
+         "--no-verify", "--mirror", "tuna"],
+        cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert done.returncode == 5, done.stderr
+    error = json.loads(done.stdout)["error"]
+    assert error["hint"].startswith("tuna did not work from here; pypi answered in ")
+    assert "--mirror pypi" in error["hint"]
+    assert "mirror  tuna (tuna): named by --mirror" in done.stderr
