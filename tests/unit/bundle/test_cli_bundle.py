@@ -96,3 +96,26 @@ def test_from_bundle_checks_the_lock_set_too(
     assert "envgen-lock.toml" in err
     # The unpacked copy is removed whatever happened.
     assert [p.name for p in (tmp_path / "p").iterdir()] == []
+
+
+def test_the_progress_bar_draws_one_line_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+
+    from envgen.bundle.select import select
+    from envgen.cli.bundle import ProgressBar
+
+    clock = iter([0.0, 1.0, 1.1, 2.0, 3.0])
+    monkeypatch.setattr("envgen.cli.bundle.time.monotonic", lambda: next(clock))
+    out = io.StringIO()
+    bar = ProgressBar(out)
+    chosen = select(LOCKS, "cpu", "linux-64")
+    bar.begin(chosen)
+    half = chosen.wheel_bytes // 2
+    bar.advance(chosen.files[0], half)  # drawn (1 s after the start)
+    bar.advance(chosen.files[0], 1)  # not drawn: 0.1 s later
+    bar.finish()
+    frames = out.getvalue().split("\r")[1:]
+    assert len(frames) == 2
+    assert " 50% " in frames[0]
+    assert frames[-1].endswith(" \n")
+    assert "\n" not in frames[0]
