@@ -52,7 +52,8 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--cache-dir", default=str(Path.home() / ".cache/envgen-tests/bundle"))
     args = parser.parse_args()
-    if os.geteuid() != 0 or shutil.which("unshare") is None:
+    geteuid = getattr(os, "geteuid", None)  # POSIX only; network namespaces are Linux's
+    if geteuid is None or geteuid() != 0 or shutil.which("unshare") is None:
         print("needs root and unshare(1): the offline runs use a network namespace")
         return 2
     python = sys.executable
