@@ -44,7 +44,8 @@ def timed(argv: list[str], cwd: Path, env: dict[str, str]) -> float:
 def spread(values: list[float]) -> str:
     mean = statistics.mean(values)
     sd = statistics.stdev(values) if len(values) > 1 else 0.0
-    return f"{mean:7.1f} s  (n={len(values)}, sd {sd:.1f}, min {min(values):.1f}, max {max(values):.1f})"
+    runs = ", ".join(f"{v:.1f}" for v in values)
+    return f"{mean:7.1f} s  (n={len(values)}, sd {sd:.1f}; runs {runs})"
 
 
 def main() -> int:
