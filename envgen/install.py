@@ -29,27 +29,36 @@ def request_for(
     force: bool = False,
     base_image: str | None = None,
     progress: bool = False,
+    offline_from: Path | None = None,
+    origin: str | None = None,
 ) -> BuildRequest:
     """What to build for the chosen lock: every input a backend may need (each takes its own:
     the conda backend the variant's conda-lock file, the container backend the project as its
-    build context), the mirror applied at install time, and what this machine chose."""
+    build context), the mirror applied at install time, and what this machine chose.
+
+    `offline_from` installs from that folder of files alone (a bundle's `wheels/`): no index,
+    no mirror, no network; `origin` (the bundle's archive) is recorded with the choice."""
     from envgen.kb.mirrors import DEFAULT
     from envgen.lock.index import lock_path
 
     variant, lock = use.choice.variant, use.choice.lock
     directory = use.lock.parent
+    chosen = (("variant", variant.name), ("why", use.choice.reason))
+    offline = offline_from is not None
     return BuildRequest(
         prefix=prefix,
         python=lock.python,
         lock=use.lock,
-        index_url=None if mirror.mirror.name == DEFAULT else mirror.install_url,
+        index_url=None if mirror.mirror.name == DEFAULT or offline else mirror.install_url,
         force=force,
         conda_lock=lock_path(directory, variant.conda_lock) if variant.conda_lock else None,
         context=project,
         base_image=base_image,
         gpu=variant.target == "gpu",
-        chosen=(("variant", variant.name), ("why", use.choice.reason)),
+        chosen=(*chosen, ("from", origin)) if origin else chosen,
         progress=progress,
+        find_links=offline_from,
+        offline=offline,
     )
 
 

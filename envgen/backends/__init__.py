@@ -19,9 +19,11 @@ Every backend that builds on this machine shares the prefix discipline (`prefix.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -43,7 +45,7 @@ from envgen.backends.prefix import (
 )
 from envgen.credentials import split_login
 from envgen.digest import SHORT
-from envgen.errors import UsageError
+from envgen.errors import ExternalToolError, UsageError
 from envgen.files import LOCK_FILE, read_bytes
 
 # name -> "module:attribute"; imported on demand.
@@ -85,6 +87,14 @@ class BuildRequest:
     chosen: tuple[tuple[str, str], ...] = ()
     """What this machine chose and why (the variant of a team's lock set): recorded in the
     completion marker beside the environment, never in a committed file; not hashed."""
+    find_links: Path | None = None
+    """A folder holding the files to install (a bundle's `wheels/`), searched besides or, with
+    `offline`, instead of any index. Not hashed: it is where the locked files come from, not
+    what is installed (the lock's hashes decide that), and a bundle unpacks to a new folder
+    each time."""
+    offline: bool = False
+    """Reach no network at all: no index (uv `--offline --no-index`, pip `--no-index`), no
+    Python download; only `find_links`. Not hashed, for the same reason."""
 
     def input_hash(self, *extra: Path) -> str:
         """What the built prefix depends on: a change means rebuild.
@@ -144,6 +154,9 @@ class Backend(Protocol):
     makes_prefix: bool
     """True: builds an environment on this machine (a prefix to lock and to probe); False:
     builds something elsewhere (an image) that carries its own check."""
+    installs_offline: bool
+    """True: honours `BuildRequest.offline`, installing from `find_links` alone with no network
+    (a bundle); False: would still reach a channel or a registry."""
 
     def unavailable(self) -> str | None:
         """Why this backend cannot run here, or None when it can."""
@@ -207,6 +220,11 @@ def install_hint(request: BuildRequest) -> str:
     is applied at install time, so the same lock installs from any of them)."""
     from envgen.credentials import redact
 
+    if request.offline:
+        return (
+            f"installing offline from {request.find_links}: every file the lock names must be "
+            "there with the lock's sha256; make the bundle again with `envgen bundle`"
+        )
     # The hint is printed: a mirror's login never is.
     index = (
         redact(request.index_url) if request.index_url else "https://pypi.org/simple (the default)"
@@ -215,6 +233,17 @@ def install_hint(request: BuildRequest) -> str:
         f"packages come from {index}; if it does not answer from here, pick another with "
         "--mirror NAME|URL (--mirror auto takes the fastest that answers), or set HTTPS_PROXY"
     )
+
+
+@contextlib.contextmanager
+def from_index(request: BuildRequest) -> Iterator[None]:
+    """Around the step that installs from `request`'s index: an `ExternalToolError` it raises
+    says so (`from_index`), unless the request installs offline, where no index is read."""
+    try:
+        yield
+    except ExternalToolError as exc:
+        exc.from_index = not request.offline
+        raise
 
 
 def refuse_edited_locks(*locks: Path | None) -> None:
@@ -238,6 +267,7 @@ __all__ = [
     "building_in_place",
     "check_replaceable",
     "discard",
+    "from_index",
     "get_backend",
     "index_env",
     "install_hint",

@@ -89,6 +89,8 @@ class LockedFile:
     version: str
     url: str
     sha256: str
+    size: int | None = None
+    """The size the lock records (PEP 751 `size`), when it records one."""
 
 
 @dataclass(frozen=True)
@@ -251,16 +253,21 @@ class _PylockFile:
     name: str
     url: str
     sha256: str
+    size: int | None = None
 
 
-def _pylock_file(name: str | None, url: str | None, hashes: Any, where: str) -> _PylockFile:
+def _pylock_file(
+    name: str | None, url: str | None, hashes: Any, where: str, size: int | None = None
+) -> _PylockFile:
     sha256 = hashes.get("sha256") if isinstance(hashes, Mapping) else None
     if sha256 is None:
         raise InputFileError(f"{where}.hashes: a file has no sha256: {shown(url)}")
     if not is_sha256(sha256):
         raise InputFileError(f"{where}.hashes.sha256: expected 64 hex digits, got {shown(sha256)}")
     file_name = name or (url or "").rsplit("/", 1)[-1]
-    return _PylockFile(file_name, url or "", sha256)
+    if size is not None and (type(size) is not int or size < 0):
+        raise InputFileError(f"{where}.size: expected a byte count, got {shown(size)}")
+    return _PylockFile(file_name, url or "", sha256, size)
 
 
 def _read_pylock(
@@ -298,14 +305,18 @@ def _read_pylock(
             )
             continue
         wheels = [
-            _pylock_file(w.name, w.url or w.path, w.hashes, f"{where}.wheels[{j}]")
+            _pylock_file(w.name, w.url or w.path, w.hashes, f"{where}.wheels[{j}]", w.size)
             for j, w in enumerate(pkg.wheels or ())
         ]
         sdist = (
             None
             if pkg.sdist is None
             else _pylock_file(
-                pkg.sdist.name, pkg.sdist.url or pkg.sdist.path, pkg.sdist.hashes, f"{where}.sdist"
+                pkg.sdist.name,
+                pkg.sdist.url or pkg.sdist.path,
+                pkg.sdist.hashes,
+                f"{where}.sdist",
+                pkg.sdist.size,
             )
         )
         if not wheels and sdist is None:
@@ -383,7 +394,7 @@ def install_files(pylock: str, python: str, origin: str = "pylock") -> tuple[Loc
             )
         if not chosen.url:
             raise InputFileError(f"{origin} ({name}): a file has no url")
-        out.append(LockedFile(name, version, chosen.url, chosen.sha256))
+        out.append(LockedFile(name, version, chosen.url, chosen.sha256, chosen.size))
     return tuple(sorted(out, key=lambda f: f.name))
 
 
