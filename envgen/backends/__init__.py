@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from envgen.backends.installlog import InstallReport
 from envgen.backends.prefix import (
     COMPLETE_MARKER,
     building_in_place,
@@ -132,6 +133,8 @@ class BuildResult:
     """The container backend's image tag (its "prefix"); `python` is then a path inside it."""
     check: str | None = None
     """What the image's own check printed (container backend); it passed, or build() raised."""
+    install_log: InstallReport | None = None
+    """What uv said about each phase of the install (None: reused, or not uv)."""
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -145,6 +148,8 @@ class BuildResult:
         }
         if self.image is not None:
             out["image"] = self.image
+        if self.install_log is not None:
+            out["phases"] = self.install_log.to_dict()
             out["check"] = self.check
         return out
 

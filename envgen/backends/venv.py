@@ -25,6 +25,7 @@ from envgen.backends import (
     staged_prefix,
     write_marker,
 )
+from envgen.backends.installlog import read_uv_install
 from envgen.environment import venv_python
 from envgen.errors import ExternalToolError, UsageError
 from envgen.tools import find_python, find_uv
@@ -58,7 +59,7 @@ def uv_commands(uv: str, request: BuildRequest, staging: Path) -> list[list[str]
             "pip",
             "install",
             *offline,
-            *(() if request.progress else ("--quiet",)),
+            # No --quiet: its summary lines time each phase (envgen.backends.installlog).
             "--compile-bytecode",
             "--python",
             str(venv_python(staging)),
@@ -136,7 +137,10 @@ class VenvBackend:
             run(make_venv, timeout=VENV_TIMEOUT_S, show_progress=show, hint=venv_hint, env=env)
             with from_index(request):
                 hint = install_hint(request)
-                run(install, timeout=INSTALL_TIMEOUT_S, show_progress=show, hint=hint, env=env)
+                done = run(
+                    install, timeout=INSTALL_TIMEOUT_S, show_progress=show, hint=hint, env=env
+                )
+            log = read_uv_install(done.stderr) if installer == "uv" else None
             write_marker(
                 staging,
                 {
@@ -157,4 +161,5 @@ class VenvBackend:
             input_hash,
             False,
             round(time.perf_counter() - start, 3),
+            install_log=log,
         )

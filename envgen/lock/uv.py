@@ -135,7 +135,7 @@ class _Job:
             return pip_lock(
                 self.platform.name, self.plan.python, pylock.stdout, requirements.stdout
             )
-        except ExternalToolError:
+        except (ExternalToolError, InputFileError):
             return None
 
     def pylock_after(self, requirements: Completed) -> PipLock:
