@@ -50,6 +50,7 @@ def request_for(
         prefix=prefix,
         python=lock.python,
         lock=use.lock,
+        pylock=lock_path(directory, lock.pylock) if lock.pylock else None,
         index_url=None if mirror.mirror.name == DEFAULT or offline else mirror.install_url,
         force=force,
         conda_lock=lock_path(directory, variant.conda_lock) if variant.conda_lock else None,
@@ -112,6 +113,8 @@ def fetched(built: BuildResult, use: Use, request: BuildRequest) -> Fetched | No
     elif request.index_url:
         # The mirror's host only: its URL may carry a login.
         source = urlsplit(request.index_url).hostname or "the mirror"
+    elif request.direct_from_pylock:
+        source = "files.pythonhosted.org (the pylock's URLs)"
     else:
         source = "pypi.org"
     return count(built.install_log, sizes, source)

@@ -35,8 +35,11 @@ VENV_TIMEOUT_S = 120.0
 INSTALL_TIMEOUT_S = 1800.0
 
 
-def _sources(request: BuildRequest) -> list[str]:
+def _sources(request: BuildRequest, installer: str = "pip") -> list[str]:
     """Installer arguments naming what to install (the index goes by `index_env`)."""
+    if installer == "uv" and request.direct_from_pylock and request.pylock is not None:
+        # uv 0.13 reads PEP 751 as a preview feature and warns unless it is named.
+        return ["--preview-features", "pylock", "-r", str(request.pylock)]
     args: list[str] = []
     if request.offline:
         args.append("--no-index")
@@ -63,7 +66,7 @@ def uv_commands(uv: str, request: BuildRequest, staging: Path) -> list[list[str]
             "--compile-bytecode",
             "--python",
             str(venv_python(staging)),
-            *_sources(request),
+            *_sources(request, "uv"),
         ],
     ]
 
@@ -97,7 +100,7 @@ class VenvBackend:
     def build(self, request: BuildRequest) -> BuildResult:
         if request.lock is None and not request.requirements:
             raise UsageError("nothing to install: give a lock or requirements")
-        refuse_edited_locks(request.lock)
+        refuse_edited_locks(request.lock, request.pylock)
         prefix = request.prefix.absolute()
         # The reuse check and the build are one step: another envgen may be finishing this very
         # prefix, and after waiting for it there is nothing left to do.
