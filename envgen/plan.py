@@ -250,22 +250,56 @@ class Plan:
         return of_json(self.to_dict())
 
 
+def _bare_spec(text: str, option: str) -> str:
+    """The specifier part of `text`, without a TensorFlow distribution's name in front.
+
+    Users type what they would give pip: `tensorflow-gpu==1.12.0` (the name of 1.x GPU builds),
+    `tensorflow[and-cuda]==2.15.1`, `tensorflow_cpu>=2.12`. The name must be one of TensorFlow's
+    own distributions (tensorflow-distributions.toml); the version part selects releases."""
+    from packaging.requirements import InvalidRequirement, Requirement
+    from packaging.utils import canonicalize_name
+
+    if not text[:1].isalpha():
+        return text
+    try:
+        req = Requirement(text)
+    except InvalidRequirement:
+        return text  # not a requirement either: the specifier parser names the problem
+    from envgen.kb.distributions import load_distributions
+
+    names = load_distributions().names
+    if canonicalize_name(req.name) not in names or req.marker is not None or req.url:
+        raise OptionError(
+            option,
+            f"{shown(text)} names {shown(req.name)}, not a TensorFlow distribution",
+            hint="give a version (2.15, '==2.15.*') or one of: " + ", ".join(names),
+        )
+    return str(req.specifier)
+
+
 def tensorflow_spec(text: str | None, option: str = "tensorflow") -> SpecifierSet | None:
-    """`--tensorflow`: a PEP 440 specifier, or a bare version (`2.15` means `==2.15.*`).
+    """`--tensorflow`: a PEP 440 specifier, or a bare version (`2.15` means `==2.15.*`), with or
+    without a distribution's name in front (`tensorflow-gpu==1.12.0`); a bare wildcard
+    (`2.15.*`) means `==2.15.*`.
 
     `option` names the option the text came from, for the error."""
     if text is None or not text.strip():
         return None
-    spec = text.strip().removeprefix("tensorflow").strip()
+    spec = _bare_spec(text.strip(), option).strip()
+    if not spec:
+        return SpecifierSet()  # `tensorflow` alone: any release
     if is_dotted(spec):
         return SpecifierSet(f"=={spec}.*" if spec.count(".") == 1 else f"=={spec}")
+    if spec.endswith(".*") and is_dotted(spec[:-2]):
+        return SpecifierSet(f"=={spec}")
     try:
         return SpecifierSet(spec)
     except InvalidSpecifier as exc:
         raise OptionError(
             option,
             f"{shown(text)} is not a version specifier",
-            hint="use e.g. 2.15, 2.15.1, '==2.15.*' or '>=2.12,<2.16'",
+            hint="use e.g. 2.15, 2.15.1, 2.15.*, '==2.15.*', '>=2.12,<2.16' or "
+            "tensorflow-gpu==1.12.0",
         ) from exc
 
 

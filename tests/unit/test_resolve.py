@@ -164,10 +164,33 @@ def test_why_not(data_dir: Path) -> None:
         ("2.15.1", "==2.15.1"),
         (">=2.12,<2.16", "<2.16,>=2.12"),
         ("tensorflow==2.4.*", "==2.4.*"),
+        # The audit (issue 14 §4): what users type, refused before as "not a version specifier".
+        ("2.15.*", "==2.15.*"),
+        ("tensorflow-gpu==1.12.0", "==1.12.0"),
+        ("tensorflow_gpu==1.12.0", "==1.12.0"),
+        ("tensorflow[and-cuda]==2.15.1", "==2.15.1"),
+        ("tensorflow-cpu>=2.12", ">=2.12"),
     ],
 )
 def test_tensorflow_spec(text: str, expected: str) -> None:
     assert str(tensorflow_spec(text)) == expected
+
+
+@pytest.mark.parametrize("text", ["numpy==1.26", "keras==2.3.1", "two", "2.15.x"])
+def test_tensorflow_spec_refuses_other_names_and_junk(text: str) -> None:
+    with pytest.raises(UsageError, match="^--tensorflow: "):
+        tensorflow_spec(text)
+
+
+def test_why_not_takes_the_gpu_package_name(data_dir: Path) -> None:
+    # `--why-not tensorflow-gpu==1.12.0`: the name 1.x users type selects that release.
+    rows = why_not(
+        profile(data_dir, "linux-gtx1080-driver384-py36.toml"),
+        load_kb(),
+        AUTO,
+        "tensorflow-gpu==1.12.0",
+    )
+    assert [r.candidate for r in rows] == ["tensorflow==1.12.0"]
 
 
 @pytest.mark.parametrize(
