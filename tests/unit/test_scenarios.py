@@ -440,6 +440,56 @@ SCENARIOS: tuple[Scenario, ...] = (
         "D-SRC 1.12.0: tensorflow_gpu, CUDA 9, cuDNN 7; PyPI tensorflow-gpu 1.12.3 cp36 "
         "(kb-tf §2.2); TF <= 2.0 GPU builds are `tensorflow-gpu` (kb-tf §0 rule 2)",
     ),
+    # Issue 14 audit: driver floors are NVIDIA's exact minimum per toolkit release, not a branch.
+    Scenario(
+        "gtx1080-driver384.59-stops-at-cuda8",
+        "linux-gtx1080-driver384.59-py36.toml",
+        Fits(
+            target="gpu",
+            name="tensorflow-gpu",
+            version="==1.4.*",
+            python="3.6",
+            cuda="8.0",
+            cudnn="6",
+            channel=ANY,
+            pins={"nvidia-driver": PinSpec(admits=("375.26",), rejects=("367.47",))},
+        ),
+        "NV-T3 (13.2 Update 2 edition): 'CUDA 9.0 (9.0.76) >= 384.81', 'CUDA 8.0 GA2 (8.0.61) >= "
+        "375.26', 'CUDA 8.0 (8.0.44) >= 367.48'; D-SRC: 1.5-1.12 CUDA 9, 1.3-1.4 CUDA 8 / cuDNN 6; "
+        "D-GPU 2018's '384.x' names the branch, whose first releases (384.59) predate 9.0.76",
+    ),
+    Scenario(
+        "gtx1080ti-driver410.40-stops-at-cuda9",
+        "linux-gtx1080ti-driver410.40-py36.toml",
+        Fits(
+            target="gpu",
+            name="tensorflow-gpu",
+            version="1.12.3",
+            python="3.6",
+            cuda="9.0",
+            cudnn="7",
+            channel=ANY,
+        ),
+        "NV-T3: 'CUDA 10.0.130 >= 410.48', 'CUDA 9.0 (9.0.76) >= 384.81'; D-SRC: 1.13-2.0 CUDA "
+        "10.0, 1.12 CUDA 9.0; CUDA <= 10 has no minor-version compatibility (NV-MVC); PyPI "
+        "tensorflow-gpu 1.12.3 cp36",
+    ),
+    Scenario(
+        "gtx1080ti-driver450.36-rc-not-cuda11",
+        "linux-gtx1080ti-driver450.36-py38.toml",
+        Fits(
+            target="gpu",
+            name="tensorflow",
+            version="2.3.4",
+            python="3.8",
+            cuda="10.1",
+            cudnn="7.6",
+            channel=ANY,
+        ),
+        "NV-T3: 'CUDA 11.0.1 RC >= 450.36.06', 'CUDA 11.0.2 GA >= 450.51.05'; NV-MVC 11.x floor "
+        "450.80.02; D-SRC 2.4.0: CUDA 11.0 (the GA), 2.3.0: CUDA 10.1 / cuDNN 7.6 ('418.39' for "
+        "10.1.105, NV-T3); PyPI 2.3.4 cp38",
+    ),
     Scenario(
         "t4-driver450-py38",
         "linux-t4-driver450-py38.toml",

@@ -124,6 +124,35 @@ def test_every_build_cuda_has_a_driver_row(table: TensorFlowTable) -> None:
     assert {b.cuda for b in table.builds} <= known
 
 
+def test_documented_driver_floors_are_exact_nvidia_minimums(table: TensorFlowTable) -> None:
+    """A documented floor is a driver release NVIDIA's tables name (Table 3, or the Table 2
+    minor-version floor), never a branch: "384" let 384.59 run CUDA 9.0 (issue 14 audit)."""
+    drivers = load_kb().drivers
+    exact = {t.linux for t in drivers.toolkits} | {m.linux for m in drivers.minor_compat}
+    exact_windows = {t.windows for t in drivers.toolkits if t.windows} | {
+        m.windows for m in drivers.minor_compat if m.windows
+    }
+    for b in table.builds:
+        if b.driver_linux is not None:
+            assert b.driver_linux in exact, (b.minor, b.driver_linux)
+            # Not below NVIDIA's own minimum for the build's CUDA (GA and updates only).
+            floor = drivers.toolkit_minimum(b.cuda, "linux")
+            compat = drivers.minor_compat_minimum(int(b.cuda.split(".")[0]), "linux")
+            assert floor is not None
+            assert b.driver_linux >= min(x for x in (floor, compat) if x is not None), b.minor
+        if b.driver_wsl is not None:
+            assert b.driver_wsl in exact_windows, (b.minor, b.driver_wsl)
+
+
+def test_a_release_candidate_row_is_no_driver_floor() -> None:
+    # NVIDIA Table 3 lists CUDA 11.0.1 RC at 450.36.06; the GA (450.51.05) is the floor.
+    drivers = load_kb().drivers
+    rc = [t for t in drivers.toolkits if t.prerelease]
+    assert [t.release for t in rc] == ["11.0.1 RC"]
+    assert drivers.toolkit_minimum("11.0", "linux") == "450.51.05"
+    assert drivers.toolkit_minimum("11.0", "windows") == "451.48"
+
+
 def test_python_lists_are_well_formed(table: TensorFlowTable) -> None:
     for release in table.releases:
         assert release.wheels or release.gpu_wheels, release.version
