@@ -26,7 +26,7 @@ from envgen.plan import Note, Plan, Rejection, Request, Target, tensorflow_spec,
 from envgen.profile import HardwareProfile
 from envgen.resolve.candidate import Context, Outcome, Reason, evaluate
 from envgen.resolve.pins import group, plan
-from envgen.resolve.remedies import remedies
+from envgen.resolve.remedies import Remedy, remedies
 
 
 @dataclass(frozen=True)
@@ -35,6 +35,8 @@ class NoSolution:
     remedies: tuple[str, ...]
     rejections: tuple[Rejection, ...]
     warnings: tuple[Note, ...] = ()
+    found: tuple[Remedy, ...] = ()
+    """The remedies with the numbers each quotes and the plan it names (`remedies` is their text)."""
 
     def to_error(self) -> NoSolutionError:
         return NoSolutionError(
@@ -117,8 +119,9 @@ def _resolve(
     target = _target(profile, request)
     if platform is None:
         reason = _no_platform(profile, kb)
-        found = [kb.remedies.render(reason.code, **dict(reason.data))] if explain else []
-        return NoSolution(reason.text, tuple(found), ())
+        text = kb.remedies.render(reason.code, **dict(reason.data))
+        found = (Remedy(reason.code, reason.data, text),) if explain else ()
+        return NoSolution(reason.text, tuple(r.text for r in found), (), found=found)
     ctx = Context(profile, kb, request, platform, _python(profile, request), target)
 
     if request.target == "auto" and target == "gpu":
@@ -174,12 +177,14 @@ def _no_solution(
         result = _resolve(profile, ctx.kb, request, explain=False)
         return result if isinstance(result, Plan) else None
 
-    return NoSolution(message, remedies(ctx, rejected, replan), rejections)
+    found = remedies(ctx, rejected, replan)
+    return NoSolution(message, tuple(r.text for r in found), rejections, found=found)
 
 
 __all__ = [
     "NoSolution",
     "Reason",
+    "Remedy",
     "platform_of",
     "resolve",
     "tensorflow_spec",

@@ -142,6 +142,7 @@ def _check_gpus(ctx: Context, out: Outcome) -> None:
     arch = rules.Architectures.of(r.build)
     usable: list[tuple[GPU, Verdict]] = []
     failures: list[str] = []
+    known_issue = False
     for gpu in gpus:
         if gpu.compute_capability is None:
             failures.append(ctx.say("cc-unknown", gpu=gpu.name))
@@ -156,9 +157,13 @@ def _check_gpus(ctx: Context, out: Outcome) -> None:
         if verdict.ok:
             usable.append((gpu, verdict))
         else:
+            known_issue = known_issue or verdict.code == "cc-known-issue"
             failures.append(f"{gpu.name} ({gpu.compute_capability}): {verdict.text(ctx.kb)}")
     if not usable:
-        out.reasons.append(Reason("gpu-cc", ctx.say("gpu-cc", failures="; ".join(failures))))
+        # A GPU the rules admit but the releases are known to fail on (Blackwell consumer parts)
+        # is one that builds other than the PyPI wheels may serve: the remedies say which.
+        data = (("known_issue", "1"),) if known_issue else ()
+        out.reasons.append(Reason("gpu-cc", ctx.say("gpu-cc", failures="; ".join(failures)), data))
         return
     for failure in failures:
         out.warnings.append(Note("gpu-ignored", ctx.say("gpu-ignored", failure=failure)))

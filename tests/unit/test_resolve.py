@@ -178,7 +178,7 @@ def test_tensorflow_spec(text: str, expected: str) -> None:
 
 @pytest.mark.parametrize("text", ["numpy==1.26", "keras==2.3.1", "two", "2.15.x"])
 def test_tensorflow_spec_refuses_other_names_and_junk(text: str) -> None:
-    with pytest.raises(UsageError, match="^--tensorflow: "):
+    with pytest.raises(UsageError, match=r"^--tensorflow: "):
         tensorflow_spec(text)
 
 

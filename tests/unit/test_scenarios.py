@@ -22,6 +22,7 @@ Short names used in `source`:
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,10 +31,13 @@ import pytest
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
+from envgen import rules
 from envgen.detect import load_or_detect
 from envgen.kb import KnowledgeBase, load_kb
 from envgen.plan import Channel, Pin, Plan, Request, Target
-from envgen.resolve import NoSolution, resolve
+from envgen.profile import HardwareProfile, NvidiaDriver, complete
+from envgen.resolve import NoSolution, Remedy, resolve
+from envgen.versions import parse_dotted
 
 PROFILES = Path(__file__).resolve().parent.parent / "data" / "profiles"
 ANY = "*"
@@ -491,6 +495,21 @@ SCENARIOS: tuple[Scenario, ...] = (
         "10.1.105, NV-T3); PyPI 2.3.4 cp38",
     ),
     Scenario(
+        "driver410-py38-remedy-quotes-its-release",
+        "linux-gtx1080ti-driver410-py38.toml",
+        NoFit(
+            remedies=(
+                r"upgrade the NVIDIA driver to 450\.80\.02 or newer: TensorFlow 2\.13\.1 needs CUDA 11\.8$",
+                r"use Python 3\.7: TensorFlow 2\.0\.4",
+            ),
+        ),
+        "issue 14 audit: the remedy said '525.60.13 ... TensorFlow 2.13.1 needs CUDA 12.5'; D-SRC "
+        "2.13.0: CUDA 11.8 (kb-tf §1.1), whose floor is NVIDIA's 11.x minor-version floor "
+        "450.80.02 (NV-MVC; D-PIP of the 11.8 era says 450.80.02); REL-2.14.0: 2.13.1 is the last "
+        "with Python 3.8; D-SRC 2.0: CUDA 10.0 (NV-T3 10.0.130: 410.48), cp37",
+        target="gpu",
+    ),
+    Scenario(
         "t4-driver450-py38",
         "linux-t4-driver450-py38.toml",
         Fits(
@@ -794,6 +813,41 @@ SCENARIOS: tuple[Scenario, ...] = (
         "kb-tf §8.1 (1.5-2.2 SASS from 3.5)",
         target="gpu",
         tensorflow="1.5",
+    ),
+    Scenario(
+        "win7-gtx650-noavx-py37-headline-names-windows",
+        "windows7-gtx650-noavx-py37.toml",
+        NoFit(
+            remedies=(r"Python 3\.6: TensorFlow 1\.4\.0",),
+            message=(
+                (
+                    r"newest candidate 2\.\d+\.\d+: native Windows GPU support ended at "
+                    r"TensorFlow 2\.10; later releases use an NVIDIA GPU only under WSL2$"
+                ),
+            ),
+        ),
+        "issue 14 audit: the headline names the blocker of the newest release (native Windows GPU "
+        "support, REL-2.11.0: 'TensorFlow 2.10 was the last TensorFlow release that supported GPU "
+        "on native-Windows'; D-PIP: 'Starting with TensorFlow 2.11, you will need to install "
+        "TensorFlow in WSL2'), not the AVX of an older one",
+        target="gpu",
+    ),
+    Scenario(
+        "rtx5090-remedy-ngc",
+        "linux-rtx5090-driver570-py312.toml",
+        NoFit(remedies=(r"NGC", r"cpu")),
+        "kb-tf §8.2/§12 #16 (no official wheel runs compute capability 12.0); tensorflow#97387 "
+        "('the only way I can get it to work is by using NVIDIA's NGC container'); "
+        "jupyter/docker-stacks#2288 (NGC TensorFlow 25.02 on the RTX 5090)",
+        target="gpu",
+    ),
+    Scenario(
+        "gh200-remedy-ngc",
+        "linux-aarch64-gh200-driver550-py311.toml",
+        NoFit(remedies=(r"NGC.*linux/arm64", r"cpu")),
+        "kb-tf §0 rule 7 (no CUDA aarch64 wheels in any release); NVIDIA's TensorFlow containers "
+        "are built for ARM SBSA too (NGC release notes rel_21-10: components 'for ARM SBSA Linux')",
+        target="gpu",
     ),
     # macOS ------------------------------------------------------------------------------------------
     Scenario(
@@ -1162,6 +1216,78 @@ def test_scenario(scenario: Scenario, kb: KnowledgeBase) -> None:
             pytest.fail(f"expected a plan ({scenario.source}); got no solution: {result.message}")
         problems = _check_plan(result, scenario.expect)
     assert not problems, f"{scenario.id} ({scenario.source}):\n  " + "\n  ".join(problems)
+
+
+# Each remedy's numbers come from the release it names (issue 14 audit): the relaxation it
+# describes, re-planned here independently, gives exactly that release, and the driver, CUDA,
+# Python and platform it quotes are that release's facts in the knowledge base.
+def _request_change(code: str, f: dict[str, str]) -> dict[str, object]:
+    """The request a remedy asks for, as remedies.py would change it."""
+    changes: dict[str, dict[str, object]] = {
+        "other-python": {"python": f.get("python")},
+        "target-cpu": {"target": Target.CPU},
+        "other-channel": {"channel": Channel(f["channel"]) if "channel" in f else None},
+        "other-keras": {"keras": f.get("keras")},
+        "other-tensorflow": {"tensorflow": None},
+    }
+    return changes.get(code, {})
+
+
+def _relaxed_profile(profile: HardwareProfile, code: str, f: dict[str, str]) -> HardwareProfile:
+    if code in ("upgrade-driver", "install-driver"):
+        driver = NvidiaDriver(driver=f["driver"], source="test")
+        return complete(dataclasses.replace(profile, nvidia=driver), load_kb())
+    if code == "use-wsl2":
+        wsl = dataclasses.replace(profile.os, name="linux", wsl=True, glibc=None)
+        return dataclasses.replace(profile, os=wsl)
+    if code == "upgrade-macos":
+        return dataclasses.replace(profile, os=dataclasses.replace(profile.os, release=f["macos"]))
+    if code == "native-arm64":
+        native = dataclasses.replace(profile.os, arch="arm64", rosetta=False)
+        return dataclasses.replace(profile, os=native)
+    return profile
+
+
+def _remedy_problems(kb: KnowledgeBase, s: Scenario, r: Remedy) -> list[str]:
+    f = dict(r.fields)
+    if "tensorflow" not in f:
+        return []  # advice that names no release (build from source, a community build, NGC)
+    release = kb.tensorflow.release(f["tensorflow"])
+    if release is None:
+        return [f"{r.text}: names {f['tensorflow']}, which the knowledge base does not have"]
+    profile = load_or_detect(str(PROFILES / s.profile), environ={})
+    request = dataclasses.replace(s.request(), **_request_change(r.code, f))  # type: ignore[arg-type]
+    again = resolve(_relaxed_profile(profile, r.code, f), kb, request)
+    problems = []
+    if not isinstance(again, Plan) or again.tensorflow.version != f["tensorflow"]:
+        got = again.tensorflow.version if isinstance(again, Plan) else "no solution"
+        problems.append(f"{r.text}: re-planned independently it gives {got}")
+    if r.code in ("upgrade-driver", "install-driver"):
+        floor = rules.driver_floor(kb, release.build, profile.os).driver
+        if floor is None or parse_dotted(f["driver"]) < parse_dotted(floor):
+            problems.append(f"{r.text}: TensorFlow {release.version} needs driver {floor}")
+        if "cuda" in f and f["cuda"] != release.cuda:
+            problems.append(f"{r.text}: TensorFlow {release.version} was built with {release.cuda}")
+    if r.code == "other-python":
+        wheels = release.gpu_wheel(f["platform"]) if s.target == "gpu" else None
+        wheels = wheels or release.wheel(f["platform"])
+        if wheels is None or not wheels.supports_python(f["python"]):
+            problems.append(f"{r.text}: no {f['platform']} wheel of it for Python {f['python']}")
+    return problems
+
+
+def _no_fits() -> list[object]:
+    return [pytest.param(s, id=s.id) for s in SCENARIOS if isinstance(s.expect, NoFit)]
+
+
+@pytest.mark.parametrize("scenario", _no_fits())
+def test_every_remedy_quotes_the_release_it_names(scenario: Scenario, kb: KnowledgeBase) -> None:
+    profile = load_or_detect(str(PROFILES / scenario.profile), environ={})
+    result = resolve(profile, kb, scenario.request())
+    assert isinstance(result, NoSolution)
+    assert [r.text for r in result.found] == list(result.remedies)
+    problems = [p for r in result.found for p in _remedy_problems(kb, scenario, r)]
+    assert not problems, "\n".join(problems)
 
 
 def test_suite_size() -> None:
