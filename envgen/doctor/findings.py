@@ -252,15 +252,35 @@ def _gpu_findings(
                 )
             )
     if driver_ok and imp is not None and imp.ok and imp.gpus == ():
-        out.append(
-            ctx.finding(
-                "gpu-not-visible",
-                "tf.config.list_physical_devices('GPU') == []",
-                "environment",
-                fields=fields,
-            )
-        )
+        out.append(_not_visible(env, profile.os.name, ctx, fields))
     return out
+
+
+def _not_visible(env: Environment, os_name: str, ctx: Context, fields: dict[str, str]) -> Finding:
+    """TensorFlow lists no GPU although the driver works: why depends on how CUDA arrived."""
+    evidence = "tf.config.list_physical_devices('GPU') == []"
+    if os_name == "windows":
+        last = rules.boundaries(ctx.kb).last_windows_gpu
+        return ctx.finding(
+            "gpu-not-visible-windows", evidence, "environment", fields, last_windows_gpu=last
+        )
+    # The nvidia-* wheels of tensorflow[and-cuda] are there: TensorFlow did not look in them.
+    release = (
+        ctx.kb.tensorflow.release(fields["tensorflow"]) if _version(fields["tensorflow"]) else None
+    )
+    pinned = (
+        {canonicalize_name(Requirement(t).name) for t in (release.and_cuda or ())}
+        if release
+        else set()
+    )
+    wheels = sorted(n for n in env.packages if n in pinned)
+    if wheels:
+        listed = ", ".join(f"{n} {env.packages[n]}" for n in wheels)
+        return ctx.finding(
+            "gpu-not-visible-and-cuda", f"{evidence}; installed: {listed}", "environment", fields,
+            wheels=listed,
+        )  # fmt: skip
+    return ctx.finding("gpu-not-visible", evidence, "environment", fields)
 
 
 def _keras_findings(

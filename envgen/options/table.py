@@ -321,7 +321,7 @@ COMMANDS: tuple[Command, ...] = (
         "doctor",
         "explain a failing TensorFlow environment or error log: cause, evidence, fix",
         "envgen.cli.doctor",
-        ("log", "prefix", "interpreter", "profile", "timeout"),
+        ("log", "prefix", "interpreter", "profile", "target", "timeout"),
         description=(
             "Match an error log against known failure messages, and/or probe a Python "
             "environment and cross-check it with this machine's hardware profile. Exits 6 "
@@ -332,6 +332,8 @@ COMMANDS: tuple[Command, ...] = (
             "interpreter": "the environment's interpreter (a command with arguments is split "
             "like a shell)",
             "profile": "hardware profile to check against instead of detecting this machine",
+            "target": "gpu: what keeps TensorFlow off the GPU is an error; cpu: GPU messages are "
+            "notes (default auto: from the profile's GPUs)",
             "timeout": "how long `import tensorflow` may take in the environment (default 300)",
         },
         exclusive=(("prefix", "interpreter"),),

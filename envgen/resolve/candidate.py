@@ -274,11 +274,13 @@ def _choose_channel(ctx: Context, out: Outcome) -> None:
         ]
         found = [t.version for t in ctx.profile.cuda_toolkits]
         if not any(v.split(".")[:2] == r.cuda.split(".")[:2] for v in found):
+            # Windows loads DLLs from PATH, Linux shared objects by soname: each its own words.
+            words = "system-cuda-windows" if ctx.platform.startswith("windows") else "system-cuda"
             out.warnings.append(
                 Note(
                     "system-cuda",
                     ctx.say(
-                        "system-cuda",
+                        words,
                         cuda=r.cuda,
                         cudnn=r.cudnn,
                         found=", ".join(found) or "no toolkit",

@@ -306,7 +306,8 @@ def test_driver_too_old_for_the_build() -> None:
 def test_gpu_below_the_build_minimum() -> None:
     env = _probe("2.15.1", child=_child("2.15.1", build_info={"is_cuda_build": True}))
     d = diagnose(load_kb(), environment=env, profile=_with_gpu("3.5"))
-    assert _codes(d)["gpu-below-minimum"] == "warning"
+    # Issue 14: the machine has an NVIDIA GPU, so the GPU being ignored is the failure.
+    assert _codes(d)["gpu-below-minimum"] == "error"
 
 
 def test_gpu_without_kernel_image() -> None:
@@ -333,6 +334,60 @@ def test_gpu_machine_with_cpu_build_and_with_missing_cuda_libraries() -> None:
     assert "tensorflow[and-cuda]==2.15.1" in finding.fix
 
 
+def test_and_cuda_wheels_installed_but_not_found_gets_the_symlink_fix() -> None:
+    # tensorflow[and-cuda] 2.16.1 in a venv lists no GPU (tensorflow#63362): the nvidia-* wheels
+    # are there, TensorFlow did not look in them; TensorFlow's guide links them (pip.md step 6).
+    wheels = {"nvidia-cudnn-cu12": "8.9.7.29", "nvidia-cuda-runtime-cu12": "12.3.101"}
+    env = _probe(
+        "2.16.1",
+        packages=wheels,
+        child=_child("2.16.1", build_info={"is_cuda_build": True}, gpus=[]),
+    )
+    d = diagnose(load_kb(), environment=env, profile=_with_gpu("8.6", "550.54.15", "12.4"))
+    finding = next(f for f in d.findings if f.code == "gpu-not-visible-and-cuda")
+    assert finding.severity == "error"  # the machine has a GPU: this is why it is unused
+    assert "nvidia-cudnn-cu12 8.9.7.29" in finding.cause
+    assert "ln -svf ../nvidia/*/lib/*.so* ." in finding.fix
+    assert "bin/ptxas" in finding.fix
+    assert "tensorflow/docs site/en/install/pip.md" in finding.source
+
+
+def test_windows_gpu_not_visible_speaks_of_dlls() -> None:
+    env = _probe("2.10.1", child=_child("2.10.1", build_info={"is_cuda_build": True}, gpus=[]))
+    windows = load_or_detect(str(DATA / "profiles" / "windows10-rtx3060-py310.toml"), environ={})
+    d = diagnose(load_kb(), environment=env, profile=windows)
+    finding = next(f for f in d.findings if f.code.startswith("gpu-not-visible"))
+    assert finding.code == "gpu-not-visible-windows"
+    assert "DLL" in finding.cause
+    assert "PATH" in finding.fix
+    assert "LD_LIBRARY_PATH" not in finding.cause + finding.fix
+    assert ".so" not in finding.cause + finding.fix
+
+
+# Verbatim lines of a Windows TensorFlow 2.4 session (RTX 3060 Laptop, 2021-04-13; a public
+# write-up held in the code index, id 40666617507): the DLLs were installed but not on PATH.
+_WINDOWS_DSO = (
+    (
+        "2021-04-13 20:17:36.191941: W tensorflow/stream_executor/platform/default/dso_loader.cc:60] "
+        "Could not load dynamic library 'cublas64_11.dll'; dlerror: cublas64_11.dll not found"
+    ),
+    (
+        "2021-04-13 20:17:36.193765: W tensorflow/stream_executor/platform/default/dso_loader.cc:60] "
+        "Could not load dynamic library 'cudnn64_8.dll'; dlerror: cudnn64_8.dll not found"
+    ),
+)
+
+
+@pytest.mark.parametrize(
+    ("line", "dll"), [(_WINDOWS_DSO[0], "cublas64_11.dll"), (_WINDOWS_DSO[1], "cudnn64_8.dll")]
+)
+def test_windows_library_messages_speak_of_dlls(line: str, dll: str) -> None:
+    finding = diagnose_log(line, load_kb()).findings[0]
+    assert dll in finding.cause
+    assert "PATH" in finding.fix
+    assert "LD_LIBRARY_PATH" not in finding.cause + finding.fix
+
+
 def test_python_without_wheels_and_mismatched_cuda_wheel() -> None:
     env = _probe(
         "2.21.0",
@@ -352,6 +407,53 @@ def test_bad_probe_output_is_an_external_tool_error() -> None:
         parse_probe("Traceback: something\n", "python")
 
 
+# --- ranking GPU findings by what the machine is for (issue 14 §4) ----------------------------
+
+NO_DRIVER = DATA / "profiles" / "linux-rtx3060-nodriver-py312.toml"
+
+
+@pytest.mark.parametrize(
+    ("log", "code"),
+    [
+        ("cudart-missing-11.0.log", "cudart-missing"),
+        ("gpu-capability-6.1-gtx1070.log", "gpu-capability-too-low"),
+        ("captured/tf2.21-no-driver.log", "cuda-drivers-not-found"),
+    ],
+)
+def test_gpu_blocking_findings_rank_by_the_machine(log: str, code: str) -> None:
+    text = (LOGS / log).read_text()
+    kb = load_kb()
+    # A GPU in the profile (with or without a working driver) or --target gpu: the failure.
+    assert _codes(diagnose(kb, log=text, profile=_with_gpu("8.6")))[code] == "error"
+    assert _codes(diagnose(kb, log=text, profile=_profile(NO_DRIVER)))[code] == "error"
+    assert _codes(diagnose(kb, log=text, target="gpu"))[code] == "error"
+    assert _codes(diagnose(kb, log=text, profile=_cpu_only(), target="gpu"))[code] == "error"
+    # A CPU-only host, or --target cpu: a note.
+    if code in load_doctor_checks().without_gpu:
+        assert _codes(diagnose(kb, log=text, profile=_cpu_only()))[code] == "info"
+        assert _codes(diagnose(kb, log=text, profile=_with_gpu("8.6"), target="cpu"))[code] == (
+            "info"
+        )
+    # Nothing says: the signature's own severity.
+    own = kb.signatures.get(code)
+    assert own is not None
+    assert _codes(diagnose(kb, log=text))[code] == own.severity
+
+
+def test_a_raised_finding_says_why() -> None:
+    text = (LOGS / "cudart-missing-11.0.log").read_text()
+    finding = next(f for f in diagnose(load_kb(), log=text, target="gpu").findings)
+    assert finding.severity == "error"
+    assert "NVIDIA GPU (or the target is the GPU)" in finding.cause
+
+
+def test_doctor_takes_target_on_the_command_line(capsys: pytest.CaptureFixture[str]) -> None:
+    log = str(LOGS / "cudart-missing-11.0.log")
+    assert main(["doctor", "--log", log, "--target", "gpu"]) == VerificationError.exit_code
+    assert "ERROR: [cudart-missing]" in capsys.readouterr().err  # a failing run reports there
+    assert main(["doctor", "--log", log, "--target", "cpu"]) == 0
+
+
 # --- the knowledge rows --------------------------------------------------------------------------
 
 
@@ -362,6 +464,7 @@ def test_doctor_checks_are_sorted_sourced_and_used() -> None:
     signature_codes = {s.code for s in load_kb().signatures.signatures}
     assert not set(codes) & signature_codes, "a check code must not reuse a signature code"
     assert set(table.without_gpu) <= signature_codes
+    assert set(table.with_gpu) <= signature_codes | set(codes)
     package = Path(__file__).parents[2] / "envgen" / "doctor"
     source = "\n".join(f.read_text() for f in sorted(package.glob("*.py")))
     for code in codes:

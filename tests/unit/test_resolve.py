@@ -248,3 +248,21 @@ def test_old_tensorflow_caps_protobuf(data_dir: Path) -> None:
     assert pins["protobuf"] == "<3.20"
     new = plan_of(resolve(prof, load_kb(), Request(channel=Channel.AUTO, target=Target.CPU)))
     assert "protobuf" not in {p.name for p in new.packages}
+
+
+def test_windows_system_cuda_speaks_of_dlls_on_path(data_dir: Path) -> None:
+    # Issue 14 §4: Windows loads DLLs from PATH; sonames and LD_LIBRARY_PATH are Linux words.
+    prof = profile(data_dir, "windows10-rtx3060-py310.toml")
+    p = plan_of(resolve(prof, load_kb(), Request(channel=Channel.SYSTEM)))
+    note = next(w.message for w in p.warnings if w.code == "system-cuda")
+    assert "cudart64_*.dll" in note
+    assert "PATH" in note
+    assert "soname" not in note
+    linux = plan_of(
+        resolve(
+            profile(data_dir, "linux-gtx1080ti-driver418-py37.toml"),
+            load_kb(),
+            Request(channel=Channel.SYSTEM),
+        )
+    )
+    assert "soname" in next(w.message for w in linux.warnings if w.code == "system-cuda")
