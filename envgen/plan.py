@@ -41,7 +41,8 @@ class Channel(StrEnum):
 # The choices as text, for option tables and messages (StrEnum members are their values).
 TARGETS: tuple[str, ...] = tuple(Target)
 CHANNELS: tuple[str, ...] = tuple(c for c in Channel if c is not Channel.AUTO)
-KERAS_CHOICES = ("2", "3")
+KERAS_CHOICES = ("2", "3", "tf")
+"""`--keras` words; a Keras line (`2.3`, `2.2.4`, `3.12`) is accepted too (`keras_request`)."""
 
 
 class ExactVersion(str):
@@ -78,7 +79,9 @@ class Request:
     tensorflow: str | None = None
     """A PEP 440 specifier (`==2.15.*`, `>=2.12,<2.16`) or a bare version (`2.15`, `2.15.1`)."""
     keras: str | None = None
-    """"2" (Keras 2 behaviour: standalone 2.x, or tf-keras on TF >= 2.16) or "3"."""
+    """`2` (Keras 2 behaviour: the standalone Keras 2 paired with the TensorFlow, its own keras
+    2.x, or tf-keras on TF >= 2.16), `3`, `tf` (tf.keras only: no Keras package pinned), or a Keras
+    line: a minor (`2.3`) or a release (`2.2.4`)."""
     channel: Channel = Channel.PIP
     """How CUDA and cuDNN arrive: pip wheels, conda packages, or the system toolkit."""
 
@@ -303,6 +306,17 @@ def tensorflow_spec(text: str | None, option: str = "tensorflow") -> SpecifierSe
         ) from exc
 
 
+def keras_request_ok(text: str) -> bool:
+    """`--keras`: a word of KERAS_CHOICES, or a Keras 2/3 line (`2.3`, `2.2.4`, `3.12`)."""
+    if text in KERAS_CHOICES:
+        return True
+    return (
+        is_dotted(text)
+        and text.count(".") in (1, 2)
+        and text.split(".", maxsplit=1)[0] in ("2", "3")
+    )
+
+
 def validate(request: Request) -> None:
     """Reject malformed requests naming the option (the CLI names where its value came from)."""
     for name, value in request.to_dict().items():
@@ -313,6 +327,9 @@ def validate(request: Request) -> None:
         is_dotted(request.python, parts=2) and request.python == request.python.strip()
     ):
         raise OptionError("python", f"expected a version like 3.11, got {shown(request.python)}")
-    if request.keras is not None and request.keras not in KERAS_CHOICES:
-        raise OptionError("keras", f"expected 2 or 3, got {shown(request.keras)}")
+    if request.keras is not None and not keras_request_ok(request.keras):
+        raise OptionError(
+            "keras",
+            f"expected 2, 3, tf or a Keras line like 2.3 or 2.2.4, got {shown(request.keras)}",
+        )
     tensorflow_spec(request.tensorflow)

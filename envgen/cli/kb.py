@@ -18,6 +18,7 @@ TABLES = (
     "mirrors",
     "signatures",
     "tensorflow",
+    "keras",
     "distributions",
     "metal",
     "gpu_issues",

@@ -28,7 +28,13 @@ OPTIONS: dict[str, Option] = {
             metavar="SPEC",
             config="tensorflow",
         ),
-        Option("keras", "Keras 2 behaviour or Keras 3", choices=("2", "3"), config="keras"),
+        Option(
+            "keras",
+            "2 (Keras 2 paired with the TensorFlow), 3, tf (tf.keras only, no keras package), "
+            "or a Keras line: 2.3, 2.2.4",
+            metavar="2|3|tf|X.Y",
+            config="keras",
+        ),
         Option(
             "channel",
             "how CUDA/cuDNN arrive (default auto: pip wheels, else conda, else system)",

@@ -44,6 +44,8 @@ class Outcome:
     cudnn: str | None = None
     ptx_only: bool = False
     """Every usable GPU runs this build through PTX JIT (no native SASS for it)."""
+    keras: Verdict | None = None
+    """The rule book on the Keras asked for: which Keras package, if any, the plan pins."""
 
 
 @dataclass(frozen=True)
@@ -128,8 +130,18 @@ def _check_cpu(ctx: Context, out: Outcome) -> None:
 
 
 def _check_keras(ctx: Context, out: Outcome) -> None:
-    verdict = rules.keras_request(ctx.kb, out.release, ctx.request.keras)
-    if not verdict.ok:
+    verdict = rules.keras_request(ctx.kb, out.release, ctx.request.keras, ctx.python)
+    out.keras = verdict
+    if verdict.code == "keras-needs-python" and out.wheel is not None:
+        # A Keras line without wheels for this Python: the remedies offer the Pythons both the
+        # TensorFlow and the line have (the relaxation of a `python` reason).
+        pythons = [
+            p
+            for p in out.wheel.python
+            if rules.keras_request(ctx.kb, out.release, ctx.request.keras, p).ok
+        ]
+        out.reasons.append(ctx.reason(verdict, code="python", pythons=",".join(pythons)))
+    elif not verdict.ok:
         out.reasons.append(ctx.reason(verdict, code="keras"))
 
 

@@ -180,11 +180,26 @@ def _native_arm64(ctx: Context, _rejected: list[Outcome], replan: Replan) -> Fou
 
 
 def _other_keras(ctx: Context, _rejected: list[Outcome], replan: Replan) -> Found:
-    if ctx.request.keras:
-        other = "2" if ctx.request.keras == "3" else "3"
+    asked = ctx.request.keras
+    if not asked:
+        return
+    # A Keras major that does not fit: the other one; a Keras line that does not fit: its major
+    # (the pairing of the TensorFlow that does fit), then tf.keras alone.
+    order = ("3",) if asked == "2" else ("2",) if asked == "3" else (asked.split(".")[0], "tf")
+    for other in order:
+        if other == asked:
+            continue
         plan = replan(keras=other)
         if plan is not None:
-            yield "other-keras", {"keras": other, "tensorflow": plan.tensorflow.version}, plan
+            names = ("keras", "tf-keras", "keras-nightly")
+            pin = next((p.requirement() for p in plan.packages if p.name in names), "")
+            fields = {
+                "keras": other,
+                "tensorflow": plan.tensorflow.version,
+                "with_pin": f" ({pin})" if pin else "",
+            }
+            yield "other-keras", fields, plan
+            return
 
 
 def _ngc_container(ctx: Context, rejected: list[Outcome], _replan: Replan) -> Found:

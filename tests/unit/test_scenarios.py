@@ -81,6 +81,8 @@ class Fits:
     warnings: tuple[str, ...] = ()
     no_warnings: tuple[str, ...] = ()
     platform: str | None = None
+    no_pins: tuple[str, ...] = ()
+    """Packages the plan must not pin."""
 
 
 @dataclass(frozen=True)
@@ -695,6 +697,113 @@ SCENARIOS: tuple[Scenario, ...] = (
         "#56413, #53362)",
         channel="conda",
     ),
+    # Keras pairing (issue 14 §1; keras.toml) ------------------------------------------------------
+    Scenario(
+        "tf1.14-keras2-pins-keras-2.2.5",
+        "linux-cpu-py36.toml",
+        _cpu("1.14.0", "3.6", name="tensorflow", pins={"keras": PinSpec(admits=("2.2.5",))}),
+        "issue 14: '--tensorflow 1.14 --keras 2' pinned no keras; TKassis/OrgaQuant#7 ('pip "
+        "install tensorflow==1.14 / pip install keras==2.2.5' fixed 'Keras requires TensorFlow "
+        "2.2 or higher'); keras 2.2.5 release notes: 'the last release to only support "
+        "TensorFlow 1'; PyPI 1.14.0 cp36",
+        tensorflow="1.14",
+        keras="2",
+    ),
+    Scenario(
+        "tf1.15-keras2-pins-keras-2.3.1",
+        "linux-cpu-py37.toml",
+        _cpu("1.15.5", "3.7", name="tensorflow", pins={"keras": PinSpec(admits=("2.3.1",))}),
+        "keras 2.3.0 release notes (TF 1.13/1.14/2.0; last multi-backend release); "
+        "onnx/keras-onnx#527 ('Pin keras==2.3.1 for tensorflow 1.x'); PyPI 1.15.5 cp37",
+        tensorflow="1.15",
+        keras="2",
+    ),
+    Scenario(
+        "tf2.1-keras2-pins-keras-2.3.1",
+        "linux-cpu-py37.toml",
+        _cpu("2.1.4", "3.7", pins={"keras": PinSpec(admits=("2.3.1",), rejects=("2.4.3",))}),
+        "keras 2.3.x uses tf_ops._TensorLike, present in TF 2.1/2.2, removed in 2.3 (TF wheels; "
+        "tensorflow#38589); fizyr/keras-retinanet#1402 ('better luck with 2.3.1'); PyPI 2.1.4",
+        tensorflow="2.1",
+        keras="2",
+    ),
+    Scenario(
+        "tf2.2-keras2-pins-keras-2.4.3",
+        "linux-cpu-py38.toml",
+        _cpu("2.2.3", "3.8", pins={"keras": PinSpec(admits=("2.4.3",), rejects=("2.3.1",))}),
+        "issue 14: '--tensorflow 2.2 --keras 2' pinned no keras; keras 2.4.0 release notes "
+        "('simply redirects all APIs ... to tf.keras'), 2.4.0 METADATA Requires-Dist "
+        "tensorflow (>=2.2.0); keras commit 7b76bed70c (2.4.2+ import guard: TF >= 2.2)",
+        tensorflow="2.2",
+        keras="2",
+    ),
+    Scenario(
+        "tf1.15-keras2.4-refused",
+        "linux-cpu-py37.toml",
+        NoFit(
+            remedies=(r"--keras 2\).*1\.15\.5.*keras==2\.3\.1", r"another TensorFlow: 2\.4\.4"),
+            message=(r"Keras 2\.4 requires TensorFlow ≥ 2\.2",),
+        ),
+        "issue 14: '--keras 2.4 with TF 1.15: \"Keras 2.4 requires TensorFlow ≥ 2.2\", exit 4'; "
+        "keras-team/keras#14129 ('Keras 2.4 release adds dependency on tensorflow>=2.2.0, which "
+        "breaks earlier installs'); keras 2.4.0 METADATA",
+        tensorflow="1.15",
+        keras="2.4",
+    ),
+    Scenario(
+        "keras2.2-picks-the-line-for-tf1",
+        "linux-cpu-py37.toml",
+        _cpu("1.15.5", "3.7", name="tensorflow", pins={"keras": PinSpec(admits=("2.2.5",))}),
+        "keras 2.2.5 release notes ('the last release of Keras that implements the 2.2.* API ... "
+        "only support TensorFlow 1'); CI tensorflow==1.13.1 (.travis.yml @2.2.5); a Keras 2.2 "
+        "line rules out TF 2 (no TF 2 support before 2.3.0)",
+        keras="2.2",
+    ),
+    Scenario(
+        "keras2.2.4-exact",
+        "linux-cpu-py36.toml",
+        _cpu("1.15.5", "3.6", name="tensorflow", pins={"keras": PinSpec(admits=("2.2.4",))}),
+        "keras 2.2.4 CI with tensorflow==1.9 (.travis.yml @2.2.4), TF 1.x only; PyPI 1.15.5 cp36",
+        keras="2.2.4",
+    ),
+    Scenario(
+        "keras-tf-pins-no-keras",
+        "linux-cpu-py312.toml",
+        _cpu("2.21.0", "3.12", no_pins=("keras", "tf-keras")),
+        "issue 14: '--keras tf' = tf.keras only, no standalone package; TF 2.21 brings its own "
+        "keras>=3.12.0 (PyPI METADATA)",
+        keras="tf",
+    ),
+    Scenario(
+        "keras3.10-stops-at-tf2.20",
+        "linux-cpu-py312.toml",
+        _cpu("2.20.0", "3.12", pins={"keras": PinSpec(admits=("3.10.0",), rejects=("3.9.2",))}),
+        "PyPI tensorflow 2.21.0 METADATA 'keras>=3.12.0', 2.20.0 'keras>=3.10.0'; keras 3.10.0 "
+        "Requires-Python >=3.9",
+        keras="3.10",
+    ),
+    Scenario(
+        "keras3.13-needs-python-3.11",
+        "linux-cpu-py312.toml",
+        NoFit(remedies=(r"use Python 3\.1[1-3]",), message=(r"Keras 3\.13 needs Python >=3\.11",)),
+        "PyPI keras 3.13.0 METADATA 'Requires-Python: >=3.11' (read live 2026-12-02)",
+        keras="3.13",
+        python="3.10",
+    ),
+    Scenario(
+        "keras2.16-is-tf-keras",
+        "linux-cpu-py311.toml",
+        _cpu(
+            "2.16.2",
+            "3.11",
+            name="tensorflow",
+            pins={"tf-keras": PinSpec(admits=("2.16.0",))},
+            environment={"TF_USE_LEGACY_KERAS": "1"},
+        ),
+        "REL-2.16.1 ('pip install tf-keras~=2.16 ... TF_USE_LEGACY_KERAS=1'); PyPI tf-keras "
+        "2.16.0 METADATA 'Requires-Dist: tensorflow <2.17,>=2.16'",
+        keras="2.16",
+    ),
     # Windows ----------------------------------------------------------------------------------------
     Scenario(
         "win10-rtx3060-py310",
@@ -1164,6 +1273,7 @@ def _check_plan(plan: Plan, want: Fits) -> list[str]:
             p.append(f"no {name} pin (have {sorted(pins)})")
         else:
             p.extend(_check_pin(pins[name], spec))
+    p.extend(f"unexpected pin {pins[n].requirement()}" for n in want.no_pins if n in pins)
     env = dict(plan.environment)
     for key, value in want.environment.items():
         if env.get(key) != value:
