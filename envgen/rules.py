@@ -418,7 +418,10 @@ def keras_request(
     fitting = [(v, line) for v, line in found if line.fits(release.version)]
     if not fitting:
         return _verdict(
-            "keras-needs-tf", FAIL, asked=keras, range=_tensorflow_range(line for _, line in found)
+            "keras-needs-tf",
+            FAIL,
+            asked=keras,
+            range=keras_tensorflow_range(line for _, line in found),
         )
     if python is not None:
         fitting = [(v, line) for v, line in fitting if line.fits_python(python)]
@@ -446,13 +449,13 @@ def keras_request(
         version=version,
         minor=release.minor,
         asked=keras,
-        range=_tensorflow_range([line]),
+        range=keras_tensorflow_range([line]),
         basis=line.basis,
         words="pin-keras-line",
     )
 
 
-def _tensorflow_range(lines: Iterable[KerasLine]) -> str:
+def keras_tensorflow_range(lines: Iterable[KerasLine]) -> str:
     """ "≥ 2.2, < 2.5": the TensorFlow range of some Keras lines together (the lowest floor, the
     highest ceiling; no ceiling where one line has none)."""
     from packaging.version import Version
@@ -468,6 +471,28 @@ def _tensorflow_range(lines: Iterable[KerasLine]) -> str:
     if highs and all(h is not None for h in highs):
         text += f", < {max((h for h in highs if h), key=Version)}"
     return text
+
+
+def keras_installed(kb: KnowledgeBase, release: Release, keras: str | None) -> Verdict:
+    """Does the standalone `keras` installed (a version) work with this TensorFlow, by its
+    line in keras.toml? Codes: `pkg-unconstrained` (nothing to judge: no keras, a version the
+    table does not know), `keras-line-ok`, `keras-line-mismatch` (with the pin `--keras 2`
+    gives, where the data names one)."""
+    from packaging.version import InvalidVersion, Version
+
+    try:
+        version = Version(keras) if keras else None
+    except InvalidVersion:
+        version = None
+    line = kb.keras.line_of("keras", version) if version is not None else None
+    if line is None:
+        return _verdict("pkg-unconstrained")
+    fields = {"keras": keras or "", "needs": keras_tensorflow_range([line]), "line": line.label}
+    if line.fits(release.version):
+        return _verdict("keras-line-ok", **fields)
+    pairing = keras_request(kb, release, "2")
+    pin = f"keras=={pairing.get('version')}" if pairing.code == "keras-pin" else ""
+    return _verdict("keras-line-mismatch", FAIL, pin=pin, **fields)
 
 
 def installed_matches(requirement: str | None, installed: str | None) -> Verdict:
@@ -530,7 +555,9 @@ __all__ = [
     "fields_of",
     "glibc",
     "installed_matches",
+    "keras_installed",
     "keras_request",
+    "keras_tensorflow_range",
     "macos",
     "numpy_installed",
     "python_wheel",

@@ -14,6 +14,7 @@ from packaging.version import InvalidVersion, Version
 
 from envgen import rules
 from envgen.doctor.context import Context
+from envgen.doctor.facts import environment_facts
 from envgen.doctor.model import Environment, Finding, ImportResult
 from envgen.doctor.signatures import from_signatures
 from envgen.kb.tensorflow import Build, Release
@@ -63,11 +64,13 @@ def environment_findings(env: Environment, ctx: Context) -> list[Finding]:
     if build is None:
         out.append(ctx.finding("tensorflow-unknown", f"{package} {version}", "environment", fields))
     if imp is not None:
-        out += _import_findings(imp, build, ctx, fields)
+        out += _import_findings(imp, build, ctx, fields, env)
     if build is not None:
         out += _cpu_findings(build, ctx, fields)
         out += _gpu_findings(env, build, ctx, fields)
         out += _keras_findings(env, build, ctx, fields)
+    if release is not None:
+        out += _keras_line_findings(env, release, ctx, fields)
     if release is not None:
         out += _numpy_findings(env, release, ctx, fields)
         out += _python_findings(env, release, ctx, fields)
@@ -84,9 +87,17 @@ def _cpu_verdict(build: Build, ctx: Context) -> rules.Verdict | None:
 
 
 def _import_findings(
-    imp: ImportResult, build: Build | None, ctx: Context, fields: dict[str, str]
+    imp: ImportResult,
+    build: Build | None,
+    ctx: Context,
+    fields: dict[str, str],
+    env: Environment,
 ) -> list[Finding]:
-    out = from_signatures(imp.stderr, ctx, "import")
+    known = environment_facts(env)
+    out = from_signatures(imp.stderr, ctx, "import", known)
+    if imp.keras_error:
+        # `import keras` beside TensorFlow failed: its message is one of the classic pairings.
+        out += from_signatures(imp.keras_error, ctx, "import", known)
     explained = any(f.severity == "error" for f in out)
     last = next((ln for ln in reversed(imp.stderr.strip().splitlines()) if ln.strip()), "")
     status = f"exit status {imp.returncode}" if imp.returncode is not None else "no exit status"
@@ -335,6 +346,30 @@ def _keras_findings(
             )
         )
     return out
+
+
+def _keras_line_findings(
+    env: Environment, release: Release, ctx: Context, fields: dict[str, str]
+) -> list[Finding]:
+    """A standalone keras beside a TensorFlow that declares none (TF <= 2.4): its line's range."""
+    if release.keras.requirement is not None:
+        return []  # TensorFlow requires its own Keras: the keras-mismatch check judges it
+    keras = env.packages.get("keras")
+    verdict = rules.keras_installed(ctx.kb, release, keras)
+    if verdict.code != "keras-line-mismatch":
+        return []
+    return [
+        ctx.finding(
+            "keras-line-mismatch",
+            f"keras {keras} installed ({verdict.get('line')}: TensorFlow {verdict.get('needs')}); "
+            f"TensorFlow {release.version}",
+            "environment",
+            fields,
+            keras=keras or "",
+            needs=verdict.get("needs"),
+            pin=verdict.get("pin") or "?",
+        )
+    ]
 
 
 def _numpy_findings(

@@ -24,7 +24,9 @@ def normalise(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
-def from_signatures(text: str, ctx: Context, origin: str) -> list[Finding]:
+def from_signatures(
+    text: str, ctx: Context, origin: str, known: Mapping[str, Fact] | None = None
+) -> list[Finding]:
     """Known failure messages in `text`, ranked for this machine (`Context.ranked`): GPU-only
     noise is a note without a GPU, a GPU-blocking message an error where a GPU should be used."""
     text = normalise(text)
@@ -32,7 +34,8 @@ def from_signatures(text: str, ctx: Context, origin: str) -> list[Finding]:
     matches = table.match(text)
     if not matches:
         return []
-    facts = {**profile_facts(ctx.profile), **read_facts(text, table.facts)}
+    # The examined environment's own versions (`known`) win over what the log says of them.
+    facts = {**profile_facts(ctx.profile), **read_facts(text, table.facts), **(known or {})}
     out = []
     for m in matches:
         sig = table.get(m.code)

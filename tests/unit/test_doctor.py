@@ -75,6 +75,7 @@ def _child(
     build_info: dict[str, Any] | None = None,
     gpus: list[str] | None = None,
     keras: str | None = None,
+    keras_error: str | None = None,
 ) -> dict[str, Any]:
     """The probe's entry for the `import tensorflow` child, made by the probe's `parse_child`.
 
@@ -89,6 +90,8 @@ def _child(
                 steps[name] = {"ok": True, "value": value, "seconds": 0.0}
         if keras is not None:
             steps["keras_import"] = {"ok": True, "value": {"keras": keras}, "seconds": 0.0}
+        if keras_error is not None:
+            steps["keras_import"] = {"ok": False, "error": keras_error, "seconds": 0.0}
         payload: dict[str, Any] = {"framework": "tensorflow", "steps": steps, "warnings": []}
         if error is not None:
             payload["error"] = error
@@ -452,6 +455,96 @@ def test_doctor_takes_target_on_the_command_line(capsys: pytest.CaptureFixture[s
     assert main(["doctor", "--log", log, "--target", "gpu"]) == VerificationError.exit_code
     assert "ERROR: [cudart-missing]" in capsys.readouterr().err  # a failing run reports there
     assert main(["doctor", "--log", log, "--target", "cpu"]) == 0
+
+
+# --- the classic standalone-Keras errors, mapped to the pairing (issue 14 §1) -----------------
+
+REAL = LOGS / "real" / "keras-classic"
+
+
+def _real(name: str) -> str:
+    """A real log's text without its `# key: value` header."""
+    lines = (REAL / name).read_text().splitlines()
+    return "\n".join(ln for ln in lines if not ln.startswith("# ")) + "\n"
+
+
+def _keras_env(tensorflow: str, keras: str, log: str) -> Environment:
+    """An environment with TensorFlow and a standalone keras whose `import keras` printed `log`
+    (the last line of a real traceback is what the probe's step records)."""
+    error = log.strip().splitlines()[-1]
+    child = _child(tensorflow, build_info={"is_cuda_build": False}, keras_error=error)
+    return _probe(tensorflow, python="3.7.16", packages={"keras": keras}, child=child)
+
+
+def test_keras_needs_tf22_names_the_versions_and_the_pin() -> None:
+    # rolux/stylegan2encoder#26: TF 1.x with the keras 2.4 pip pulled; settled with an older keras.
+    env = _keras_env("1.14.0", "2.4.3", _real("keras-requires-tf22--3.log"))
+    d = diagnose(load_kb(), environment=env, profile=_cpu_only())
+    finding = next(f for f in d.findings if f.code == "keras-needs-tf22")
+    assert "keras 2.4.3 requires TensorFlow ≥ 2.2, < 2.5" in finding.cause
+    assert "TensorFlow 1.14.0" in finding.cause
+    assert 'pip install "keras==2.2.5"' in finding.fix
+    assert finding.command == "envgen create --target cpu --tensorflow 1.14 --keras 2"
+    assert any("the environment" in line for line in finding.inferred)
+    # The environment check says the same from the installed versions alone.
+    line = next(f for f in d.findings if f.code == "keras-line-mismatch")
+    assert line.severity == "error"
+    assert "keras==2.2.5" in line.fix
+
+
+def test_keras_needs_tf22_from_a_log_with_pip_list_lines() -> None:
+    # The same real message, with the `pip list` lines a reporter pastes beside it.
+    text = _real("keras-requires-tf22--3.log") + "tensorflow-gpu      1.15.0\nKeras        2.4.3\n"
+    finding = next(
+        f for f in diagnose_log(text, load_kb()).findings if f.code == "keras-needs-tf22"
+    )
+    assert "keras 2.4.3 requires TensorFlow ≥ 2.2" in finding.cause
+    assert 'pip install "keras==2.3.1"' in finding.fix
+    assert finding.command == "envgen create --target auto --tensorflow 1.15 --keras 2"
+
+
+def test_keras_needs_tf22_without_versions_still_names_the_pairing() -> None:
+    finding = diagnose_log(_real("keras-requires-tf22--2.log"), load_kb()).findings[0]
+    assert finding.code == "keras-needs-tf22"
+    assert "keras 2.3.1 (the last multi-backend Keras)" in finding.fix
+
+
+def test_tensorflow_python_eager_names_the_pin_for_the_old_tensorflow() -> None:
+    # YCG09/chinese_ocr#300: TF 1.3.0 and the newest keras; the fix is the keras of TF 1.3.
+    env = _keras_env("1.3.0", "2.3.1", _real("keras-tf-eager-mismatch--1.log"))
+    d = diagnose(load_kb(), environment=env, profile=_cpu_only())
+    finding = next(f for f in d.findings if f.code == "keras-tf-eager-missing")
+    assert "keras 2.3.1 is newer than TensorFlow 1.3.0" in finding.cause
+    assert "≥ 1.13, < 2.3" in finding.cause
+    assert 'pip install "keras==2.0.6"' in finding.fix
+
+
+def test_is_tf_1_is_two_kerases_mixed() -> None:
+    # keras-team/keras#13352: `_is_tf_1` exists only in keras 2.3's backend; the fix that
+    # worked was uninstalling every keras and installing one.
+    log = "AttributeError: module 'keras.backend.tensorflow_backend' has no attribute '_is_tf_1'"
+    env = _keras_env("1.14.0", "2.2.4", log)
+    finding = next(
+        f
+        for f in diagnose(load_kb(), environment=env, profile=_cpu_only()).findings
+        if f.code == "keras-tf1-backend"
+    )
+    assert "Two Keras releases are mixed" in finding.cause
+    assert "Uninstall every keras" in finding.fix
+    assert 'pip install "keras==2.2.5"' in finding.fix
+
+
+def test_np_utils_names_the_keras_found_and_the_last_with_it() -> None:
+    # lukas/ml-class#76 (real log) in an environment with TensorFlow 2.15 and its keras 2.15.0.
+    env = _keras_env("2.15.1", "2.15.0", _real("keras-np-utils--1.log"))
+    finding = next(
+        f
+        for f in diagnose(load_kb(), environment=env, profile=_cpu_only()).findings
+        if f.code == "keras-np-utils"
+    )
+    assert "keras 2.15.0 (beside TensorFlow 2.15.1)" in finding.cause
+    assert "keras.utils.to_categorical" in finding.fix
+    assert "keras 2.12.0" in finding.fix
 
 
 # --- the knowledge rows --------------------------------------------------------------------------
