@@ -49,6 +49,7 @@ def request_for(
         base_image=base_image,
         gpu=variant.target == "gpu",
         chosen=(("variant", variant.name), ("why", use.choice.reason)),
+        environment=variant.environment,
         progress=progress,
     )
 

@@ -85,6 +85,9 @@ class BuildRequest:
     chosen: tuple[tuple[str, str], ...] = ()
     """What this machine chose and why (the variant of a team's lock set): recorded in the
     completion marker beside the environment, never in a committed file; not hashed."""
+    environment: tuple[tuple[str, str], ...] = ()
+    """Variables the environment sets when activated (the plan's: LD_LIBRARY_PATH over conda's
+    CUDA, TF_USE_LEGACY_KERAS=1); a conda prefix gets activate.d/deactivate.d scripts."""
 
     def input_hash(self, *extra: Path) -> str:
         """What the built prefix depends on: a change means rebuild.
@@ -105,6 +108,8 @@ class BuildRequest:
             digest.update(b"\0base:" + self.base_image.encode())
         if self.gpu:
             digest.update(b"\0gpu")
+        for name, value in self.environment:
+            digest.update(b"\0env:" + f"{name}={value}".encode())
         return digest.hexdigest()[:SHORT]
 
 

@@ -346,6 +346,26 @@ def in_place_prefix(prefix: Path, *, force: bool) -> Iterator[Path]:
             discard(old)
 
 
+def write_activation(prefix: Path, environment: tuple[tuple[str, str], ...]) -> list[Path]:
+    """The plan's variables as etc/conda/activate.d and deactivate.d scripts of `prefix`: conda,
+    mamba and micromamba source them on (de)activation (POSIX shells; a Windows prefix finds
+    conda's DLLs through PATH, which activation sets itself)."""
+    from envgen.render import activation_scripts
+
+    if sys.platform == "win32":
+        return []
+    written = []
+    for relative, text in activation_scripts(environment).items():
+        path = prefix / "etc" / "conda" / relative
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise cannot_write(path.parent, exc) from exc
+        written.append(path)
+    return written
+
+
 class CondaBackend:
     name = "conda"
     # It builds a prefix on this machine (held under the prefix lock, verified by the probe).
@@ -427,6 +447,7 @@ class CondaBackend:
                     env=index_env(request, "uv"),
                     hint=install_hint(request),
                 )
+            write_activation(target, request.environment)
             write_marker(
                 target,
                 {

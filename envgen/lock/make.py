@@ -309,6 +309,7 @@ def make_lock_set(
                 conda_lock=conda_name,
                 locks=tuple(locks),
                 cpu_features=tuple(release.cpu_features) if release is not None else (),
+                environment=tuple(first.environment),
             )
         )
     index = LockIndex(

@@ -46,6 +46,8 @@ class Outcome:
     """Every usable GPU runs this build through PTX JIT (no native SASS for it)."""
     keras: Verdict | None = None
     """The rule book on the Keras asked for: which Keras package, if any, the plan pins."""
+    environment: list[tuple[str, str]] = field(default_factory=list)
+    """Variables the environment must set for this candidate's CUDA to be found."""
 
 
 @dataclass(frozen=True)
@@ -270,8 +272,16 @@ def _choose_channel(ctx: Context, out: Outcome) -> None:
                 # `name=X.Y` is conda's exact form (X.Y.*); a bare name takes any version.
                 pinned = ExactVersion(version) if version else VersionSpec("")
                 out.cuda_pins.append(Pin(name, pinned, Channel.CONDA, why))
-            if not ctx.platform.startswith("windows"):
-                out.warnings.append(Note("conda-library-path", ctx.say("conda-library-path")))
+            # TensorFlow finds conda's libraries only through the variables conda.toml names
+            # (LD_LIBRARY_PATH on Linux): the plan carries them into every output and prefix.
+            os_name = ctx.platform.split("-")[0]
+            out.environment += ctx.kb.conda.environment(os_name)
+            for name, value in ctx.kb.conda.environment(os_name):
+                out.warnings.append(
+                    Note(
+                        "conda-library-path", ctx.say("conda-library-path", name=name, value=value)
+                    )
+                )
             return
         # system: the user's own toolkit; say so when the profile shows none that matches.
         out.channel, out.cudnn = Channel.SYSTEM, r.cudnn

@@ -101,6 +101,7 @@ def plan(ctx: Context, chosen: Outcome, rejections: tuple[Rejection, ...]) -> Pl
         why = say("pin-protobuf", last=b.last_protobuf_cap)
         pins.append(Pin("protobuf", VersionSpec(r.build.protobuf_cap), Channel.PIP, why))
     pins.extend(chosen.cuda_pins)
+    environment.extend(chosen.environment)
     warnings = list(chosen.warnings)
     if gpu and ctx.profile.nvidia is not None:
         floor = rules.driver_floor(ctx.kb, r.build, ctx.profile.os)
