@@ -139,6 +139,10 @@ def _summary(step: str, value: Any) -> str:
         where = f" on {value['device']}" if value.get("device") else ""
         keras = f"Keras {value['keras']}, " if value.get("keras") else ""
         return f"{keras}{len(losses)} steps{where}, loss {losses[0]:.4f} -> {losses[-1]:.4f}"
+    if step == "cuda_libraries":
+        if not value:
+            return "none loaded"
+        return "; ".join(f"{lib.get('name')} from {lib.get('path')}" for lib in value)
     if step == "build_info":
         keys = ("cuda_version", "cudnn_version", "is_cuda_build", "default_backend")
         return ", ".join(f"{k} {value[k]}" for k in keys if k in value)
