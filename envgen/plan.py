@@ -295,6 +295,14 @@ def tensorflow_spec(text: str | None, option: str = "tensorflow") -> SpecifierSe
         return SpecifierSet(f"=={spec}.*" if spec.count(".") == 1 else f"=={spec}")
     if spec.endswith(".*") and is_dotted(spec[:-2]):
         return SpecifierSet(f"=={spec}")
+    if spec[:1].isdigit():
+        # A bare release that is not plain dotted: a pre-release (2.22.0rc0), a post (2.15.0.post1).
+        from packaging.version import InvalidVersion, Version
+
+        try:
+            return SpecifierSet(f"=={Version(spec)}")
+        except InvalidVersion:
+            pass
     try:
         return SpecifierSet(spec)
     except InvalidSpecifier as exc:

@@ -115,13 +115,16 @@ def _boundaries(kb: KnowledgeBase) -> Boundaries:
 # --- CPU -----------------------------------------------------------------------------------------
 
 
-def cpu_features(kb: KnowledgeBase, needed: Sequence[str], flags: Sequence[str]) -> Verdict:
+def cpu_features(kb: KnowledgeBase, needed: Sequence[str] | None, flags: Sequence[str]) -> Verdict:
     """Does a CPU with `flags` run a build compiled for `needed` (x86-64 feature names)?
 
     Flags are canonicalised and completed with the implications of `cpu-levels.toml` (a CPU
     with AVX2 has AVX), so a hand-written profile and a detected one are judged alike.
-    Codes: `cpu-unknown` (no flags known: assumed to fit), `cpu-missing`, `cpu-ok`.
+    Codes: `cpu-unknown` (no flags known: assumed to fit), `cpu-build-unknown` (the build's
+    needs are not known yet: a row `kb update` derived), `cpu-missing`, `cpu-ok`.
     """
+    if needed is None:
+        return _verdict("cpu-build-unknown", NOTE)
     if not flags:
         return _verdict("cpu-unknown", NOTE, needed=_upper(needed) or "the baseline")
     have = kb.cpu.with_implied(kb.cpu.normalise(flags, keep_all=True))
@@ -190,7 +193,8 @@ def macos(floor: str | None, release: str | None, *, code: str = "macos", **extr
 class Architectures:
     """What a build can run on: its floor, native (SASS) and PTX compute capabilities."""
 
-    minimum: str
+    minimum: str | None
+    """None: not known yet (a build row under review)."""
     sass: tuple[str, ...]
     ptx: tuple[str, ...]
 
@@ -214,7 +218,8 @@ class Architectures:
         if not sass and not ptx:
             return cls.of(build)
         lowest = min(sass + ptx, key=parse_dotted)
-        return cls(max(lowest, build.min_compute_capability, key=parse_dotted), (*sass,), (*ptx,))
+        floor = build.min_compute_capability or lowest
+        return cls(max(lowest, floor, key=parse_dotted), (*sass,), (*ptx,))
 
 
 def compute_capability(
@@ -230,9 +235,11 @@ def compute_capability(
     SASS runs on the same major with an equal or higher minor; PTX is JIT-compiled for any
     newer GPU (CUDA C programming guide, "Binary Compatibility" / "PTX Compatibility").
     `tensorflow` looks up known failures (gpu-issues); `cudnn` = (cuDNN, CUDA) checks cuDNN's
-    own compute-capability floor. Codes: cc-below-minimum, cc-known-issue, cc-no-kernel,
-    cc-cudnn, cc-sass, cc-ptx.
+    own compute-capability floor. Codes: cc-unreviewed (the build's architectures are not known
+    yet), cc-below-minimum, cc-known-issue, cc-no-kernel, cc-cudnn, cc-sass, cc-ptx.
     """
+    if arch.minimum is None:
+        return _verdict("cc-unreviewed", FAIL, cc=cc, minor=tensorflow or "?")
     have = parse_dotted(cc)
     if have < parse_dotted(arch.minimum):
         return _verdict("cc-below-minimum", FAIL, cc=cc, min_cc=arch.minimum)

@@ -83,6 +83,8 @@ def _cpu_verdict(build: Build, ctx: Context) -> rules.Verdict | None:
     profile = ctx.profile
     if profile is None or profile.os.arch != "x86_64" or not profile.cpu.flags:
         return None
+    if build.cpu_features is None:
+        return None  # not known yet for this build (a row under review)
     return rules.cpu_features(ctx.kb, build.cpu_features, profile.cpu.flags)
 
 
@@ -156,9 +158,9 @@ def _cpu_findings(build: Build, ctx: Context, fields: dict[str, str]) -> list[Fi
             "tensorflow-cpu-features",
             f"CPU {cpu.model or 'unknown model'} has {', '.join(have) or 'none'} of "
             f"{', '.join(simd)}; TensorFlow {fields['tensorflow']} needs "
-            f"{', '.join(build.cpu_features)}",
+            f"{', '.join(build.cpu_features or ())}",
             "environment",
-            needed=", ".join(build.cpu_features),
+            needed=", ".join(build.cpu_features or ()),
             missing=verdict.get("missing_flags"),
             cpu=cpu.model or "unknown model",
             fields=fields,
@@ -239,7 +241,7 @@ def _gpu_findings(
         if cc is None or not is_dotted(cc, parts=2):
             continue
         verdict = rules.compute_capability(ctx.kb, arch, cc)
-        gfields = {**fields, "gpu": g.name, "cc": cc, "min_cc": arch.minimum}
+        gfields = {**fields, "gpu": g.name, "cc": cc, "min_cc": arch.minimum or "?"}
         if verdict.code == "cc-below-minimum":
             out.append(
                 ctx.finding(

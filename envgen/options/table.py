@@ -43,6 +43,13 @@ OPTIONS: dict[str, Option] = {
             config="channel",
         ),
         Option(
+            "no_pypi_check",
+            "do not ask PyPI whether a TensorFlow newer than the knowledge base exists "
+            "(asked once a day, 3 s at most, cached)",
+            kind="bool",
+            default=False,
+        ),
+        Option(
             "why_not",
             "explain why each release matching SPEC does (not) fit",
             metavar="SPEC",
@@ -195,6 +202,12 @@ OPTIONS: dict[str, Option] = {
             default=False,
         ),
         Option("write", "replace the packaged file with the new rows", kind="bool", default=False),
+        Option(
+            "pre",
+            "include the pre-releases (release candidates) newer than the newest final release",
+            kind="bool",
+            default=False,
+        ),
     )
 }
 
@@ -277,7 +290,7 @@ COMMANDS: tuple[Command, ...] = (
         "plan",
         "decide the TensorFlow stack for this machine and explain every choice",
         "envgen.cli.plan",
-        (*_REQUEST, "why_not"),
+        (*_REQUEST, "why_not", "no_pypi_check"),
         description=(
             "Decide the newest TensorFlow that works here, with Keras, numpy, CUDA and cuDNN "
             "pinned, a reason for each pin and each rejected candidate."
@@ -318,7 +331,7 @@ COMMANDS: tuple[Command, ...] = (
                 "re-derive tensorflow-releases.toml from PyPI metadata and print the diff "
                 "(network)",
                 "envgen.cli.kb",
-                ("write",),
+                ("write", "pre"),
                 handler="run_update",
             ),
         ),

@@ -20,8 +20,11 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
+from packaging.specifiers import SpecifierSet
+
 from envgen.errors import NoSolutionError
 from envgen.kb import KnowledgeBase
+from envgen.kb.tensorflow import Release
 from envgen.plan import Note, Plan, Rejection, Request, Target, tensorflow_spec, validate
 from envgen.profile import HardwareProfile
 from envgen.resolve.candidate import Context, Outcome, Reason, evaluate
@@ -71,9 +74,7 @@ def why_not(
     platform = platform_of(profile, kb)
     target = _target(profile, request)
     out = []
-    for release in reversed(kb.tensorflow.releases):
-        if wanted is not None and release.version not in wanted:
-            continue
+    for release in candidates(kb, wanted):
         if platform is None:
             reason = _no_platform(profile, kb)
             out.append(Rejection(f"tensorflow=={release.version}", (reason.text,)))
@@ -87,6 +88,19 @@ def why_not(
 
 
 # --- resolution ----------------------------------------------------------------------------------
+
+
+def candidates(kb: KnowledgeBase, wanted: SpecifierSet | None) -> list[Release]:
+    """The releases a request may get, newest first (minor, then patch). A pre-release (a row
+    `kb update --pre` wrote) only where the request names one (`--tensorflow 2.22.0rc0`,
+    `>=2.22.0rc0`), as pip treats them (PEP 440: pre-releases are excluded unless the
+    specifier mentions one)."""
+    table = kb.tensorflow
+    pool = [*table.releases, *table.prereleases]
+    pool.sort(key=lambda r: r.version, reverse=True)
+    if wanted is None:
+        return [r for r in pool if not r.version.is_prerelease]
+    return [r for r in pool if wanted.contains(r.version)]
 
 
 def _python(profile: HardwareProfile, request: Request) -> str:
@@ -142,9 +156,7 @@ def _resolve(
     wanted = tensorflow_spec(request.tensorflow)
     rejected: list[Outcome] = []
     chosen: Outcome | None = None
-    for release in reversed(kb.tensorflow.releases):  # newest first: minor, then patch
-        if wanted is not None and release.version not in wanted:
-            continue
+    for release in candidates(kb, wanted):
         outcome = evaluate(ctx, release)
         if not outcome.reasons:
             chosen = outcome

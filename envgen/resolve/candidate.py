@@ -92,6 +92,14 @@ def _check_wheel(ctx: Context, out: Outcome) -> None:
     r, p, py = out.release, ctx.platform, ctx.python
     gpu = ctx.target == "gpu" and not p.startswith("macos")
     wheel = r.gpu_wheel(p) if gpu else r.wheel(p)
+    if gpu and r.build.review and r.wheel(p) is not None:
+        # A build row `kb update` derived: its GPU facts are not in PyPI's metadata and await a
+        # human; until then no GPU plan is made from it (the CPU build is planned as usual).
+        review = ", ".join(r.build.review)
+        out.reasons.append(
+            Reason("unreviewed", ctx.say("build-unreviewed", minor=r.minor, review=review))
+        )
+        return
     if wheel is None:
         if gpu and p == "windows-x86_64" and r.wheel(p) is not None and not r.windows_gpu:
             last = rules.boundaries(ctx.kb).last_windows_gpu
@@ -117,8 +125,8 @@ def _check_cpu(ctx: Context, out: Outcome) -> None:
     if not ctx.platform.endswith("x86_64"):
         return
     verdict = rules.cpu_features(ctx.kb, out.release.cpu_features, ctx.profile.cpu.flags)
-    if verdict.code == "cpu-unknown":
-        out.warnings.append(ctx.note(verdict))
+    if verdict.code in ("cpu-unknown", "cpu-build-unknown"):
+        out.warnings.append(ctx.note(verdict, minor=out.release.minor))
     elif not verdict.ok:
         out.reasons.append(ctx.reason(verdict, code="cpu", minor=out.release.minor))
     else:

@@ -112,7 +112,7 @@ def sigill_detail(
     if kb is None or release is None:
         what = "an instruction the build was compiled for"
         return f"{label} was killed by SIGILL on import: this CPU lacks {what}"
-    needs = release.cpu_features
+    needs = release.cpu_features or ()
     fields = {"package": dist[0] if dist else framework, "tensorflow": str(release.version)}
     verdict = rules.cpu_features(kb, needs, cpu_flags or ())
     if verdict.code == "cpu-missing":
