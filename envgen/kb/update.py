@@ -144,7 +144,8 @@ def render_build(row: Mapping[str, Any]) -> str:
         (
             f"\n# TensorFlow {row['minor']}: derived by `envgen kb update` from PyPI (CUDA and cuDNN from\n"
             "# the and-cuda extra's nvidia-* pins, Keras from Requires-Dist). Not in PyPI's metadata,\n"
-            f"# so unknown until a human reads the wheels and release notes: {review}.\n"
+            "# so unknown until a human reads the wheels and release notes:\n"
+            f"# {review}.\n"
         ),
         "[[build]]\n",
     ]

@@ -36,7 +36,7 @@ def test_newest_final_skips_pre_releases(data_dir: Path) -> None:
 def test_a_newer_final_release_is_named_once_a_day(data_dir: Path, tmp_path: Path) -> None:
     calls: list[str] = []
 
-    def fetch(url: str, headers: Mapping[str, str]) -> bytes:
+    def fetch(url: str, _headers: Mapping[str, str]) -> bytes:
         calls.append(url)
         return _page(data_dir, ("2.22.0",))
 
@@ -54,9 +54,9 @@ def test_nothing_to_say_when_current_offline_or_cache_broken(
     data_dir: Path, tmp_path: Path
 ) -> None:
     known = Version("2.21.0")
-    assert newer.newer_release(known, fetch=lambda u, h: _page(data_dir), cache=tmp_path) is None
+    assert newer.newer_release(known, fetch=lambda _u, _h: _page(data_dir), cache=tmp_path) is None
 
-    def offline(url: str, headers: Mapping[str, str]) -> bytes:
+    def offline(_url: str, _headers: Mapping[str, str]) -> bytes:
         raise OSError("network unreachable")
 
     assert newer.newer_release(known, fetch=offline, cache=tmp_path / "x", now=5.0) is None
@@ -64,20 +64,22 @@ def test_nothing_to_say_when_current_offline_or_cache_broken(
     broken.mkdir()
     (broken / newer.CACHE_FILE).write_text("{not json")
     assert newer.newer_release(
-        known, fetch=lambda u, h: _page(data_dir, ("2.22.0",)), cache=broken
+        known, fetch=lambda _u, _h: _page(data_dir, ("2.22.0",)), cache=broken
     ) == Version("2.22.0")
 
 
 def test_plan_says_so_in_one_line(
     data_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setattr(newer, "newer_release", lambda known, **_: Version("2.22.0"))
+    monkeypatch.setattr(newer, "newer_release", lambda _known, **_: Version("2.22.0"))
     profile = str(data_dir / "profiles" / "linux-cpu-py312.toml")
     assert main(["plan", "--profile", profile]) == 0
     lines = [ln for ln in capsys.readouterr().out.splitlines() if "kb-behind" in ln]
     assert lines == [
-        "warning [kb-behind]: PyPI has TensorFlow 2.22.0, newer than this knowledge base's "
-        "2.21.0: run envgen kb update to add it"
+        (
+            "warning [kb-behind]: PyPI has TensorFlow 2.22.0, newer than this knowledge base's "
+            "2.21.0: run envgen kb update to add it"
+        )
     ]
     assert main(["plan", "--profile", profile, "--no-pypi-check"]) == 0
     assert "kb-behind" not in capsys.readouterr().out
