@@ -47,8 +47,9 @@ def newest_final(body: bytes) -> Version | None:
     names = doc.get("versions")
     if not isinstance(names, list):
         files = doc.get("files")
-        names = [f.get("filename", "").split("-")[1:2] for f in files or () if isinstance(f, dict)]
-        names = [n[0] for n in names if n]
+        files = files if isinstance(files, list) else []
+        parts = [str(f.get("filename", "")).split("-")[1:2] for f in files if isinstance(f, dict)]
+        names = [p[0] for p in parts if p]
     found = []
     for name in names:
         try:

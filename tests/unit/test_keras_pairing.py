@@ -196,3 +196,15 @@ def test_tensorflow_s_own_keras_is_in_the_lines() -> None:
             line = kb.keras.line_of(req.name, admitted[-1])
             assert line is not None
             assert all(line.fits(r.version) for r in releases), (build.minor, line.label)
+
+
+def test_a_keras_line_that_does_not_fit_is_exit_4(capsys: pytest.CaptureFixture[str]) -> None:
+    # Issue 14 §1: `--keras 2.4` with TF 1.15 is refused with the reason, exit 4 (no solution).
+    from envgen.cli import main
+
+    profile = str(PROFILES / "linux-cpu-py37.toml")
+    code = main(["plan", "--profile", profile, "--tensorflow", "1.15", "--keras", "2.4"])
+    assert code == 4
+    err = capsys.readouterr().err
+    assert "Keras 2.4 requires TensorFlow ≥ 2.2" in err
+    assert "--keras 2" in err  # the remedy: the pairing of TF 1.15 (keras==2.3.1)

@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from packaging.version import Version
 
 from envgen.cli import main
@@ -90,3 +92,29 @@ def test_plan_works_offline(data_dir: Path, capsys: pytest.CaptureFixture[str]) 
     profile = str(data_dir / "profiles" / "linux-cpu-py312.toml")
     assert main(["plan", "--profile", profile]) == 0
     assert "kb-behind" not in capsys.readouterr().out
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=5) | st.dictionaries(st.text(max_size=10), inner),
+    max_leaves=20,
+)
+
+
+@given(st.binary(max_size=200) | json_values.map(lambda v: json.dumps(v).encode()))
+def test_any_answer_is_a_version_or_none(body: bytes) -> None:
+    # PyPI's answer is outside input: whatever comes back, the check never raises.
+    assert newer.newest_final(body) is None or isinstance(newer.newest_final(body), Version)
+
+
+@given(st.lists(st.text(max_size=12), max_size=8))
+def test_any_versions_list_is_read(names: list[str]) -> None:
+    found = newer.newest_final(json.dumps({"versions": names}).encode())
+    assert found is None or not found.is_prerelease
+
+
+@pytest.mark.parametrize(
+    "doc", [{"files": 5}, {"files": [{"filename": 7}]}, {"files": [1, "x"]}, [1, 2], "text"]
+)
+def test_odd_pages_say_nothing(doc: object) -> None:
+    assert newer.newest_final(json.dumps(doc).encode()) is None
