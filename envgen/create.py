@@ -11,6 +11,12 @@ to `wait` seconds) and then finds it built; a build that is interrupted or kille
 prefix that looks ready (envgen/backends/__init__.py), and a verification cut short leaves no
 report, so the next run builds or verifies again.
 
+`from_bundle` installs from a bundle (`envgen bundle`) instead of the project's lock set, with no
+network: the archive is unpacked beside the project and checked file by file, its lock set is
+used as a committed one (the same variant choice, the same modes), the backend installs from its
+wheels alone, and the unpacked copy is removed. The team's files are not rendered from it: they
+belong with the lock set the bundle was made from.
+
 Progress goes through a callback so that only the CLI prints.
 """
 
@@ -29,6 +35,7 @@ from envgen.profile import HardwareProfile
 
 if TYPE_CHECKING:
     from envgen.backends import Backend
+    from envgen.bundle import OpenedBundle
     from envgen.lock.index import LockIndex
     from envgen.lock.team import Use
     from envgen.mirrors import MirrorChoice
@@ -65,6 +72,11 @@ class CreateOptions:
     request_given: tuple[str, ...] = ()
     """The request options the user set (flag, ENVGEN_* or [tool.envgen]); with a committed
     set present, only these override the set's own request."""
+    from_bundle: Path | None = None
+    """Install offline from this bundle (its lock set, as committed, and its wheels)."""
+    mirror_source: str = "--mirror"
+    """Where the mirror was named (flag, ENVGEN_MIRROR, config key), for the explanation."""
+    mirror_given: bool = False
 
 
 @dataclass
@@ -89,6 +101,10 @@ class CreateResult:
     """What the lock stage said (a stale set installed as committed, ...)."""
     locked_changed: list[str] = field(default_factory=list)
     """Lock files written by this run (none when the committed set was used as it is)."""
+    bundle: str | None = None
+    """The bundle installed from (its archive and sha256); `lock` is then a path inside it."""
+    build: dict[str, object] | None = None
+    """The install's phases (resolve, download, install, bytecode) and what it fetched."""
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -105,6 +121,8 @@ class CreateResult:
             "verify": self.report,
             "verify-report": str(self.report_path) if self.report_path else None,
             **({"image": self.image} if self.image else {}),
+            **({"bundle": self.bundle} if self.bundle else {}),
+            **({"build": self.build} if self.build else {}),
         }
 
 
@@ -145,24 +163,68 @@ def create(
     are (only a missing one is written, from the set's own request), and nothing committed is
     rewritten unless `relock` asks for it.
     """
-    from envgen import install
     from envgen.backends import get_backend
-    from envgen.lock import team
-    from envgen.mirrors import choose
+    from envgen.bundle import LOCKS, offline_ready, unpacked
+    from envgen.kb.mirrors import DEFAULT
+    from envgen.mirrors import choose, explain
 
     prefix = options.prefix or options.project / DEFAULT_PREFIX
     backend = get_backend(options.backend, check=True)
+    if options.from_bundle is not None:
+        offline_ready(backend, relock=options.relock)
     _check_outputs(options.project, prefix if backend.makes_prefix else None)
     start = time.perf_counter()
-    # First: a bad mirror is refused before anything is resolved or written. Its login (if
-    # any) goes to the installer through the environment only (envgen.backends), never a file.
-    mirror = choose(options.mirror, kb.mirrors)
-    directory = options.project / LOCK_DIR
+    if options.from_bundle is None:
+        # First: a bad mirror is refused before anything is resolved or written. Its login (if
+        # any) goes to the installer through the environment only (envgen.backends), never a
+        # file.
+        mirror = choose(options.mirror, kb.mirrors)
+        for line in explain(mirror, options.mirror_source, options.mirror_given):
+            progress(f"mirror  {line}")
+        return _create(
+            profile, kb, request, options, progress, backend=backend, mirror=mirror, start=start
+        )
+    # A bundle carries every file: no index is read (not even probed, for `auto`).
+    if options.mirror_given:
+        progress(f"mirror  {options.mirror_source} not used: the bundle carries every file")
+    with unpacked(options.from_bundle, options.project) as bundle:
+        progress(f"bundle  {bundle.archive}: every file checked (sha256 {bundle.sha256})")
+        mirror = choose(DEFAULT, kb.mirrors)
+        out = _create(
+            profile, kb, request, options, progress,
+            backend=backend, mirror=mirror, start=start, bundle=bundle,
+        )  # fmt: skip
+    # The unpacked copy is gone: the lock is named as the bundle holds it.
+    out.lock = Path(LOCKS, out.lock.name)
+    return out
+
+
+def _create(
+    profile: HardwareProfile,
+    kb: KnowledgeBase,
+    request: Request,
+    options: CreateOptions,
+    progress: Progress,
+    *,
+    backend: Backend,
+    mirror: MirrorChoice,
+    start: float,
+    bundle: OpenedBundle | None = None,
+) -> CreateResult:
+    """`create` once the backend, the mirror (or the unpacked bundle) are settled."""
+    from envgen import install
+    from envgen.environment import venv_python
+    from envgen.lock import team
+
+    prefix = options.prefix or options.project / DEFAULT_PREFIX
+    directory = bundle.locks if bundle is not None else options.project / LOCK_DIR
     index = team.existing(directory)
     explicit = team.explicit_request(request, options.request_given, index)
-    out = CreateResult(None, prefix, prefix / "bin" / "python", Path(), "")
+    out = CreateResult(None, prefix, venv_python(prefix), Path(), "")
+    if bundle is not None:
+        out.bundle = f"{bundle.archive} (sha256 {bundle.sha256})"
     clock = _Clock(out, progress)
-    made_here = index is None or options.relock
+    made_here = bundle is None and (index is None or options.relock)
     if made_here:
         if index is None and (options.frozen or options.locked):
             raise StaleLockError(
@@ -191,19 +253,24 @@ def create(
         target=str(request.target),
         request=explicit,
         force=options.force,
+        # Advice names the folder the bundle's set came from, not its unpacked copy.
+        label=LOCK_DIR if bundle is not None else None,
     )
     out.lock, out.variant, out.choice = use.lock, use.choice.variant.name, use.choice.reason
     out.notes = list(use.notes)
     for note in use.notes:
         progress(f"lock    note: {note}")
     how = "just locked" if made_here else "as committed"
+    if bundle is not None:
+        how = "from the bundle, as committed"
     clock.step("lock", start, f"{out.variant} {how}: {use.choice.reason}")
     out.plan = _variant_plan(use, kb, explicit)
 
-    start = time.perf_counter()
-    out.files = _team_files(use, kb, options, mirror, rewrite=made_here)
-    changed = sum(1 for _, c in out.files if c)
-    clock.step("render", start, f"{len(out.files)} files, {changed} changed")
+    if bundle is None:
+        start = time.perf_counter()
+        out.files = _team_files(use, kb, options, mirror, rewrite=made_here)
+        changed = sum(1 for _, c in out.files if c)
+        clock.step("render", start, f"{len(out.files)} files, {changed} changed")
 
     # Build and verify are one step for the prefix: nobody swaps it while it is being verified.
     with install.held(
@@ -219,6 +286,7 @@ def create(
             mirror=mirror,
             clock=clock,
             progress=progress,
+            bundle=bundle,
         )
     return out
 
@@ -353,9 +421,12 @@ def _build_and_verify(
     mirror: MirrorChoice,
     clock: _Clock,
     progress: Progress,
+    bundle: OpenedBundle | None = None,
 ) -> None:
     """The build and verify stages, filling `out` (the create stage holds the prefix lock)."""
     from envgen import install
+    from envgen.errors import ExternalToolError
+    from envgen.mirrors import next_mirror_hint
     from envgen.verify import verify
     from envgen.verify.expect import from_lock
 
@@ -370,9 +441,17 @@ def _build_and_verify(
         force=options.force,
         base_image=options.base_image,
         progress=options.progress,
+        offline_from=bundle.wheels if bundle is not None else None,
+        origin=out.bundle,
     )
     progress(f"build   {backend.name} {install.where(backend, request)}")
-    built = install.build(backend, request)
+    try:
+        built = install.build(backend, request)
+    except ExternalToolError as exc:
+        if not exc.from_index:
+            raise
+        # The step that reads the index failed: name the next mirror to try.
+        raise ExternalToolError(exc.message, hint=next_mirror_hint(mirror, kb.mirrors)) from exc
     out.python = built.python
     if built.image is not None:
         # The image's own check ran inside it (build() raises when it fails): that is the
@@ -384,6 +463,13 @@ def _build_and_verify(
         clock.step("verify", time.perf_counter(), f"image check passed: {built.check}")
         return
     how = "reused (same lock)" if built.reused else f"installed with {built.installer}"
+    if built.install_log is not None and built.install_log.phases:
+        got = install.fetched(built, use, request)
+        how += f": {built.install_log.describe()}" + (f"; {got.describe()}" if got else "")
+        out.build = {
+            "phases": built.install_log.to_dict(),
+            **({"fetched": got.to_dict()} if got else {}),
+        }
     clock.step("build", start, f"{prefix} {how}")
 
     if options.verify:

@@ -71,3 +71,15 @@ def netrc_entry(host: str, login: str) -> str:
                 hint="give the image build a netrc secret of your own: --secret id=netrc,src=FILE",
             )
     return f"machine {host} login {user} password {password}\n"
+
+
+def basic_auth(login: str | None) -> dict[str, str]:
+    """The HTTP header that sends `login` (percent-encoded `user[:password]`, as a URL holds it)
+    the way pip does, HTTP Basic (RFC 7617); none without a login. Sent, never logged."""
+    import base64
+
+    if not login:
+        return {}
+    user, _, password = login.partition(":")
+    token = base64.b64encode(f"{unquote(user)}:{unquote(password)}".encode()).decode("ascii")
+    return {"Authorization": f"Basic {token}"}

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Mapping
-from pathlib import Path
+from pathlib import Path, PurePosixPath, PureWindowsPath
 
 from envgen.errors import InputFileError
 
@@ -29,6 +29,19 @@ def _windows(windows: bool | None) -> bool:
 def venv_python(prefix: Path, *, windows: bool | None = None) -> Path:
     """The interpreter of a virtualenv made at `prefix` on this (or the given) OS."""
     return prefix / ("Scripts/python.exe" if _windows(windows) else "bin/python")
+
+
+def activate_command(prefix: Path, *, windows: bool | None = None) -> str:
+    """What a user types to activate the virtualenv at `prefix`, quoted for the shell of that OS:
+    `source <prefix>/bin/activate` in a POSIX shell, `& '<prefix>\\Scripts\\Activate.ps1'` in
+    PowerShell (virtualenv's and venv's script names on each)."""
+    import shlex
+
+    from envgen.escape import ps1
+
+    if _windows(windows):
+        return f"& {ps1(str(PureWindowsPath(prefix, 'Scripts', 'Activate.ps1')))}"
+    return f"source {shlex.quote(str(PurePosixPath(prefix, 'bin', 'activate')))}"
 
 
 def conda_python(prefix: Path, *, windows: bool | None = None) -> Path:

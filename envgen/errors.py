@@ -99,6 +99,10 @@ class ExternalToolError(EnvgenError):
 
     exit_code = 5
     code = "external-tool"
+    from_index = False
+    """True where the step that failed was installing packages from an index (PyPI or a
+    mirror): set by that step (`envgen.backends.from_index`), so a caller can name another
+    mirror to try without reading the hint's words."""
 
 
 class VerificationError(EnvgenError):

@@ -19,6 +19,9 @@ line of the output or change its structure. One function per output format:
 | `shell`        | one word of a POSIX shell script                   | single-quotes it; refuses line      |
 |                |                                                    | breaks and hidden characters        |
 | `lines`        | a template macro's own output                      | checks it holds no hidden breaks    |
+| `sh`           | one word of a POSIX shell script (install.sh)      | single-quotes it; refuses breaks    |
+| `ps1`          | one word of a PowerShell script (install.ps1)      | single-quotes it, doubling each of  |
+|                |                                                    | PowerShell's five single quotes     |
 
 Each filter returns `Field`, and the Jinja environment's `finalize` refuses any output that is
 not a `Field`: a template that forgets its filter fails in the tests instead of leaking a value.
@@ -207,6 +210,35 @@ def lines(value: object) -> Field:
     return Field(text)
 
 
+def _one_line(value: object, where: str) -> str:
+    text = str(value)
+    if not is_single_line(text):
+        raise _refuse(text, where, "it holds a line break or another control character")
+    if any(0xD800 <= ord(ch) <= 0xDFFF for ch in text):
+        raise _refuse(text, where, "it holds undecodable bytes")
+    return text
+
+
+def sh(value: object) -> Field:
+    """One word of a POSIX shell script: inside `'…'` nothing is special but the quote itself,
+    written `'\\''` (POSIX, Shell Command Language §2.2.2). A line break is refused rather than
+    quoted: no value may start a line of the script."""
+    return Field("'" + _one_line(value, "a shell script").replace("'", "'\\''") + "'")
+
+
+# PowerShell ends a single-quoted string on the typographic single quotes as well as on `'`,
+# and reads each of them doubled as one literal quote (about_Quoting_Rules, "Including quote
+# characters in a string"; PowerShell-Docs#11405).
+_PS_QUOTES = frozenset("'\u2018\u2019\u201a\u201b")
+
+
+def ps1(value: object) -> Field:
+    """One word of a PowerShell script: a single-quoted string (nothing expands in it, neither
+    `$` nor a backtick), each of PowerShell's single quotes doubled."""
+    text = _one_line(value, "a PowerShell script")
+    return Field("'" + "".join(ch * 2 if ch in _PS_QUOTES else ch for ch in text) + "'")
+
+
 FILTERS = {
     "comment": comment,
     "yaml": quoted,
@@ -218,6 +250,8 @@ FILTERS = {
     "name": name,
     "shell": shell,
     "lines": lines,
+    "sh": sh,
+    "ps1": ps1,
 }
 
 

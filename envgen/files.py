@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 import tempfile
 from pathlib import Path
 
@@ -79,7 +80,10 @@ def read_bytes(path: Path, *, what: str, limit: int = SMALL_FILE) -> bytes:
     import stat
 
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+        # O_NONBLOCK (POSIX) keeps a FIFO without a writer from blocking the open; Windows has
+        # neither the flag nor such FIFOs, and O_BINARY keeps its reads untranslated.
+        flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+        fd = os.open(path, flags | getattr(os, "O_BINARY", 0))
     except OSError as exc:
         raise InputFileError(f"cannot read {what} {path}: {exc.strerror or exc}") from exc
     try:
@@ -289,7 +293,10 @@ def check_writable_dir(path: Path, *, what: str, hint: str = "") -> None:
             f"{what} {path} {where}", hint=hint or "choose a directory, or a path to create"
         )
     if not os.access(existing, os.W_OK | os.X_OK):
-        read_only = os.statvfs(existing).f_flag & os.ST_RDONLY
+        # statvfs is POSIX only: on Windows the refusal is reported as access denied.
+        read_only = False
+        if sys.platform != "win32":
+            read_only = bool(os.statvfs(existing).f_flag & os.ST_RDONLY)
         reason = os.strerror(errno.EROFS if read_only else errno.EACCES)
         raise InputFileError(
             f"cannot write {what} {path}: {reason}", hint=hint or "choose a writable location"

@@ -301,3 +301,77 @@ def choose(
             hint="use its https URL, or pass --allow-insecure-mirror to trust it anyway",
         )
     return MirrorChoice(custom_mirror(url.public), insecure=url.scheme == "http", login=url.login)
+
+
+# --- saying why ----------------------------------------------------------------------------------
+
+
+def _probe_text(probe: Probe) -> str:
+    if probe.seconds is not None:
+        return f"{probe.name} {probe.seconds:.2f} s"
+    # The reason as the probe recorded it, cut to stay one readable line.
+    why = (probe.error or "no answer").split(": ", 1)[-1][:60]
+    return f"{probe.name} ({why})"
+
+
+def explain(choice: MirrorChoice, source: str = "--mirror", given: bool = True) -> list[str]:
+    """Why this index: for `auto`, what was probed, each latency and why the winner won; for a
+    name or URL, where it was named (`source`: --mirror, ENVGEN_MIRROR, the config key), or
+    that it is the default. Lines for a person; `MirrorChoice.to_dict` is the same for --json."""
+    head = f"{choice.mirror.name} ({choice.shown})"
+    if not choice.probes:
+        why = f"named by {source}" if given else "the default (no --mirror given)"
+        return [f"{head}: {why}"]
+    answered = [p for p in choice.probes if p.seconds is not None]
+    silent = [p for p in choice.probes if p.seconds is None]
+    lines = []
+    if answered:
+        lines.append(
+            f"{head}: fastest of the {len(answered)} of {len(choice.probes)} mirrors that "
+            f"answered {PROBE_PATH} ({source} auto)"
+        )
+        lines.append("answered: " + ", ".join(_probe_text(p) for p in answered))
+    else:
+        lines.append(
+            f"{head}: no mirror answered within the probe's timeout ({source} auto); "
+            "keeping the canonical index"
+        )
+    if silent:
+        lines.append("no answer: " + ", ".join(_probe_text(p) for p in silent))
+    return lines
+
+
+def next_mirror_hint(
+    choice: MirrorChoice,
+    table: MirrorTable,
+    *,
+    timeout: float = PROBE_TIMEOUT_S,
+    prober: Prober = probe_one,
+) -> str:
+    """The advice under a failure to reach `choice`: the next mirror to try, named.
+
+    `auto` already knows the ones that answered; otherwise every other preset is probed now (at
+    once, so this costs one timeout) and the fastest that answers is named. With none
+    answering, the way out is a bundle made where the network works."""
+    if choice.fallbacks:
+        nxt = choice.fallbacks[0]
+        return (
+            f"{choice.mirror.name} failed from here; retry with --mirror {nxt} "
+            f"(the next fastest that answered), or --mirror auto to probe again"
+        )
+    others = [(m.name, m.pypi) for m in table.mirrors if m.name != choice.mirror.name]
+    probes = probe_all(others, timeout=timeout, prober=prober)
+    answered = [p for p in probes if p.seconds is not None]
+    if answered:
+        best = answered[0]
+        return (
+            f"{choice.mirror.name} did not work from here; {best.name} answered in "
+            f"{best.seconds:.2f} s: retry with --mirror {best.name}, or --mirror auto to take "
+            "the fastest (the lock's hashes decide, whichever serves the files)"
+        )
+    tried = ", ".join(p.name for p in probes) or "none"
+    return (
+        f"no index answered from here (probed {tried} within {timeout:g} s): check the network "
+        "or HTTPS_PROXY; with no network at all, make a bundle where there is one (envgen "
+        "bundle) and install it here with envgen create --from-bundle FILE"
+    )

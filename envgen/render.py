@@ -201,6 +201,12 @@ def _environment() -> jinja2.Environment:
     return env
 
 
+def templates() -> jinja2.Environment:
+    """The one template environment (envgen.escape's filters; a field without one is refused),
+    for every stage that writes a file from `templates/` (render, the bundle's installers)."""
+    return _environment()
+
+
 ACTIVATION_SCRIPT = "envgen-variables.sh"
 """The file name of a built prefix's etc/conda/activate.d and deactivate.d scripts."""
 

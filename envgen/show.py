@@ -135,9 +135,11 @@ def show_no_solution(result: NoSolution) -> str:
 
 
 def show_create(result: CreateResult) -> str:
+    from envgen.environment import activate_command
+
     plan = result.plan
     total = sum(seconds for _, _, seconds in result.steps)
-    activate = result.prefix / "bin" / "activate"
+    activate = activate_command(result.prefix)
     lines = [f"envgen create: done in {total:.1f} s"]
     if plan is not None:
         cuda = (
@@ -152,8 +154,9 @@ def show_create(result: CreateResult) -> str:
         f"  variant  {result.choice}" if result.choice else f"  variant  {result.variant}",
         f"  image    {result.image}  (run: podman run --rm {result.image})"
         if result.image
-        else f"  env      {result.prefix}  (activate: source {activate})",
-        f"  lock     {result.lock} ({result.variant})",
+        else f"  env      {result.prefix}  (activate: {activate})",
+        f"  lock     {result.lock} ({result.variant})"
+        + (f" from {result.bundle}" if result.bundle else ""),
     ]
     if result.report is not None:
         ok = result.report.get("ok")

@@ -19,13 +19,16 @@ Every backend that builds on this machine shares the prefix discipline (`prefix.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from envgen.backends.installlog import InstallReport
 from envgen.backends.prefix import (
     COMPLETE_MARKER,
     building_in_place,
@@ -43,7 +46,7 @@ from envgen.backends.prefix import (
 )
 from envgen.credentials import split_login
 from envgen.digest import SHORT
-from envgen.errors import UsageError
+from envgen.errors import ExternalToolError, UsageError
 from envgen.files import LOCK_FILE, read_bytes
 
 # name -> "module:attribute"; imported on demand.
@@ -63,6 +66,10 @@ class BuildRequest:
     """A version ("3.11") for the installer to find, or an interpreter path."""
     lock: Path | None = None
     """A hashed requirements lock (installed with --require-hashes)."""
+    pylock: Path | None = None
+    """The PEP 751 lock of the same plan and platform, beside `lock`. With no mirror and no
+    offline folder, uv installs from it (`direct_from_pylock`): every file's URL and sha256 are
+    in it, so downloads start at once, without reading an index page first."""
     requirements: tuple[str, ...] = ()
     """Plain requirements, for when no lock exists yet (`Pin.requirement()` strings)."""
     index_url: str | None = None
@@ -85,6 +92,14 @@ class BuildRequest:
     chosen: tuple[tuple[str, str], ...] = ()
     """What this machine chose and why (the variant of a team's lock set): recorded in the
     completion marker beside the environment, never in a committed file; not hashed."""
+    find_links: Path | None = None
+    """A folder holding the files to install (a bundle's `wheels/`), searched besides or, with
+    `offline`, instead of any index. Not hashed: it is where the locked files come from, not
+    what is installed (the lock's hashes decide that), and a bundle unpacks to a new folder
+    each time."""
+    offline: bool = False
+    """Reach no network at all: no index (uv `--offline --no-index`, pip `--no-index`), no
+    Python download; only `find_links`. Not hashed, for the same reason."""
     environment: tuple[tuple[str, str], ...] = ()
     """Variables the environment sets when activated (the plan's: LD_LIBRARY_PATH over conda's
     CUDA, TF_USE_LEGACY_KERAS=1); a conda prefix gets activate.d/deactivate.d scripts."""
@@ -96,7 +111,9 @@ class BuildRequest:
         (markers written by earlier versions stay valid). `extra` files (a Dockerfile and what
         it copies) are hashed with the lock."""
         digest = hashlib.sha256()
-        for path in (self.lock, self.conda_lock, *extra):
+        # The pylock counts only when it is what gets installed (the locks name the same files).
+        pylock = self.pylock if self.direct_from_pylock else None
+        for path in (self.lock, pylock, self.conda_lock, *extra):
             if path is not None:
                 digest.update(read_bytes(path, what="build input", limit=LOCK_FILE))
         # Without logins: a new token for the same index is no reason to rebuild, and a hash
@@ -111,6 +128,18 @@ class BuildRequest:
         for name, value in self.environment:
             digest.update(b"\0env:" + f"{name}={value}".encode())
         return digest.hexdigest()[:SHORT]
+
+    @property
+    def direct_from_pylock(self) -> bool:
+        """Install the pylock's own files: only from PyPI itself (a mirror serves other URLs,
+        an offline bundle a folder), and only where a pylock was given."""
+        return (
+            self.pylock is not None
+            and self.index_url is None
+            and not self.extra_index_urls
+            and not self.offline
+            and self.find_links is None
+        )
 
 
 @dataclass(frozen=True)
@@ -127,6 +156,8 @@ class BuildResult:
     """The container backend's image tag (its "prefix"); `python` is then a path inside it."""
     check: str | None = None
     """What the image's own check printed (container backend); it passed, or build() raised."""
+    install_log: InstallReport | None = None
+    """What uv said about each phase of the install (None: reused, or not uv)."""
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -140,6 +171,8 @@ class BuildResult:
         }
         if self.image is not None:
             out["image"] = self.image
+        if self.install_log is not None:
+            out["phases"] = self.install_log.to_dict()
             out["check"] = self.check
         return out
 
@@ -149,6 +182,9 @@ class Backend(Protocol):
     makes_prefix: bool
     """True: builds an environment on this machine (a prefix to lock and to probe); False:
     builds something elsewhere (an image) that carries its own check."""
+    installs_offline: bool
+    """True: honours `BuildRequest.offline`, installing from `find_links` alone with no network
+    (a bundle); False: would still reach a channel or a registry."""
 
     def unavailable(self) -> str | None:
         """Why this backend cannot run here, or None when it can."""
@@ -212,6 +248,11 @@ def install_hint(request: BuildRequest) -> str:
     is applied at install time, so the same lock installs from any of them)."""
     from envgen.credentials import redact
 
+    if request.offline:
+        return (
+            f"installing offline from {request.find_links}: every file the lock names must be "
+            "there with the lock's sha256; make the bundle again with `envgen bundle`"
+        )
     # The hint is printed: a mirror's login never is.
     index = (
         redact(request.index_url) if request.index_url else "https://pypi.org/simple (the default)"
@@ -220,6 +261,17 @@ def install_hint(request: BuildRequest) -> str:
         f"packages come from {index}; if it does not answer from here, pick another with "
         "--mirror NAME|URL (--mirror auto takes the fastest that answers), or set HTTPS_PROXY"
     )
+
+
+@contextlib.contextmanager
+def from_index(request: BuildRequest) -> Iterator[None]:
+    """Around the step that installs from `request`'s index: an `ExternalToolError` it raises
+    says so (`from_index`), unless the request installs offline, where no index is read."""
+    try:
+        yield
+    except ExternalToolError as exc:
+        exc.from_index = not request.offline
+        raise
 
 
 def refuse_edited_locks(*locks: Path | None) -> None:
@@ -243,6 +295,7 @@ __all__ = [
     "building_in_place",
     "check_replaceable",
     "discard",
+    "from_index",
     "get_backend",
     "index_env",
     "install_hint",

@@ -37,6 +37,7 @@ from envgen.backends import (
     building_in_place,
     check_replaceable,
     discard,
+    from_index,
     index_env,
     install_hint,
     is_up_to_date,
@@ -47,8 +48,9 @@ from envgen.backends import (
     staged_prefix,
     write_marker,
 )
-from envgen.backends.venv import INSTALL_TIMEOUT_S, VENV_TIMEOUT_S, venv_python
+from envgen.backends.venv import INSTALL_TIMEOUT_S, VENV_TIMEOUT_S
 from envgen.documents import bad_char, shown
+from envgen.environment import venv_python
 from envgen.errors import ExternalToolError, InputFileError, UsageError
 from envgen.files import LOCK_FILE, cannot_write, read_text
 from envgen.proc import summary
@@ -219,7 +221,9 @@ def pip_argv(
 
 def prefix_python(prefix: Path) -> Path:
     """Where a conda prefix keeps its interpreter (python.exe at the root on Windows)."""
-    return prefix / ("python.exe" if sys.platform == "win32" else "bin/python")
+    from envgen.environment import conda_python
+
+    return conda_python(prefix)
 
 
 def find_conda(environ: Mapping[str, str] | None = None) -> str | None:
@@ -346,13 +350,15 @@ def in_place_prefix(prefix: Path, *, force: bool) -> Iterator[Path]:
             discard(old)
 
 
-def write_activation(prefix: Path, environment: tuple[tuple[str, str], ...]) -> list[Path]:
+def write_activation(
+    prefix: Path, environment: tuple[tuple[str, str], ...], *, windows: bool | None = None
+) -> list[Path]:
     """The plan's variables as etc/conda/activate.d and deactivate.d scripts of `prefix`: conda,
     mamba and micromamba source them on (de)activation (POSIX shells; a Windows prefix finds
     conda's DLLs through PATH, which activation sets itself)."""
     from envgen.render import activation_scripts
 
-    if sys.platform == "win32":
+    if sys.platform == "win32" if windows is None else windows:
         return []
     written = []
     for relative, text in activation_scripts(environment).items():
@@ -370,6 +376,9 @@ class CondaBackend:
     name = "conda"
     # It builds a prefix on this machine (held under the prefix lock, verified by the probe).
     makes_prefix = True
+    # Its conda packages come from their channels (a bundle carries them, but no engine here
+    # installs from a folder of them yet).
+    installs_offline = False
 
     def unavailable(self) -> str | None:
         if find_conda() is not None:
@@ -441,12 +450,13 @@ class CondaBackend:
                     python, overlay = venv_python(target), True
                 pip_cmd = pip_argv(uv, python, request, locks)
                 assert pip_cmd is not None  # there is a pip part: checked just above
-                run(
-                    pip_cmd,
-                    timeout=INSTALL_TIMEOUT_S,
-                    env=index_env(request, "uv"),
-                    hint=install_hint(request),
-                )
+                with from_index(request):
+                    run(
+                        pip_cmd,
+                        timeout=INSTALL_TIMEOUT_S,
+                        env=index_env(request, "uv"),
+                        hint=install_hint(request),
+                    )
             write_activation(target, request.environment)
             write_marker(
                 target,

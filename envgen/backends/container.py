@@ -192,6 +192,8 @@ class ContainerBackend:
     name = "container"
     # It builds an image, not a prefix here: the image's own check is its verification.
     makes_prefix = False
+    # The image build pulls its base image and pip reaches its index inside it.
+    installs_offline = False
 
     def unavailable(self) -> str | None:
         if find_engine() is None:

@@ -10,13 +10,13 @@ since retrying with pip would hide the real error.
 
 from __future__ import annotations
 
-import sys
 import time
 from pathlib import Path
 
 from envgen.backends import (
     BuildRequest,
     BuildResult,
+    from_index,
     index_env,
     install_hint,
     is_up_to_date,
@@ -25,6 +25,8 @@ from envgen.backends import (
     staged_prefix,
     write_marker,
 )
+from envgen.backends.installlog import read_uv_install
+from envgen.environment import venv_python
 from envgen.errors import ExternalToolError, UsageError
 from envgen.tools import find_python, find_uv
 
@@ -33,13 +35,16 @@ VENV_TIMEOUT_S = 120.0
 INSTALL_TIMEOUT_S = 1800.0
 
 
-def venv_python(prefix: Path) -> Path:
-    return prefix / ("Scripts/python.exe" if sys.platform == "win32" else "bin/python")
-
-
-def _sources(request: BuildRequest) -> list[str]:
+def _sources(request: BuildRequest, installer: str = "pip") -> list[str]:
     """Installer arguments naming what to install (the index goes by `index_env`)."""
+    if installer == "uv" and request.direct_from_pylock and request.pylock is not None:
+        # uv 0.13 reads PEP 751 as a preview feature and warns unless it is named.
+        return ["--preview-features", "pylock", "-r", str(request.pylock)]
     args: list[str] = []
+    if request.offline:
+        args.append("--no-index")
+    if request.find_links is not None:
+        args += ["--find-links", str(request.find_links)]
     if request.lock is not None:
         args += ["--require-hashes", "-r", str(request.lock)]
     args += list(request.requirements)
@@ -48,17 +53,20 @@ def _sources(request: BuildRequest) -> list[str]:
 
 def uv_commands(uv: str, request: BuildRequest, staging: Path) -> list[list[str]]:
     """The uv command lines that build `request` into `staging` (pure, for tests)."""
+    # --offline: uv touches no network, neither an index nor a Python download.
+    offline = ["--offline"] if request.offline else []
     return [
-        [uv, "venv", "--quiet", "--python", request.python, str(staging)],
+        [uv, "venv", "--quiet", *offline, "--python", request.python, str(staging)],
         [
             uv,
             "pip",
             "install",
-            *(() if request.progress else ("--quiet",)),
+            *offline,
+            # No --quiet: its summary lines time each phase (envgen.backends.installlog).
             "--compile-bytecode",
             "--python",
             str(venv_python(staging)),
-            *_sources(request),
+            *_sources(request, "uv"),
         ],
     ]
 
@@ -83,6 +91,8 @@ class VenvBackend:
     name = "venv"
     # It builds a prefix on this machine (held under the prefix lock, verified by the probe).
     makes_prefix = True
+    # uv --offline --no-index --find-links (pip --no-index): a bundle's wheels alone.
+    installs_offline = True
 
     def unavailable(self) -> str | None:
         return None  # uv, or the stdlib venv module of a matching Python; checked in build()
@@ -90,7 +100,7 @@ class VenvBackend:
     def build(self, request: BuildRequest) -> BuildResult:
         if request.lock is None and not request.requirements:
             raise UsageError("nothing to install: give a lock or requirements")
-        refuse_edited_locks(request.lock)
+        refuse_edited_locks(request.lock, request.pylock)
         prefix = request.prefix.absolute()
         # The reuse check and the build are one step: another envgen may be finishing this very
         # prefix, and after waiting for it there is nothing left to do.
@@ -124,10 +134,16 @@ class VenvBackend:
             venv_hint = (
                 f"install Python {request.python}, or let uv download it (that needs the network)"
             )
-            steps = ((VENV_TIMEOUT_S, venv_hint), (INSTALL_TIMEOUT_S, install_hint(request)))
+            make_venv, install = commands
             env = index_env(request, installer)
-            for argv, (timeout, hint) in zip(commands, steps, strict=True):
-                run(argv, timeout=timeout, show_progress=request.progress, hint=hint, env=env)
+            show = request.progress
+            run(make_venv, timeout=VENV_TIMEOUT_S, show_progress=show, hint=venv_hint, env=env)
+            with from_index(request):
+                hint = install_hint(request)
+                done = run(
+                    install, timeout=INSTALL_TIMEOUT_S, show_progress=show, hint=hint, env=env
+                )
+            log = read_uv_install(done.stderr) if installer == "uv" else None
             write_marker(
                 staging,
                 {
@@ -148,4 +164,5 @@ class VenvBackend:
             input_hash,
             False,
             round(time.perf_counter() - start, 3),
+            install_log=log,
         )

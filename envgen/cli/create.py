@@ -61,6 +61,9 @@ def run(args: Options) -> Result:
             for d in ("python", "tensorflow", "keras", "channel")
             if args.source(d).kind != "default"
         ),
+        from_bundle=Path(args.from_bundle) if args.from_bundle else None,
+        mirror_source=args.label("mirror"),
+        mirror_given=args.source("mirror").kind != "default",
     )
     result = create(profile, load_kb(), request, options, _progress)
     return Result("create", result.to_dict(), show_create(result))

@@ -55,7 +55,7 @@ def run(args: Options) -> Result:
     from envgen.detect import load_or_detect
     from envgen.escape import single_line
     from envgen.kb import load_kb
-    from envgen.mirrors import CUSTOM, choose
+    from envgen.mirrors import CUSTOM, choose, explain
     from envgen.plan import Plan
     from envgen.render import RenderOptions, parse_formats, render, write
     from envgen.resolve import resolve
@@ -88,7 +88,9 @@ def run(args: Options) -> Result:
     lines = [f"{path}: {'written' if changed else 'unchanged'}" for path, changed in result.written]
     lines += [f"skipped {name}: {why}" for name, why in result.skipped]
     lines += [f"note: {note}" for note in result.notes]
-    lines.append(f"mirror: {choice.mirror.name} ({choice.shown})")
+    # Why this index: what `auto` probed and each latency, or where it was named.
+    given = args.source("mirror").kind != "default"
+    lines += [f"mirror: {line}" for line in explain(choice, args.label("mirror"), given)]
     if choice.fallbacks:
         lines.append(f"fallback order: {', '.join(choice.fallbacks)}")
     if args.save_config:

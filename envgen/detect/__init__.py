@@ -43,7 +43,8 @@ def detect(environ: Mapping[str, str] | None = None) -> Detection:
         facts = cpu_mod.read_macos()
         sources["cpu"] = "sysctl"
     else:
-        facts = cpu_mod.read_fallback()
+        facts, cpu_notes = cpu_mod.read_fallback()
+        notes.extend(cpu_notes)
         sources["cpu"] = "py-cpuinfo"
     flags = kb.cpu.normalise(facts.flags)
     cpu = CPUInfo(

@@ -8,8 +8,10 @@ separate: `parse_*` functions are pure and tested on captured real text.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from envgen.proc import run
 
@@ -124,16 +126,40 @@ def read_macos() -> CpuFacts:
     return cpu_from_sysctl(parse_sysctl(done.stdout))
 
 
-def read_fallback() -> CpuFacts:
-    """Windows and the rest: py-cpuinfo (slow, so only here)."""
+# py-cpuinfo's flags for every x86-64 CPU made since 2008 (Nehalem, Bulldozer) include these; a
+# list without any of them is cut short, as py-cpuinfo under some Pythons does on Windows (its
+# flags stop at SSE2 under msys2's Python: workhorsy/py-cpuinfo#154).
+_MODERN_X86 = frozenset({"sse4_2", "popcnt", "ssse3", "pni", "sse3"})
+
+
+def cpu_from_cpuinfo(info: Mapping[str, Any]) -> tuple[CpuFacts, list[str]]:
+    """py-cpuinfo's `get_cpu_info()` dict as CPU facts, and notes on what it could not tell."""
+    flags = info.get("flags")
+    names = tuple(str(f) for f in flags) if isinstance(flags, list) else ()
+    vendor, model = info.get("vendor_id_raw"), info.get("brand_raw")
+    notes = []
+    x86 = str(info.get("arch", "")).upper() in ("X86_64", "X86_32")
+    if x86 and names and not _MODERN_X86 & set(names):
+        notes.append(
+            "py-cpuinfo listed no CPU flag beyond SSE2 (seen with some Windows Pythons, "
+            "py-cpuinfo#154): AVX support is unknown; set ENVGEN_CPU_FLAGS or use a python.org "
+            "Python"
+        )
+    return (
+        CpuFacts(
+            vendor=str(vendor) if vendor else None,
+            model=str(model) if model else None,
+            flags=names,
+        ),
+        notes,
+    )
+
+
+def read_fallback() -> tuple[CpuFacts, list[str]]:
+    """Windows and the rest: py-cpuinfo's own CPUID probe (slow, so only here)."""
     import cpuinfo
 
-    info = cpuinfo.get_cpu_info()
-    return CpuFacts(
-        vendor=info.get("vendor_id_raw"),
-        model=info.get("brand_raw"),
-        flags=tuple(info.get("flags", [])),
-    )
+    return cpu_from_cpuinfo(cpuinfo.get_cpu_info())
 
 
 def microarchitecture() -> str | None:

@@ -17,7 +17,7 @@ import re
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PureWindowsPath
 from typing import Any
 
 from envgen.errors import ExternalToolError
@@ -51,15 +51,31 @@ class NvidiaFacts:
 # --- NVML ----------------------------------------------------------------------------------------
 
 
+def nvml_candidates(platform: str, environ: Mapping[str, str]) -> list[str]:
+    """Where the NVML library is, per OS, in the order nvidia-ml-py itself loads it.
+
+    Windows: `%WINDIR%\\System32\\nvml.dll` (DCH drivers), then `%ProgramFiles%\\NVIDIA
+    Corporation\\NVSMI\\nvml.dll` (older ones), as nvidia-ml-py's `_LoadNvmlLibrary`; Linux:
+    the soname, and WSL2's projection of the Windows driver (not always on the loader path).
+    macOS has no NVIDIA driver since CUDA 10.2: nothing to load."""
+    if platform == "win32":
+        windir = environ.get("WINDIR", "C:\\Windows")
+        programs = environ.get("ProgramFiles", "C:\\Program Files")
+        return [
+            str(PureWindowsPath(windir, "System32", "nvml.dll")),
+            str(PureWindowsPath(programs, "NVIDIA Corporation", "NVSMI", "nvml.dll")),
+        ]
+    if platform.startswith("linux"):
+        return ["libnvidia-ml.so.1", "/usr/lib/wsl/lib/libnvidia-ml.so.1"]
+    return []
+
+
 def _nvml_library_present() -> bool:
     """dlopen the library ourselves first: failing here takes ~1 ms, importing pynvml ~70 ms."""
     import ctypes
+    import os
 
-    names = ["nvml.dll"] if sys.platform == "win32" else ["libnvidia-ml.so.1"]
-    if sys.platform.startswith("linux"):
-        # WSL2 projects the Windows driver's libraries here; not always on the loader path.
-        names.append("/usr/lib/wsl/lib/libnvidia-ml.so.1")
-    for name in names:
+    for name in nvml_candidates(sys.platform, os.environ):
         try:
             ctypes.CDLL(name)
         except OSError:
@@ -73,7 +89,7 @@ def read_nvml() -> dict[str, Any] | None:
 
     Returns None when the library is absent; `{"error": ...}` when it is present but fails.
     """
-    if sys.platform == "darwin" or not _nvml_library_present():
+    if not _nvml_library_present():
         return None
     import pynvml
 
@@ -181,17 +197,28 @@ def read_procfs(raw: dict[str, str]) -> SourceReading | None:
 # --- nvidia-smi ----------------------------------------------------------------------------------
 
 
+_UNIT = re.compile(r"\s*\[[^\]]*\]$")
+
+
 def parse_nvidia_smi_csv(text: str, fields: str = _SMI_FIELDS) -> SourceReading:
-    """`nvidia-smi --query-gpu=<fields> --format=csv,noheader,nounits` output."""
+    """`nvidia-smi --query-gpu=<fields> --format=csv,noheader,nounits` output.
+
+    A CSV that starts with its header (`--format=csv`: `name, memory.total [MiB], ...`, as
+    monitoring tools and bug reports capture it) is read by the header's names instead, its
+    values' units dropped (`8192 MiB`)."""
     names = fields.split(",")
+    lines = text.strip().splitlines()
+    first = [_UNIT.sub("", c.strip()) for c in lines[0].split(",")] if lines else []
+    if "name" in first and "driver_version" in first:
+        names, lines = first, lines[1:]
     gpus = []
     driver = None
-    for line in text.strip().splitlines():
+    for line in lines:
         cells = dict(zip(names, (c.strip() for c in line.split(",")), strict=False))
         if not cells.get("name"):
             continue
         driver = cells.get("driver_version") or driver
-        memory = cells.get("memory.total", "")
+        memory = cells.get("memory.total", "").removesuffix(" MiB")
         cc = cells.get("compute_cap")
         gpus.append(
             GPU(
@@ -205,12 +232,36 @@ def parse_nvidia_smi_csv(text: str, fields: str = _SMI_FIELDS) -> SourceReading:
     return SourceReading("nvidia-smi", driver, None, tuple(gpus))
 
 
+_SMI_CUDA = re.compile(r"CUDA Version\s*:\s*(\d+\.\d+)")
+
+
+def parse_nvidia_smi_cuda(text: str) -> str | None:
+    """The driver's CUDA ceiling from `nvidia-smi`'s summary (`CUDA Version: 13.1` in its top
+    line) or `nvidia-smi --version` (`CUDA Version        : 13.1`): the same words in both."""
+    match = _SMI_CUDA.search(text)
+    return match.group(1) if match else None
+
+
+def smi_candidates(platform: str, environ: Mapping[str, str]) -> list[str]:
+    """Where nvidia-smi is when it is not on PATH: WSL2 keeps it in /usr/lib/wsl/lib in some
+    distributions; Windows drivers before the DCH packages installed it under
+    `%ProgramFiles%\\NVIDIA Corporation\\NVSMI` (DCH drivers put it in System32, on PATH)."""
+    if platform == "win32":
+        programs = environ.get("ProgramFiles", "C:\\Program Files")
+        return [str(PureWindowsPath(programs, "NVIDIA Corporation", "NVSMI", "nvidia-smi.exe"))]
+    return ["/usr/lib/wsl/lib/nvidia-smi"] if platform.startswith("linux") else []
+
+
 def _nvidia_smi_path() -> str | None:
+    import os
+
     from envgen.tools import which
 
     found = which("nvidia-smi")
-    if found is None and Path("/usr/lib/wsl/lib/nvidia-smi").exists():
-        found = "/usr/lib/wsl/lib/nvidia-smi"  # WSL2 keeps it off PATH in some distributions
+    if found is None:
+        found = next(
+            (c for c in smi_candidates(sys.platform, os.environ) if Path(c).exists()), None
+        )
     return found
 
 
@@ -239,7 +290,18 @@ def read_nvidia_smi(raw: dict[str, str]) -> SourceReading | None:
     if done.returncode != 0:
         message = (done.stdout + done.stderr).strip().splitlines()
         return SourceReading("nvidia-smi", None, error="nvidia-smi: " + (message or ["failed"])[0])
-    return parse_nvidia_smi_csv(done.stdout, fields)
+    reading = parse_nvidia_smi_csv(done.stdout, fields)
+    if reading.driver is None:
+        return reading
+    # The query has no field for the CUDA ceiling; the summary's top line has it (every driver
+    # since 410). Without it a GPU plan could not check the driver against the build's CUDA.
+    try:
+        summary = run([exe], timeout=NVIDIA_SMI_TIMEOUT, check=False)
+    except ExternalToolError:
+        return reading
+    raw["nvidia-smi.txt"] = summary.stdout
+    cuda = parse_nvidia_smi_cuda(summary.stdout)
+    return SourceReading(reading.source, reading.driver, cuda, reading.gpus, reading.error)
 
 
 # --- combining -----------------------------------------------------------------------------------

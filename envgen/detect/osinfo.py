@@ -98,6 +98,18 @@ def _read(path: str) -> str:
         return ""
 
 
+def _libc_version() -> str | None:
+    """`os.confstr('CS_GNU_LIBC_VERSION')`; POSIX only (Windows has no confstr)."""
+    confstr = getattr(os, "confstr", None)
+    if confstr is None:
+        return None
+    try:
+        value = confstr("CS_GNU_LIBC_VERSION")
+    except (ValueError, OSError):
+        return None
+    return value if isinstance(value, str) else None
+
+
 def read_os(environ: Mapping[str, str]) -> tuple[OSInfo, list[str]]:
     """Observe the running OS; returns the facts and notes worth showing the user."""
     notes: list[str] = []
@@ -109,10 +121,7 @@ def read_os(environ: Mapping[str, str]) -> tuple[OSInfo, list[str]]:
         wsl = parse_wsl(_read("/proc/sys/kernel/osrelease") or kernel)
         if wsl == "wsl1":
             notes.append("WSL1 detected: it has no GPU support; TensorFlow GPU needs WSL2")
-        try:
-            libc = os.confstr("CS_GNU_LIBC_VERSION")
-        except (ValueError, OSError):
-            libc = None
+        libc = _libc_version()
         info = OSInfo(
             name=name,
             arch=arch,

@@ -177,6 +177,7 @@ def use(
     target: str = "auto",
     request: Request | None = None,
     force: bool = False,
+    label: str | None = None,
 ) -> Use:
     """The committed set's lock for this machine (`profile`), under `mode`:
 
@@ -185,8 +186,11 @@ def use(
     * default: installed as committed; a stale set is said, never rewritten.
 
     Every file is checked against the index's sha256 first (exit 3 when one was edited): uv
-    takes a requirement when any one of its hashes matches.
+    takes a requirement when any one of its hashes matches. `label` is the folder the advice
+    names (the `envgen lock --output-dir` that re-locks or adds a platform) where `directory`
+    is a copy that will be gone (a bundle unpacked for one install); `directory` by default.
     """
+    shown = str(directory) if label is None else label
     index = existing(directory)
     if index is None:
         raise StaleLockError(
@@ -200,13 +204,13 @@ def use(
         freshness = check_set(index, directory, kb, request=request)
         if not freshness.current:
             if mode == "locked":
-                raise stale_error(freshness, index, str(directory))
+                raise stale_error(freshness, index, shown)
             notes.append(
                 f"the committed lock set is stale ({freshness.changes[0]}); installing it as "
-                f"committed: re-lock with `envgen lock --output-dir {directory}`"
+                f"committed: re-lock with `envgen lock --output-dir {shown}`"
             )
         notes += list(freshness.notes)
-    choice = pick_variant(index, profile, target, force=force, directory=str(directory))
+    choice = pick_variant(index, profile, target, force=force, directory=shown)
     if choice.lock.requirements is None:
         raise InputFileError(
             f"{directory / INDEX}: the {choice.variant.name} lock for {choice.lock.platform} "

@@ -208,6 +208,23 @@ OPTIONS: dict[str, Option] = {
             kind="bool",
             default=False,
         ),
+        Option(
+            "lock_dir",
+            "the committed lock set to read (default: locks)",
+            metavar="DIR",
+            default="locks",
+        ),
+        Option(
+            "cache_dir",
+            "where downloaded files are kept between runs (default: the user cache, "
+            "e.g. ~/.cache/envgen/bundle)",
+            metavar="DIR",
+        ),
+        Option(
+            "from_bundle",
+            "install offline from a bundle made by `envgen bundle` (no network)",
+            metavar="FILE",
+        ),
     )
 }
 
@@ -230,6 +247,7 @@ COMMANDS: tuple[Command, ...] = (
             "force",
             "wait",
             "yes",
+            "from_bundle",
         ),
         description=(
             "Detect the machine (or read --profile), decide the stack, write environment.yml, "
@@ -274,6 +292,35 @@ COMMANDS: tuple[Command, ...] = (
             "target": "which variant: auto (the best this machine runs), cpu or gpu",
         },
         exclusive=(("locked", "frozen"),),
+    ),
+    Command(
+        "bundle",
+        "pack the committed lock set's packages into one archive that installs offline",
+        "envgen.cli.bundle",
+        (
+            "variants",
+            "platform",
+            "mirror",
+            "allow_insecure_mirror",
+            "lock_dir",
+            "output",
+            "cache_dir",
+            "force",
+        ),
+        description=(
+            "Download every wheel (and conda package) the chosen variants of the lock set "
+            "install, checked against the lock's sha256 as it arrives (parallel, resumable, "
+            "cached), and write one tar with the lock set, a manifest, and installers that need "
+            "only Python: install.sh, install.ps1; or `envgen create --from-bundle FILE`."
+        ),
+        helps={
+            "variants": "comma-separated variants of the lock set (default: all)",
+            "platform": "comma-separated platforms of the lock set (default: all)",
+            "mirror": "download through this index: a preset, an https URL, or auto (the "
+            "lock's hashes decide, whatever serves the files)",
+            "output": "the archive to write (default: envgen-bundle-<variants>-<platforms>.tar)",
+            "force": "overwrite an output file that is not an envgen bundle",
+        },
     ),
     Command(
         "detect",

@@ -72,8 +72,22 @@ MATMUL_RTOL = 1e-2
 CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT = 16
 CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR = 75
 CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR = 76
-# Library names the driver installs: Linux (and WSL, under /usr/lib/wsl/lib), Windows.
-LIBCUDA_NAMES = ("libcuda.so.1", "libcuda.so", "nvcuda.dll")
+# The driver API library each OS's NVIDIA driver installs: nvcuda.dll in System32 on Windows
+# (found by the default DLL search), libcuda.so.1 on Linux (WSL2 projects the Windows driver's
+# copy into /usr/lib/wsl/lib, not always on the loader path), libcuda.dylib on macOS (drivers
+# for CUDA <= 10.2, the last release for macOS).
+LIBCUDA_NAMES = {
+    "win32": ("nvcuda.dll",),
+    "linux": ("libcuda.so.1", "libcuda.so", "/usr/lib/wsl/lib/libcuda.so.1"),
+    "darwin": ("libcuda.dylib", "/usr/local/cuda/lib/libcuda.dylib"),
+}
+
+
+def libcuda_names(platform: str) -> tuple[str, ...]:
+    """The names to load the CUDA driver library by on `platform` (a sys.platform value)."""
+    return LIBCUDA_NAMES.get("linux" if platform.startswith("linux") else platform, ())
+
+
 ALLOC_BYTES = 1 << 20
 
 
@@ -97,7 +111,7 @@ def probe_driver() -> dict[str, Any]:
     out: dict[str, Any] = {"ok": False, "library": None, "devices": []}
     lib = None
     errors = []
-    for name in LIBCUDA_NAMES:
+    for name in libcuda_names(sys.platform):
         try:
             lib = ctypes.CDLL(name)
         except OSError as exc:
@@ -106,7 +120,9 @@ def probe_driver() -> dict[str, Any]:
         out["library"] = name
         break
     if lib is None:
-        out["error"] = "libcuda not found (no NVIDIA driver visible)"
+        names = libcuda_names(sys.platform)
+        library = names[0] if names else "libcuda"
+        out["error"] = f"{library} not found (no NVIDIA driver visible)"
         out["tried"] = errors
         return out
 
@@ -598,20 +614,22 @@ def _die_with_parent() -> Callable[[], None] | None:
     envgen gives the probe the same (envgen/proc.py); this file cannot import envgen, so the few
     lines are repeated here. Without them, a probe killed with its envgen leaves `import
     tensorflow` running on in an environment the next run may replace."""
-    if not sys.platform.startswith("linux"):
-        return None
-    try:
-        prctl = ctypes.CDLL(None, use_errno=True).prctl
-    except (OSError, AttributeError):
-        return None
+    # One `if` around the Linux half (no early return): mypy's other platforms skip it.
+    found: Callable[[], None] | None = None
+    if sys.platform.startswith("linux"):
+        try:
+            prctl = ctypes.CDLL(None, use_errno=True).prctl
+        except (OSError, AttributeError):
+            return None
 
-    def preexec() -> None:
-        parent = os.getppid()
-        prctl(1, int(signal.SIGKILL), 0, 0, 0)  # PR_SET_PDEATHSIG
-        if os.getppid() != parent:  # the probe died before the call: no signal would come
-            os.kill(os.getpid(), signal.SIGKILL)
+        def preexec() -> None:
+            parent = os.getppid()
+            prctl(1, int(signal.SIGKILL), 0, 0, 0)  # PR_SET_PDEATHSIG
+            if os.getppid() != parent:  # the probe died before the call: no signal would come
+                os.kill(os.getpid(), signal.SIGKILL)
 
-    return preexec
+        found = preexec
+    return found
 
 
 def probe_framework(

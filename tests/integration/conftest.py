@@ -175,7 +175,8 @@ def podman_store() -> PodmanStore:
     # The default store is shared by every checkout on the machine: one session sets it up while
     # another waits, instead of two debootstraps writing into one rootfs.
     with (store.work / ".setup.lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+        if sys.platform != "win32":  # podman runs on Linux; the guard is for mypy's other platforms
+            fcntl.flock(lock, fcntl.LOCK_EX)
         exists = [*store.argv, "image", "exists", store.base]
         found = subprocess.run(exists, capture_output=True, text=True, check=False, timeout=120)
         # 1 is "no such image"; anything else is podman failing, which a build would only repeat.

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -192,6 +193,7 @@ def test_symlink_out_of_the_lock_folder(in_tmp: Path, capsys: pytest.CaptureFixt
 
 
 @pytest.mark.usefixtures("in_tmp")
+@pytest.mark.skipif(sys.platform == "win32", reason="Windows has no /dev/zero")
 def test_profile_from_dev_zero(capsys: pytest.CaptureFixture[str]) -> None:
     code, err = run(["detect", "--profile", "/dev/zero"], capsys)
     assert code == 3
@@ -200,7 +202,10 @@ def test_profile_from_dev_zero(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_profile_fifo_without_writer(in_tmp: Path, capsys: pytest.CaptureFixture[str]) -> None:
     fifo = in_tmp / "profile.toml"
-    os.mkfifo(fifo)
+    mkfifo = getattr(os, "mkfifo", None)
+    if mkfifo is None:
+        pytest.skip("Windows has no FIFOs")
+    mkfifo(fifo)
     code, err = run(["plan", "--profile", str(fifo)], capsys)
     assert code == 3
     assert f"profile {fifo} is not a regular file" in err

@@ -347,3 +347,19 @@ def test_a_command_too_long_for_the_header_is_a_usage_error(
     assert code == UsageError.exit_code, err
     assert "file headers" in err.splitlines()[0]
     assert not (project / "out").exists()
+
+
+def test_a_bundle_download_sends_the_mirror_login_as_basic_auth() -> None:
+    """A login in a mirror URL (`user:token@host`, percent-encoded as URLs hold it) reaches the
+    download as HTTP Basic, the way pip sends it (RFC 7617: base64 of `user:password`)."""
+    import base64
+
+    from envgen.credentials import basic_auth
+
+    assert basic_auth(None) == {}
+    header = basic_auth("alice%40corp:t%3Aok%20en")["Authorization"]
+    assert header.startswith("Basic ")
+    assert base64.b64decode(header.removeprefix("Basic ")) == b"alice@corp:t:ok en"
+    assert basic_auth("only-a-token") == {
+        "Authorization": "Basic " + base64.b64encode(b"only-a-token:").decode()
+    }

@@ -322,7 +322,7 @@ def test_a_conda_prefix_gets_the_plan_s_variables_on_activation(tmp_path: Path) 
     from envgen.backends.conda import write_activation
 
     variables = (("LD_LIBRARY_PATH", "$ORIGIN/../lib"), ("TF_USE_LEGACY_KERAS", "1"))
-    written = write_activation(tmp_path, variables)
+    written = write_activation(tmp_path, variables, windows=False)
     assert [p.relative_to(tmp_path).as_posix() for p in written] == [
         "etc/conda/activate.d/envgen-variables.sh",
         "etc/conda/deactivate.d/envgen-variables.sh",
@@ -333,7 +333,9 @@ def test_a_conda_prefix_gets_the_plan_s_variables_on_activation(tmp_path: Path) 
     assert 'export _ENVGEN_SAVED_LD_LIBRARY_PATH="${LD_LIBRARY_PATH}"' in activate
     deactivate = written[1].read_text()
     assert "else unset TF_USE_LEGACY_KERAS; fi" in deactivate
-    assert write_activation(tmp_path / "none", ()) == []
+    assert write_activation(tmp_path / "none", (), windows=False) == []
+    # A Windows prefix finds conda's DLLs through the PATH activation sets: no scripts there.
+    assert write_activation(tmp_path / "win", variables, windows=True) == []
 
 
 @pytest.mark.parametrize("value", ["a\nexport EVIL=1", "x\u2028y", "b\x1b[2J"])
@@ -342,13 +344,13 @@ def test_an_activation_value_cannot_start_a_line(tmp_path: Path, value: str) -> 
     from envgen.errors import UsageError
 
     with pytest.raises(UsageError):
-        write_activation(tmp_path, (("LD_LIBRARY_PATH", value),))
+        write_activation(tmp_path, (("LD_LIBRARY_PATH", value),), windows=False)
 
 
 def test_quotes_in_an_activation_value_stay_one_word(tmp_path: Path) -> None:
     from envgen.backends.conda import write_activation
 
-    (activate, _) = write_activation(tmp_path, (("X", "it's $(rm -rf /)"),))
+    (activate, _) = write_activation(tmp_path, (("X", "it's $(rm -rf /)"),), windows=False)
     assert "export X='it'\"'\"'s $(rm -rf /)'" in activate.read_text()
 
 

@@ -7,7 +7,6 @@ kill runs no cleanup; tests/integration/test_interrupt.py kills real `envgen cre
 
 from __future__ import annotations
 
-import fcntl
 import os
 import time
 from collections.abc import Iterator
@@ -25,6 +24,10 @@ from envgen.backends import (
 )
 from envgen.errors import FileConflictError, InputFileError
 from envgen.files import check_writable_dir
+
+# flock is POSIX (the lock itself takes msvcrt's byte-range lock on Windows): these tests play the
+# other holder with it. importorskip also keeps mypy --platform win32 from reading fcntl's names.
+fcntl = pytest.importorskip("fcntl")
 
 
 @pytest.fixture

@@ -276,17 +276,15 @@ def test_probe_main_takes_everything_after_python_as_the_command(
     assert calls == [("jax", {"command": None, "quick": False, "log_lines": 200})]
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc/self/maps is Linux's")
 def test_the_probe_lists_the_cuda_libraries_really_loaded(tmp_path: Path) -> None:
     # Issue 14 §2: which CUDA libraries the process mapped, and from where. A copy of a system
     # library loaded under a CUDA runtime's file name stands in for it (no GPU here); the list
     # comes from this process's own /proc/self/maps.
     import ctypes
-    import sys
 
     from envgen.verify import probe
 
-    if not sys.platform.startswith("linux"):
-        pytest.skip("/proc/self/maps is Linux's")
     libz = next((p for p in Path("/lib/x86_64-linux-gnu").glob("libz.so.1.*")), None)
     if libz is None:
         pytest.skip("no libz to stand in")
