@@ -68,6 +68,14 @@ def validate(table: Mapping[str, Any], origin: str, where: str) -> dict[str, Any
     for key, dest in config_keys().items():
         if key in table and key not in _LISTS:
             out[key] = reader.text(key, choices=OPTIONS[dest].choices)
+    if "keras" in out:
+        from envgen.plan import keras_request_ok
+
+        # Not a closed list of choices: a Keras line (2.3, 2.2.4) is a value too.
+        if not keras_request_ok(out["keras"]):
+            raise reader.fail(
+                "keras", f"expected 2, 3, tf or a Keras line like 2.3, got {shown(out['keras'])}"
+            )
     for key in _LISTS:
         if key in table:
             items = reader.strings(key)

@@ -16,6 +16,8 @@ line of the output or change its structure. One function per output format:
 | `requirement`  | a requirement line of requirements.txt             | the same, and it must be PEP 508    |
 | `ini`          | a pip.conf value                                   | refuses line breaks, edge spaces    |
 | `name`         | a bare key: a YAML key, an ENV name                | refuses anything but an identifier  |
+| `shell`        | one word of a POSIX shell script                   | single-quotes it; refuses line      |
+|                |                                                    | breaks and hidden characters        |
 | `lines`        | a template macro's own output                      | checks it holds no hidden breaks    |
 | `sh`           | one word of a POSIX shell script (install.sh)      | single-quotes it; refuses breaks    |
 | `ps1`          | one word of a PowerShell script (install.ps1)      | single-quotes it, doubling each of  |
@@ -187,6 +189,15 @@ def name(value: object) -> Field:
     return Field(text)
 
 
+def shell(value: object) -> Field:
+    """One word of a POSIX shell script (an activation script's value): single-quoted, so the
+    shell expands nothing in it (`$ORIGIN` reaches the dynamic loader as written)."""
+    text = str(value)
+    if not is_single_line(text):
+        raise _refuse(text, "a shell script", "a value there is one line without hidden characters")
+    return Field(shlex.quote(text))
+
+
 def lines(value: object) -> Field:
     """A macro's output: template lines around fields that were escaped inside the macro.
 
@@ -237,6 +248,7 @@ FILTERS = {
     "requirement": requirement,
     "ini": ini,
     "name": name,
+    "shell": shell,
     "lines": lines,
     "sh": sh,
     "ps1": ps1,

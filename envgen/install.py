@@ -58,6 +58,7 @@ def request_for(
         base_image=base_image,
         gpu=variant.target == "gpu",
         chosen=(*chosen, ("from", origin)) if origin else chosen,
+        environment=variant.environment,
         progress=progress,
         find_links=offline_from,
         offline=offline,

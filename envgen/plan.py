@@ -41,7 +41,8 @@ class Channel(StrEnum):
 # The choices as text, for option tables and messages (StrEnum members are their values).
 TARGETS: tuple[str, ...] = tuple(Target)
 CHANNELS: tuple[str, ...] = tuple(c for c in Channel if c is not Channel.AUTO)
-KERAS_CHOICES = ("2", "3")
+KERAS_CHOICES = ("2", "3", "tf")
+"""`--keras` words; a Keras line (`2.3`, `2.2.4`, `3.12`) is accepted too (`keras_request`)."""
 
 
 class ExactVersion(str):
@@ -78,7 +79,9 @@ class Request:
     tensorflow: str | None = None
     """A PEP 440 specifier (`==2.15.*`, `>=2.12,<2.16`) or a bare version (`2.15`, `2.15.1`)."""
     keras: str | None = None
-    """"2" (Keras 2 behaviour: standalone 2.x, or tf-keras on TF >= 2.16) or "3"."""
+    """`2` (Keras 2 behaviour: the standalone Keras 2 paired with the TensorFlow, its own keras
+    2.x, or tf-keras on TF >= 2.16), `3`, `tf` (tf.keras only: no Keras package pinned), or a Keras
+    line: a minor (`2.3`) or a release (`2.2.4`)."""
     channel: Channel = Channel.PIP
     """How CUDA and cuDNN arrive: pip wheels, conda packages, or the system toolkit."""
 
@@ -250,23 +253,76 @@ class Plan:
         return of_json(self.to_dict())
 
 
+def _bare_spec(text: str, option: str) -> str:
+    """The specifier part of `text`, without a TensorFlow distribution's name in front.
+
+    Users type what they would give pip: `tensorflow-gpu==1.12.0` (the name of 1.x GPU builds),
+    `tensorflow[and-cuda]==2.15.1`, `tensorflow_cpu>=2.12`. The name must be one of TensorFlow's
+    own distributions (tensorflow-distributions.toml); the version part selects releases."""
+    from packaging.requirements import InvalidRequirement, Requirement
+    from packaging.utils import canonicalize_name
+
+    if not text[:1].isalpha():
+        return text
+    try:
+        req = Requirement(text)
+    except InvalidRequirement:
+        return text  # not a requirement either: the specifier parser names the problem
+    from envgen.kb.distributions import load_distributions
+
+    names = load_distributions().names
+    if canonicalize_name(req.name) not in names or req.marker is not None or req.url:
+        raise OptionError(
+            option,
+            f"{shown(text)} names {shown(req.name)}, not a TensorFlow distribution",
+            hint="give a version (2.15, '==2.15.*') or one of: " + ", ".join(names),
+        )
+    return str(req.specifier)
+
+
 def tensorflow_spec(text: str | None, option: str = "tensorflow") -> SpecifierSet | None:
-    """`--tensorflow`: a PEP 440 specifier, or a bare version (`2.15` means `==2.15.*`).
+    """`--tensorflow`: a PEP 440 specifier, or a bare version (`2.15` means `==2.15.*`), with or
+    without a distribution's name in front (`tensorflow-gpu==1.12.0`); a bare wildcard
+    (`2.15.*`) means `==2.15.*`.
 
     `option` names the option the text came from, for the error."""
     if text is None or not text.strip():
         return None
-    spec = text.strip().removeprefix("tensorflow").strip()
+    spec = _bare_spec(text.strip(), option).strip()
+    if not spec:
+        return SpecifierSet()  # `tensorflow` alone: any release
     if is_dotted(spec):
         return SpecifierSet(f"=={spec}.*" if spec.count(".") == 1 else f"=={spec}")
+    if spec.endswith(".*") and is_dotted(spec[:-2]):
+        return SpecifierSet(f"=={spec}")
+    if spec[:1].isdigit():
+        # A bare release that is not plain dotted: a pre-release (2.22.0rc0), a post (2.15.0.post1).
+        from packaging.version import InvalidVersion, Version
+
+        try:
+            return SpecifierSet(f"=={Version(spec)}")
+        except InvalidVersion:
+            pass
     try:
         return SpecifierSet(spec)
     except InvalidSpecifier as exc:
         raise OptionError(
             option,
             f"{shown(text)} is not a version specifier",
-            hint="use e.g. 2.15, 2.15.1, '==2.15.*' or '>=2.12,<2.16'",
+            hint="use e.g. 2.15, 2.15.1, 2.15.*, '==2.15.*', '>=2.12,<2.16' or "
+            "tensorflow-gpu==1.12.0",
         ) from exc
+
+
+def keras_request_ok(text: str) -> bool:
+    """`--keras`: a word of KERAS_CHOICES, or a Keras 2/3 line (`2.3`, `2.2.4`, `3.12`)."""
+    if text in KERAS_CHOICES:
+        return True
+    return (
+        is_dotted(text)
+        and text.count(".") in (1, 2)
+        and text.split(".", maxsplit=1)[0] in ("2", "3")
+    )
 
 
 def validate(request: Request) -> None:
@@ -279,6 +335,9 @@ def validate(request: Request) -> None:
         is_dotted(request.python, parts=2) and request.python == request.python.strip()
     ):
         raise OptionError("python", f"expected a version like 3.11, got {shown(request.python)}")
-    if request.keras is not None and request.keras not in KERAS_CHOICES:
-        raise OptionError("keras", f"expected 2 or 3, got {shown(request.keras)}")
+    if request.keras is not None and not keras_request_ok(request.keras):
+        raise OptionError(
+            "keras",
+            f"expected 2, 3, tf or a Keras line like 2.3 or 2.2.4, got {shown(request.keras)}",
+        )
     tensorflow_spec(request.tensorflow)

@@ -207,6 +207,29 @@ def templates() -> jinja2.Environment:
     return _environment()
 
 
+ACTIVATION_SCRIPT = "envgen-variables.sh"
+"""The file name of a built prefix's etc/conda/activate.d and deactivate.d scripts."""
+
+
+def activation_scripts(environment: tuple[tuple[str, str], ...]) -> dict[str, str]:
+    """`activate.d/envgen-variables.sh` and `deactivate.d/...` for a conda prefix that must set
+    `environment` (the plan's variables), by relative path under etc/conda; empty for none."""
+    if not environment:
+        return {}
+    from envgen import __version__
+
+    variables = [
+        {"name": name, "value": value, "saved": f"_ENVGEN_SAVED_{name}"}
+        for name, value in environment
+    ]
+    context = {"variables": variables, "version": __version__, "script": ACTIVATION_SCRIPT}
+    env = _environment()
+    return {
+        f"{kind}.d/{ACTIVATION_SCRIPT}": env.get_template(f"conda-{kind}.sh.j2").render(context)
+        for kind in ("activate", "deactivate")
+    }
+
+
 # --- facts the templates need --------------------------------------------------------------------
 
 

@@ -21,6 +21,7 @@ from envgen.versions import is_dotted, major_minor, parse_dotted
 
 if TYPE_CHECKING:
     from envgen.kb import KnowledgeBase
+    from envgen.kb.keras import KerasLine
     from envgen.kb.tensorflow import Build, Release, Wheels
     from envgen.profile import NvidiaDriver, OSInfo
 
@@ -114,13 +115,16 @@ def _boundaries(kb: KnowledgeBase) -> Boundaries:
 # --- CPU -----------------------------------------------------------------------------------------
 
 
-def cpu_features(kb: KnowledgeBase, needed: Sequence[str], flags: Sequence[str]) -> Verdict:
+def cpu_features(kb: KnowledgeBase, needed: Sequence[str] | None, flags: Sequence[str]) -> Verdict:
     """Does a CPU with `flags` run a build compiled for `needed` (x86-64 feature names)?
 
     Flags are canonicalised and completed with the implications of `cpu-levels.toml` (a CPU
     with AVX2 has AVX), so a hand-written profile and a detected one are judged alike.
-    Codes: `cpu-unknown` (no flags known: assumed to fit), `cpu-missing`, `cpu-ok`.
+    Codes: `cpu-unknown` (no flags known: assumed to fit), `cpu-build-unknown` (the build's
+    needs are not known yet: a row `kb update` derived), `cpu-missing`, `cpu-ok`.
     """
+    if needed is None:
+        return _verdict("cpu-build-unknown", NOTE)
     if not flags:
         return _verdict("cpu-unknown", NOTE, needed=_upper(needed) or "the baseline")
     have = kb.cpu.with_implied(kb.cpu.normalise(flags, keep_all=True))
@@ -189,7 +193,8 @@ def macos(floor: str | None, release: str | None, *, code: str = "macos", **extr
 class Architectures:
     """What a build can run on: its floor, native (SASS) and PTX compute capabilities."""
 
-    minimum: str
+    minimum: str | None
+    """None: not known yet (a build row under review)."""
     sass: tuple[str, ...]
     ptx: tuple[str, ...]
 
@@ -213,7 +218,8 @@ class Architectures:
         if not sass and not ptx:
             return cls.of(build)
         lowest = min(sass + ptx, key=parse_dotted)
-        return cls(max(lowest, build.min_compute_capability, key=parse_dotted), (*sass,), (*ptx,))
+        floor = build.min_compute_capability or lowest
+        return cls(max(lowest, floor, key=parse_dotted), (*sass,), (*ptx,))
 
 
 def compute_capability(
@@ -229,9 +235,11 @@ def compute_capability(
     SASS runs on the same major with an equal or higher minor; PTX is JIT-compiled for any
     newer GPU (CUDA C programming guide, "Binary Compatibility" / "PTX Compatibility").
     `tensorflow` looks up known failures (gpu-issues); `cudnn` = (cuDNN, CUDA) checks cuDNN's
-    own compute-capability floor. Codes: cc-below-minimum, cc-known-issue, cc-no-kernel,
-    cc-cudnn, cc-sass, cc-ptx.
+    own compute-capability floor. Codes: cc-unreviewed (the build's architectures are not known
+    yet), cc-below-minimum, cc-known-issue, cc-no-kernel, cc-cudnn, cc-sass, cc-ptx.
     """
+    if arch.minimum is None:
+        return _verdict("cc-unreviewed", FAIL, cc=cc, minor=tensorflow or "?")
     have = parse_dotted(cc)
     if have < parse_dotted(arch.minimum):
         return _verdict("cc-below-minimum", FAIL, cc=cc, min_cc=arch.minimum)
@@ -369,15 +377,129 @@ def runtime_on_driver(build_cuda: str, driver_cuda: str) -> Verdict:
 # --- packages beside TensorFlow ------------------------------------------------------------------
 
 
-def keras_request(kb: KnowledgeBase, release: Release, keras: str | None) -> Verdict:
-    """Can this TensorFlow give the Keras the user asked for (`--keras 2|3`)?"""
+def keras_request(
+    kb: KnowledgeBase, release: Release, keras: str | None, python: str | None = None
+) -> Verdict:
+    """Can this TensorFlow give the Keras the user asked for, on CPython `python`?
+
+    `keras` is the request: None (TensorFlow's own pairing), `2` (Keras 2 behaviour), `3`, `tf`
+    (tf.keras only: envgen pins no Keras package), or a line (`2.3`, `2.2.4`, `3.12`).
+    Codes: `keras-ok` (the pairing of tensorflow-builds.toml stands), `keras-tf` (pin none),
+    `keras-pin` (pin `package==version`, fields say why), and the failures `keras-3-needs`,
+    `keras-no-tf-keras`, `keras-unknown`, `keras-needs-tf`, `keras-needs-python`,
+    `keras-tf-requires`.
+    """
     pairing = release.keras
     b = boundaries(kb)
-    if keras == "3" and pairing.kind != "keras3":
-        return _verdict("keras-3-needs", FAIL, first=b.first_keras3)
-    if keras == "2" and pairing.kind == "keras3" and pairing.tf_keras is None:
-        return _verdict("keras-no-tf-keras", FAIL, minor=release.minor)
-    return _verdict("keras-ok")
+    if keras is None:
+        return _verdict("keras-ok")
+    if keras == "tf":
+        return _verdict("keras-tf", minor=release.minor)
+    if keras == "3":
+        if pairing.kind != "keras3":
+            return _verdict("keras-3-needs", FAIL, first=b.first_keras3)
+        return _verdict("keras-ok")
+    if keras == "2":
+        if pairing.kind == "keras3" and pairing.tf_keras is None:
+            return _verdict("keras-no-tf-keras", FAIL, minor=release.minor)
+        if pairing.kind != "tf.keras":
+            return _verdict(
+                "keras-ok"
+            )  # TensorFlow's own Keras 2 (keras-nightly, keras 2.x, tf-keras)
+        # TensorFlow <= 2.4 declares no Keras: the standalone one its users installed beside it.
+        pair = kb.keras.pair(release.minor)
+        if pair is None:
+            return _verdict("keras-ok")
+        return _verdict(
+            "keras-pin",
+            package="keras",
+            version=pair.keras,
+            minor=release.minor,
+            asked=keras,
+            basis=pair.basis,
+            words="pin-keras-pair",
+        )
+    found = kb.keras.releases(keras)
+    if not found:
+        return _verdict("keras-unknown", FAIL, asked=keras)
+    fitting = [(v, line) for v, line in found if line.fits(release.version)]
+    if not fitting:
+        return _verdict(
+            "keras-needs-tf",
+            FAIL,
+            asked=keras,
+            range=keras_tensorflow_range(line for _, line in found),
+        )
+    if python is not None:
+        fitting = [(v, line) for v, line in fitting if line.fits_python(python)]
+        if not fitting:
+            needs = sorted({str(line.requires_python) for _, line in found if line.requires_python})
+            return _verdict(
+                "keras-needs-python", FAIL, asked=keras, python=python, needs=" or ".join(needs)
+            )
+    from packaging.requirements import Requirement
+
+    # TensorFlow 2.5+ depends on a Keras itself: a line of the same distribution must meet it.
+    own = Requirement(pairing.requirement) if pairing.requirement else None
+    if own is not None:
+        same = [(v, ln) for v, ln in fitting if ln.package == own.name]
+        if same:
+            fitting = [(v, ln) for v, ln in same if own.specifier.contains(v, prereleases=True)]
+            if not fitting:
+                return _verdict(
+                    "keras-tf-requires", FAIL, asked=keras, minor=release.minor, needs=str(own)
+                )
+    version, line = fitting[-1]  # the newest release of the line that fits
+    return _verdict(
+        "keras-pin",
+        package=line.package,
+        version=version,
+        minor=release.minor,
+        asked=keras,
+        range=keras_tensorflow_range([line]),
+        basis=line.basis,
+        words="pin-keras-line",
+    )
+
+
+def keras_tensorflow_range(lines: Iterable[KerasLine]) -> str:
+    """ "≥ 2.2, < 2.5": the TensorFlow range of some Keras lines together (the lowest floor, the
+    highest ceiling; no ceiling where one line has none)."""
+    from packaging.version import Version
+
+    lows: list[str] = []
+    highs: list[str | None] = []
+    for line in lines:
+        specs = list(line.tensorflow)
+        lows += [s.version for s in specs if s.operator in (">=", ">", "==", "~=")]
+        ups = [s.version for s in specs if s.operator in ("<", "<=")]
+        highs.append(ups[0] if ups else None)
+    text = f"≥ {min(lows, key=Version)}" if lows else "any version"
+    if highs and all(h is not None for h in highs):
+        text += f", < {max((h for h in highs if h), key=Version)}"
+    return text
+
+
+def keras_installed(kb: KnowledgeBase, release: Release, keras: str | None) -> Verdict:
+    """Does the standalone `keras` installed (a version) work with this TensorFlow, by its
+    line in keras.toml? Codes: `pkg-unconstrained` (nothing to judge: no keras, a version the
+    table does not know), `keras-line-ok`, `keras-line-mismatch` (with the pin `--keras 2`
+    gives, where the data names one)."""
+    from packaging.version import InvalidVersion, Version
+
+    try:
+        version = Version(keras) if keras else None
+    except InvalidVersion:
+        version = None
+    line = kb.keras.line_of("keras", version) if version is not None else None
+    if line is None:
+        return _verdict("pkg-unconstrained")
+    fields = {"keras": keras or "", "needs": keras_tensorflow_range([line]), "line": line.label}
+    if line.fits(release.version):
+        return _verdict("keras-line-ok", **fields)
+    pairing = keras_request(kb, release, "2")
+    pin = f"keras=={pairing.get('version')}" if pairing.code == "keras-pin" else ""
+    return _verdict("keras-line-mismatch", FAIL, pin=pin, **fields)
 
 
 def installed_matches(requirement: str | None, installed: str | None) -> Verdict:
@@ -440,7 +562,9 @@ __all__ = [
     "fields_of",
     "glibc",
     "installed_matches",
+    "keras_installed",
     "keras_request",
+    "keras_tensorflow_range",
     "macos",
     "numpy_installed",
     "python_wheel",

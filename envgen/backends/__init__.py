@@ -100,6 +100,9 @@ class BuildRequest:
     offline: bool = False
     """Reach no network at all: no index (uv `--offline --no-index`, pip `--no-index`), no
     Python download; only `find_links`. Not hashed, for the same reason."""
+    environment: tuple[tuple[str, str], ...] = ()
+    """Variables the environment sets when activated (the plan's: LD_LIBRARY_PATH over conda's
+    CUDA, TF_USE_LEGACY_KERAS=1); a conda prefix gets activate.d/deactivate.d scripts."""
 
     def input_hash(self, *extra: Path) -> str:
         """What the built prefix depends on: a change means rebuild.
@@ -122,6 +125,8 @@ class BuildRequest:
             digest.update(b"\0base:" + self.base_image.encode())
         if self.gpu:
             digest.update(b"\0gpu")
+        for name, value in self.environment:
+            digest.update(b"\0env:" + f"{name}={value}".encode())
         return digest.hexdigest()[:SHORT]
 
     @property

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 import tempfile
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -349,6 +350,28 @@ def in_place_prefix(prefix: Path, *, force: bool) -> Iterator[Path]:
             discard(old)
 
 
+def write_activation(
+    prefix: Path, environment: tuple[tuple[str, str], ...], *, windows: bool | None = None
+) -> list[Path]:
+    """The plan's variables as etc/conda/activate.d and deactivate.d scripts of `prefix`: conda,
+    mamba and micromamba source them on (de)activation (POSIX shells; a Windows prefix finds
+    conda's DLLs through PATH, which activation sets itself)."""
+    from envgen.render import activation_scripts
+
+    if sys.platform == "win32" if windows is None else windows:
+        return []
+    written = []
+    for relative, text in activation_scripts(environment).items():
+        path = prefix / "etc" / "conda" / relative
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise cannot_write(path.parent, exc) from exc
+        written.append(path)
+    return written
+
+
 class CondaBackend:
     name = "conda"
     # It builds a prefix on this machine (held under the prefix lock, verified by the probe).
@@ -434,6 +457,7 @@ class CondaBackend:
                         env=index_env(request, "uv"),
                         hint=install_hint(request),
                     )
+            write_activation(target, request.environment)
             write_marker(
                 target,
                 {

@@ -63,6 +63,7 @@ def run(args: Options) -> Result:
         environment=environment,
         profile=profile,
         profile_path=args.profile,
+        target=args.target,
     )
     exit_code = 0 if result.ok else VerificationError.exit_code
     return Result("doctor", result.to_dict(), show_diagnosis(result), result.ok, exit_code)

@@ -18,6 +18,7 @@ TABLES = (
     "mirrors",
     "signatures",
     "tensorflow",
+    "keras",
     "distributions",
     "metal",
     "gpu_issues",
@@ -53,17 +54,24 @@ def run_check(_args: Options) -> Result:
 def run_update(args: Options) -> Result:
     from envgen.kb.update import update_releases
 
-    result = update_releases(write=args.write)
+    result = update_releases(write=args.write, pre=args.pre)
     if not result.changed:
         human = f"{result.path.name} is up to date with PyPI"
     else:
         human = result.diff + ("\nwritten." if result.written else "\n(not written: pass --write)")
+    for build in result.builds:
+        human += (
+            f"\nnew minor {build['minor']}: build row derived from PyPI (CUDA {build['cuda']}, "
+            f"cuDNN {build['cudnn']}); unknown until reviewed: {', '.join(build['review'])}"
+        )
     if result.skipped:
-        human += "\nskipped (add a tensorflow-builds.toml row first): " + ", ".join(result.skipped)
+        human += "\nskipped (no and-cuda pins to derive a build row from; add a "
+        human += "tensorflow-builds.toml row first): " + ", ".join(result.skipped)
     payload = {
         "changed": result.changed,
         "written": result.written,
         "diff": result.diff,
         "skipped": list(result.skipped),
+        "builds": [dict(b) for b in result.builds],
     }
     return Result("kb", payload, human)

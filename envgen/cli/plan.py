@@ -8,7 +8,8 @@ from envgen.cli import Result
 from envgen.options import Options
 
 if TYPE_CHECKING:
-    from envgen.plan import Request
+    from envgen.kb import KnowledgeBase
+    from envgen.plan import Plan, Request
 
 
 def request_from(opts: Options) -> Request:
@@ -24,6 +25,21 @@ def request_from(opts: Options) -> Request:
     )
     validate(request)
     return request
+
+
+def _with_pypi_note(plan: Plan, kb: KnowledgeBase) -> Plan:
+    """The plan with one more line when PyPI has a TensorFlow newer than the knowledge base."""
+    import dataclasses
+
+    from envgen.kb.newer import newer_release
+    from envgen.plan import Note
+
+    known = max(r.version for r in kb.tensorflow.releases)
+    newer = newer_release(known)
+    if newer is None:
+        return plan
+    note = Note("kb-behind", kb.wording.render("kb-behind", newer=str(newer), known=str(known)))
+    return dataclasses.replace(plan, warnings=(*plan.warnings, note))
 
 
 def run(opts: Options) -> Result:
@@ -46,6 +62,8 @@ def run(opts: Options) -> Result:
     result = resolve(profile, kb, request)
     if not isinstance(result, Plan):
         raise result.to_error()
+    if not opts.no_pypi_check:
+        result = _with_pypi_note(result, kb)
     return Result(
         "plan",
         {

@@ -50,12 +50,17 @@ PROBE_ARGS = ("--quick", "--no-driver", "--frameworks", "tensorflow", "--log-lin
 IMPORT_TIMEOUT_S = 300.0
 
 
-def suggested_command(profile: HardwareProfile | None, profile_path: str | None) -> str:
+def suggested_command(
+    profile: HardwareProfile | None, profile_path: str | None, asked: str | None = None
+) -> str:
     """The command that plans a working environment for the machine the profile describes.
 
-    Without a profile, `--target auto` lets `envgen create` detect the machine it runs on.
+    Without a profile, `--target auto` lets `envgen create` detect the machine it runs on; a
+    target the user gave wins.
     """
     target = "auto" if profile is None else "gpu" if profile.has_nvidia_gpu else "cpu"
+    if asked in ("cpu", "gpu"):
+        target = asked
     words = ["envgen", "create", "--target", target]
     if profile_path:
         words += ["--profile", profile_path]
@@ -79,9 +84,12 @@ def diagnose(
     environment: Environment | None = None,
     profile: HardwareProfile | None = None,
     profile_path: str | None = None,
+    target: str | None = None,
 ) -> Diagnosis:
-    """Every finding from the log and/or the environment, most severe first."""
-    ctx = Context(kb, load_doctor_checks(), profile, profile_path)
+    """Every finding from the log and/or the environment, most severe first. `target` is the
+    user's --target: with `gpu`, what keeps TensorFlow off the GPU is an error even when the
+    profile shows no GPU; with `cpu`, GPU noise is a note."""
+    ctx = Context(kb, load_doctor_checks(), profile, profile_path, target)
     findings: list[Finding] = []
     if log is not None:
         findings += from_signatures(log, ctx, "log")
@@ -90,7 +98,7 @@ def diagnose(
     findings = _dedupe(findings)
     rank = {s: i for i, s in enumerate(SEVERITIES)}
     findings.sort(key=lambda f: rank[f.severity])  # stable: log order within a severity
-    return Diagnosis(tuple(findings), environment, suggested_command(profile, profile_path))
+    return Diagnosis(tuple(findings), environment, suggested_command(profile, profile_path, target))
 
 
 def _dedupe(findings: list[Finding]) -> list[Finding]:

@@ -24,13 +24,43 @@ class Context:
     checks: DoctorChecks
     profile: HardwareProfile | None
     profile_path: str | None
+    asked: str | None = None
+    """The user's --target (cpu, gpu, auto) or None."""
 
     @property
     def target(self) -> str:
+        if self.asked in ("cpu", "gpu"):
+            return self.asked
         # Without a profile, `create --target auto` detects the machine it runs on.
         if self.profile is None:
             return "auto"
         return "gpu" if self.profile.has_nvidia_gpu else "cpu"
+
+    @property
+    def gpu_expected(self) -> bool | None:
+        """Should TensorFlow be on a GPU here? True with --target gpu or an NVIDIA GPU in the
+        profile (a GPU without a working driver too: "no driver" is then the failure), False
+        with --target cpu or a profile without one, None when nothing says."""
+        if self.asked in ("cpu", "gpu"):
+            return self.asked == "gpu"
+        if self.profile is None:
+            return None
+        return bool(self.profile.gpus)
+
+    def ranked(self, code: str, severity: str, cause: str, source: str) -> tuple[str, str, str]:
+        """(severity, cause, source) of a finding as this machine ranks it: GPU-blocking
+        findings are errors where a GPU should be used, GPU noise is a note where none is."""
+        expected = self.gpu_expected
+        rule = (
+            self.checks.with_gpu.get(code)
+            if expected
+            else self.checks.without_gpu.get(code)
+            if expected is False
+            else None
+        )
+        if rule is None:
+            return severity, cause, source
+        return rule.severity, f"{cause} {rule.note}", f"{source}; {rule.source}"
 
     def command(self, template: str | None, fields: Mapping[str, str]) -> str | None:
         if template is None:
@@ -50,14 +80,17 @@ class Context:
     ) -> Finding:
         fields = {**(fields or {}), **extra}
         check = self.checks.check(code)
+        severity, cause, source = self.ranked(
+            code, check.severity, fill(check.cause, fields), check.source
+        )
         return Finding(
             code=code,
-            severity=check.severity,
+            severity=severity,
             evidence=clip(evidence),
-            cause=fill(check.cause, fields),
+            cause=cause,
             fix=fill(check.fix, fields),
             command=self.command(check.command, fields),
-            source=check.source,
+            source=source,
             origin=origin,
         )
 

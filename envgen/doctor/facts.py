@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from envgen.doctor.context import clean
+from envgen.doctor.model import Environment
 from envgen.kb.signatures import FactRule, fields_of
 from envgen.profile import HardwareProfile
 
@@ -102,4 +103,25 @@ def profile_facts(profile: HardwareProfile | None) -> dict[str, Fact]:
             out["driver_cuda"] = Fact(
                 "driver_cuda", cuda, f"a driver that runs CUDA {cuda} and older", where
             )
+    return out
+
+
+def environment_facts(env: Environment | None) -> dict[str, Fact]:
+    """What an examined environment has installed (the probe's importlib.metadata), as facts:
+    more reliable than anything a log says about the versions in it."""
+    if env is None:
+        return {}
+    where = f"the environment {clean(env.executable, VALUE_CHARS)} (installed distributions)"
+    out: dict[str, Fact] = {}
+    found = env.tensorflow()
+    if found is not None:
+        version = clean(found[1], VALUE_CHARS)
+        out["tensorflow"] = Fact("tensorflow", version, f"{found[0]} {version}", where)
+    keras = env.packages.get("keras")
+    if keras:
+        version = clean(keras, VALUE_CHARS)
+        out["keras"] = Fact("keras", version, f"keras {version}", where)
+    if env.python:
+        minor = clean(env.python_minor, VALUE_CHARS)
+        out["python"] = Fact("python", minor, f"Python {minor}", where)
     return out

@@ -14,6 +14,7 @@ from packaging.version import InvalidVersion, Version
 
 from envgen import rules
 from envgen.doctor.context import Context
+from envgen.doctor.facts import environment_facts
 from envgen.doctor.model import Environment, Finding, ImportResult
 from envgen.doctor.signatures import from_signatures
 from envgen.kb.tensorflow import Build, Release
@@ -63,11 +64,13 @@ def environment_findings(env: Environment, ctx: Context) -> list[Finding]:
     if build is None:
         out.append(ctx.finding("tensorflow-unknown", f"{package} {version}", "environment", fields))
     if imp is not None:
-        out += _import_findings(imp, build, ctx, fields)
+        out += _import_findings(imp, build, ctx, fields, env)
     if build is not None:
         out += _cpu_findings(build, ctx, fields)
         out += _gpu_findings(env, build, ctx, fields)
         out += _keras_findings(env, build, ctx, fields)
+    if release is not None:
+        out += _keras_line_findings(env, release, ctx, fields)
     if release is not None:
         out += _numpy_findings(env, release, ctx, fields)
         out += _python_findings(env, release, ctx, fields)
@@ -80,13 +83,23 @@ def _cpu_verdict(build: Build, ctx: Context) -> rules.Verdict | None:
     profile = ctx.profile
     if profile is None or profile.os.arch != "x86_64" or not profile.cpu.flags:
         return None
+    if build.cpu_features is None:
+        return None  # not known yet for this build (a row under review)
     return rules.cpu_features(ctx.kb, build.cpu_features, profile.cpu.flags)
 
 
 def _import_findings(
-    imp: ImportResult, build: Build | None, ctx: Context, fields: dict[str, str]
+    imp: ImportResult,
+    build: Build | None,
+    ctx: Context,
+    fields: dict[str, str],
+    env: Environment,
 ) -> list[Finding]:
-    out = from_signatures(imp.stderr, ctx, "import")
+    known = environment_facts(env)
+    out = from_signatures(imp.stderr, ctx, "import", known)
+    if imp.keras_error:
+        # `import keras` beside TensorFlow failed: its message is one of the classic pairings.
+        out += from_signatures(imp.keras_error, ctx, "import", known)
     explained = any(f.severity == "error" for f in out)
     last = next((ln for ln in reversed(imp.stderr.strip().splitlines()) if ln.strip()), "")
     status = f"exit status {imp.returncode}" if imp.returncode is not None else "no exit status"
@@ -145,9 +158,9 @@ def _cpu_findings(build: Build, ctx: Context, fields: dict[str, str]) -> list[Fi
             "tensorflow-cpu-features",
             f"CPU {cpu.model or 'unknown model'} has {', '.join(have) or 'none'} of "
             f"{', '.join(simd)}; TensorFlow {fields['tensorflow']} needs "
-            f"{', '.join(build.cpu_features)}",
+            f"{', '.join(build.cpu_features or ())}",
             "environment",
-            needed=", ".join(build.cpu_features),
+            needed=", ".join(build.cpu_features or ()),
             missing=verdict.get("missing_flags"),
             cpu=cpu.model or "unknown model",
             fields=fields,
@@ -228,7 +241,7 @@ def _gpu_findings(
         if cc is None or not is_dotted(cc, parts=2):
             continue
         verdict = rules.compute_capability(ctx.kb, arch, cc)
-        gfields = {**fields, "gpu": g.name, "cc": cc, "min_cc": arch.minimum}
+        gfields = {**fields, "gpu": g.name, "cc": cc, "min_cc": arch.minimum or "?"}
         if verdict.code == "cc-below-minimum":
             out.append(
                 ctx.finding(
@@ -252,15 +265,35 @@ def _gpu_findings(
                 )
             )
     if driver_ok and imp is not None and imp.ok and imp.gpus == ():
-        out.append(
-            ctx.finding(
-                "gpu-not-visible",
-                "tf.config.list_physical_devices('GPU') == []",
-                "environment",
-                fields=fields,
-            )
-        )
+        out.append(_not_visible(env, profile.os.name, ctx, fields))
     return out
+
+
+def _not_visible(env: Environment, os_name: str, ctx: Context, fields: dict[str, str]) -> Finding:
+    """TensorFlow lists no GPU although the driver works: why depends on how CUDA arrived."""
+    evidence = "tf.config.list_physical_devices('GPU') == []"
+    if os_name == "windows":
+        last = rules.boundaries(ctx.kb).last_windows_gpu
+        return ctx.finding(
+            "gpu-not-visible-windows", evidence, "environment", fields, last_windows_gpu=last
+        )
+    # The nvidia-* wheels of tensorflow[and-cuda] are there: TensorFlow did not look in them.
+    release = (
+        ctx.kb.tensorflow.release(fields["tensorflow"]) if _version(fields["tensorflow"]) else None
+    )
+    pinned = (
+        {canonicalize_name(Requirement(t).name) for t in (release.and_cuda or ())}
+        if release
+        else set()
+    )
+    wheels = sorted(n for n in env.packages if n in pinned)
+    if wheels:
+        listed = ", ".join(f"{n} {env.packages[n]}" for n in wheels)
+        return ctx.finding(
+            "gpu-not-visible-and-cuda", f"{evidence}; installed: {listed}", "environment", fields,
+            wheels=listed,
+        )  # fmt: skip
+    return ctx.finding("gpu-not-visible", evidence, "environment", fields)
 
 
 def _keras_findings(
@@ -315,6 +348,30 @@ def _keras_findings(
             )
         )
     return out
+
+
+def _keras_line_findings(
+    env: Environment, release: Release, ctx: Context, fields: dict[str, str]
+) -> list[Finding]:
+    """A standalone keras beside a TensorFlow that declares none (TF <= 2.4): its line's range."""
+    if release.keras.requirement is not None:
+        return []  # TensorFlow requires its own Keras: the keras-mismatch check judges it
+    keras = env.packages.get("keras")
+    verdict = rules.keras_installed(ctx.kb, release, keras)
+    if verdict.code != "keras-line-mismatch":
+        return []
+    return [
+        ctx.finding(
+            "keras-line-mismatch",
+            f"keras {keras} installed ({verdict.get('line')}: TensorFlow {verdict.get('needs')}); "
+            f"TensorFlow {release.version}",
+            "environment",
+            fields,
+            keras=keras or "",
+            needs=verdict.get("needs"),
+            pin=verdict.get("pin") or "?",
+        )
+    ]
 
 
 def _numpy_findings(

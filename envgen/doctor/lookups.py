@@ -403,10 +403,42 @@ def macos_arm64_tf(kb: KnowledgeBase, _fields: Fields) -> Found:
     )
 
 
+def keras_pairing(kb: KnowledgeBase, fields: Fields) -> Found:
+    """The Keras that pairs with the case's TensorFlow (what `--keras 2` pins) and the
+    TensorFlow range of the keras the case has (keras.toml)."""
+    gives: dict[str, str] = {}
+    also: dict[str, tuple[str, ...]] = {}
+    multi = [v for line in kb.keras.lines if line.kind == "multi-backend" for v in line.versions]
+    if multi:
+        gives["last_multibackend"] = str(max(multi))
+    keras = _version(fields.get("keras"))
+    line = kb.keras.line_of("keras", keras) if keras is not None else None
+    if line is not None:
+        gives["keras_needs"] = rules.keras_tensorflow_range([line])
+        also["keras_needs"] = ("keras",)
+    release = _release(kb, fields.get("tensorflow"))
+    if release is not None:
+        verdict = rules.keras_request(kb, release, "2")
+        pairing = release.keras
+        pin = (
+            f"keras=={verdict.get('version')}"
+            if verdict.code == "keras-pin"
+            else pairing.tf_keras
+            if pairing.kind == "keras3"
+            else pairing.requirement
+        )
+        if pin:
+            gives["keras_pin"] = pin
+            gives["keras_tf_minor"] = release.minor
+            also["keras_pin"] = also["keras_tf_minor"] = ("tensorflow",)
+    return Found(gives, (), also) if gives else NOTHING
+
+
 LOOKUPS: dict[str, Callable[[KnowledgeBase, Fields], Found]] = {
     "and-cuda-pin": and_cuda_pin,
     "driver-floor": driver_floor,
     "glibc-floor": glibc_floor,
+    "keras-pairing": keras_pairing,
     "macos-arm64-tf": macos_arm64_tf,
     "python-from-offered": python_from_offered,
     "python-with-wheels": python_with_wheels,

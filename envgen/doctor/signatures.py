@@ -24,20 +24,23 @@ def normalise(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
-def from_signatures(text: str, ctx: Context, origin: str) -> list[Finding]:
-    """Known failure messages in `text`; GPU-only noise is lowered on a machine without a GPU."""
+def from_signatures(
+    text: str, ctx: Context, origin: str, known: Mapping[str, Fact] | None = None
+) -> list[Finding]:
+    """Known failure messages in `text`, ranked for this machine (`Context.ranked`): GPU-only
+    noise is a note without a GPU, a GPU-blocking message an error where a GPU should be used."""
     text = normalise(text)
     table = ctx.kb.signatures
     matches = table.match(text)
     if not matches:
         return []
-    facts = {**profile_facts(ctx.profile), **read_facts(text, table.facts)}
-    no_gpu = ctx.profile is not None and not ctx.profile.has_nvidia_gpu
+    # The examined environment's own versions (`known`) win over what the log says of them.
+    facts = {**profile_facts(ctx.profile), **read_facts(text, table.facts), **(known or {})}
     out = []
     for m in matches:
         sig = table.get(m.code)
         assert sig is not None  # matches come from the table
-        out.append(signature_finding(m, sig, facts, ctx, origin, lowered=no_gpu))
+        out.append(signature_finding(m, sig, facts, ctx, origin))
     return out
 
 
@@ -90,18 +93,12 @@ def signature_finding(
     facts: Mapping[str, Fact],
     ctx: Context,
     origin: str,
-    *,
-    lowered: bool,
 ) -> Finding:
     case = _Case(m, facts)
     case.look_up(sig, ctx)
     cause, used = render(sig.cause, case.fields)
     fix, used_fix = render(sig.fix, case.fields)
-    severity, source = sig.severity, sig.source
-    rule = ctx.checks.without_gpu.get(m.code) if lowered else None
-    if rule is not None:
-        severity, cause = rule.severity, f"{cause} {rule.note}"
-        source = f"{source}; {rule.source}"
+    severity, cause, source = ctx.ranked(m.code, sig.severity, cause, sig.source)
     # Notes need no action; everything else gets the command that plans a working environment
     # (the row's own when every field it names is known).
     command = None

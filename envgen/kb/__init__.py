@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from envgen.kb.gpu_issues import GpuIssueTable
     from envgen.kb.gpus import GpuTable
     from envgen.kb.images import ImageTable
+    from envgen.kb.keras import KerasTable
     from envgen.kb.lock_platforms import LockPlatformTable
     from envgen.kb.metal import MetalTable
     from envgen.kb.mirrors import MirrorTable
@@ -124,6 +125,12 @@ class KnowledgeBase:
         from envgen.kb.tensorflow import load_tensorflow
 
         return load_tensorflow()
+
+    @functools.cached_property
+    def keras(self) -> KerasTable:
+        from envgen.kb.keras import load_keras
+
+        return load_keras()
 
     @functools.cached_property
     def distributions(self) -> DistributionTable:

@@ -3,6 +3,7 @@ CUDA line, and the facts about conda-forge's GPU TensorFlow builds."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from envgen.errors import KnowledgeBaseError
@@ -80,6 +81,21 @@ class CondaTensorflow:
     source: str
 
 
+@dataclass(frozen=True)
+class Variable:
+    """An environment variable a pip TensorFlow over conda's CUDA needs, on these OSes."""
+
+    name: str
+    value: str
+    os: tuple[str, ...] = field(metadata=key(NonEmpty()))
+    source: str = field(metadata=key())
+
+    def check_row(self) -> None:
+        # It becomes a shell variable, a Dockerfile ENV name and a YAML key.
+        if not re.fullmatch(r"[A-Z_][A-Z0-9_]*", self.name):
+            raise RowError("name", "an environment variable name: A-Z, 0-9 and _")
+
+
 SCHEMA = DataFile(
     FILE,
     "conda channels, CUDA and cuDNN as conda specs, and conda-forge's GPU TensorFlow builds",
@@ -89,6 +105,7 @@ SCHEMA = DataFile(
         Table("cudnn-package", CudnnPackage, label="channel"),
         Table("tensorflow", CondaTensorflow, many=False),
         Table("tensorflow-cuda", TensorflowCuda, label="tensorflow"),
+        Table("variable", Variable, label="name"),
     ),
 )
 
@@ -100,6 +117,11 @@ class CondaTable:
     cudnn_packages: tuple[CudnnPackage, ...]
     tensorflow: CondaTensorflow
     tensorflow_cuda: tuple[TensorflowCuda, ...]
+    variables: tuple[Variable, ...] = ()
+
+    def environment(self, os_name: str) -> tuple[tuple[str, str], ...]:
+        """The variables a pip TensorFlow needs over conda's CUDA on `os_name` (linux, ...)."""
+        return tuple((v.name, v.value) for v in self.variables if os_name in v.os)
 
     def channel(self, name: str) -> Channel | None:
         return next((c for c in self.channels if c.name == name), None)
@@ -182,5 +204,10 @@ def load_conda() -> CondaTable:
                 f"{FILE}: {table}[{i}].channel: {channel!r} is not a [[channel]]"
             )
     return CondaTable(
-        channels, schemes, packages, rows.one(CondaTensorflow), rows.rows(TensorflowCuda)
+        channels,
+        schemes,
+        packages,
+        rows.one(CondaTensorflow),
+        rows.rows(TensorflowCuda),
+        rows.rows(Variable),
     )

@@ -123,8 +123,11 @@ def platform_floors(plat_tag: str, platforms: Iterable[str]) -> dict[str, str | 
     return floors
 
 
-def parse_index(project: str, body: bytes, platforms: Iterable[str]) -> list[WheelFile]:
-    """The final-release, non-yanked wheels of a PEP 691 JSON simple-index page."""
+def parse_index(
+    project: str, body: bytes, platforms: Iterable[str], *, pre: bool = False
+) -> list[WheelFile]:
+    """The non-yanked wheels of a PEP 691 JSON simple-index page: final releases, and with
+    `pre` pre-releases too."""
     try:
         doc = json.loads(body)
         files = doc["files"]
@@ -142,7 +145,7 @@ def parse_index(project: str, body: bytes, platforms: Iterable[str]) -> list[Whe
             version = Version(match["ver"])
         except InvalidVersion:
             continue
-        if version.is_prerelease or version.is_devrelease or version < Version("1.0.0"):
+        if (version.is_prerelease and not pre) or version < Version("1.0.0"):
             continue
         found = platform_floors(match["plat"], known)
         if not found:
@@ -192,15 +195,16 @@ def parse_metadata(text: str) -> Metadata:
 class _Index:
     """The wheels of each project a derivation asks about, parsed once."""
 
-    def __init__(self, source: Source, facts: Facts) -> None:
+    def __init__(self, source: Source, facts: Facts, *, pre: bool = False) -> None:
         self.source = source
         self.facts = facts
+        self.pre = pre
         self._wheels: dict[str, list[WheelFile]] = {}
 
     def all(self, project: str) -> list[WheelFile]:
         if project not in self._wheels:
             body = self.source.simple(project)
-            self._wheels[project] = parse_index(project, body, self.facts.platforms)
+            self._wheels[project] = parse_index(project, body, self.facts.platforms, pre=self.pre)
         return self._wheels[project]
 
     def wheels(self, project: str, version: Version, platform: str) -> list[WheelFile]:
@@ -356,15 +360,113 @@ def minor_of(version: Version) -> str:
     return f"{version.major}.{version.minor}"
 
 
-def derive_releases(source: Source, facts: Facts) -> tuple[list[dict[str, Any]], list[str]]:
-    """All release rows whose minor has a build row, and the versions skipped for lacking one."""
-    index = _Index(source, facts)
+# --------------------------------------------------------------------------------------------
+# A new minor's build row: what PyPI's metadata holds, and what it does not
+
+# `nvidia-cuda-runtime-cu12>=12.5.82` is CUDA 12.5; `nvidia-cudnn-cu12>=9.10.2.21` cuDNN 9.10.
+_CUDA_RUNTIME = re.compile(r"nvidia-cuda-runtime-cu\d+")
+_CUDNN = re.compile(r"nvidia-cudnn-cu\d+")
+_KERAS = ("keras", "keras-nightly")
+# Not in any wheel's metadata: compute capabilities (the .nv_fatbin sections or build_info),
+# x86-64 instruction sets (the build flags), which platforms carry a CUDA build, the Metal plugin.
+REVIEW = ("min-compute-capability", "sass", "ptx", "cpu-features", "gpu-platforms", "metal")
+
+
+def _floor_version(req: Requirement) -> Version | None:
+    """The version a requirement pins (`==`) or starts from (`>=`)."""
+    for spec in req.specifier:
+        if spec.operator in ("==", ">=", "~="):
+            try:
+                return Version(spec.version.rstrip(".*"))
+            except InvalidVersion:
+                return None
+    return None
+
+
+def derive_build(index: _Index, version: Version, meta: Metadata) -> dict[str, Any] | None:
+    """A `[[build]]` row for the new minor of `version`, from its wheel METADATA: CUDA and cuDNN
+    from the `and-cuda` extra's nvidia-* pins, the Keras from Requires-Dist, tf-keras by number
+    from PyPI; what PyPI does not hold is listed in `review`, never guessed. None where the
+    release has no `and-cuda` pins to read CUDA from (a human writes that row)."""
+    cuda = cudnn = None
+    keras: Requirement | None = None
+    for line in meta.requires_dist:
+        try:
+            req = Requirement(line)
+        except InvalidRequirement:
+            continue
+        marker = str(req.marker) if req.marker else ""
+        floor = _floor_version(req)
+        if 'extra == "and-cuda"' in marker and floor is not None:
+            if _CUDA_RUNTIME.fullmatch(req.name):
+                cuda = f"{floor.major}.{floor.minor}"
+            elif _CUDNN.fullmatch(req.name):
+                cudnn = f"{floor.major}.{floor.minor}"
+        elif not marker and req.name in _KERAS:
+            keras = req
+    if cuda is None or cudnn is None:
+        return None
+    minor = minor_of(version)
+    main = index.facts.distributions.only("main")
+    gpu_project = index.facts.distributions.only("gpu-package")
+    row: dict[str, Any] = {"minor": minor, "cuda": cuda, "cudnn": cudnn}
+    has_gpu_project = index.wheels(gpu_project, version, "linux-x86_64")
+    row["gpu-package"] = gpu_project if has_gpu_project else main
+    row["gpu-platforms"] = []
+    if keras is None:
+        row["keras-kind"] = "tf.keras"
+    else:
+        floor = _floor_version(keras)
+        major3 = floor is not None and floor.major >= 3
+        row["keras-kind"] = "keras3" if major3 else keras.name
+        row["keras"] = str(keras)
+    # tf-keras releases are numbered after the TensorFlow they serve (tf-keras 2.21.0 requires
+    # tensorflow<2.22,>=2.21): a release of this minor, where PyPI has one.
+    if row["keras-kind"] == "keras3" and any(
+        minor_of(w.version) == minor for w in index.all("tf-keras")
+    ):
+        row["tf-keras"] = f"tf-keras~={minor}.0"
+    row["review"] = list(REVIEW)
+    row["source"] = (
+        f"https://pypi.org/project/tensorflow/{version}/ (wheel METADATA: and-cuda pins, "
+        "Requires-Dist); derived by envgen kb update: review the rest"
+    )
+    return row
+
+
+@dataclass(frozen=True)
+class Derived:
+    """What a derivation found: release rows, versions it could not place, new build rows."""
+
+    rows: list[dict[str, Any]]
+    skipped: list[str]
+    builds: list[dict[str, Any]]
+
+
+def derive_releases(source: Source, facts: Facts, *, pre: bool = False) -> Derived:
+    """Every release row (with `pre`, also the pre-releases newer than the newest final
+    release), the build rows of minors tensorflow-builds.toml lacks (`derive_build`), and the
+    versions of such minors whose build could not be derived."""
+    index = _Index(source, facts, pre=pre)
     versions = sorted({w.version for w in index.all(facts.distributions.only("main"))})
+    finals = [v for v in versions if not v.is_prerelease]
+    newest = finals[-1] if finals else None
+    if pre:
+        # Only the coming release's: old release candidates are history, not a choice.
+        versions = [v for v in versions if not v.is_prerelease or newest is None or v > newest]
     rows, skipped = [], []
+    builds: dict[str, dict[str, Any]] = {}
+    gpu_packages = dict(facts.gpu_packages)
     for version in versions:
         minor = minor_of(version)
-        if minor not in facts.gpu_packages:
-            skipped.append(str(version))
-            continue
-        rows.append(derive_release(index, version, facts.gpu_packages[minor]))
-    return rows, skipped
+        if minor not in gpu_packages:
+            meta_wheel = _metadata_wheel(index, version)
+            meta = index.metadata(meta_wheel) if meta_wheel else Metadata(None, ())
+            build = derive_build(index, version, meta)
+            if build is None:
+                skipped.append(str(version))
+                continue
+            builds[minor] = build
+            gpu_packages[minor] = build["gpu-package"]
+        rows.append(derive_release(index, version, gpu_packages[minor]))
+    return Derived(rows, skipped, list(builds.values()))

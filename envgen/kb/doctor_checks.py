@@ -2,8 +2,9 @@
 
 Log messages have `signatures.toml`; this file holds the texts for findings the doctor derives by
 cross-checking an environment with the hardware profile and the knowledge base (numpy 2 under
-TensorFlow 2.15, a CUDA 12.5 build on a CUDA 12.2 driver, ...), and which GPU-only log signatures
-are harmless on a machine without a GPU. The doctor decides when a check applies; the words, the
+TensorFlow 2.15, a CUDA 12.5 build on a CUDA 12.2 driver, ...), which GPU-only log signatures
+are harmless on a machine without a GPU, and which findings are the failure where a GPU should be
+used. The doctor decides when a check applies; the words, the
 severity and the source live here.
 """
 
@@ -49,10 +50,25 @@ class WithoutGpu:
     source: str = field(metadata=key())
 
 
+@dataclass(frozen=True)
+class WithGpu:
+    """A finding (log signature or check) that keeps the GPU unused: the reason it failed where
+    the machine has an NVIDIA GPU or the user targets the GPU."""
+
+    code: str = field(metadata=key(Kebab(), unique=True))
+    severity: str = field(metadata=key(one_of(SEVERITIES)))
+    note: str = field(metadata=key())
+    source: str = field(metadata=key())
+
+
 SCHEMA = DataFile(
     FILE,
-    "What envgen doctor says when facts disagree, and log noise expected without a GPU",
-    (Table("check", Check, label="code"), Table("without-gpu", WithoutGpu, label="code")),
+    "What envgen doctor says when facts disagree, and how GPU findings rank with and without a GPU",
+    (
+        Table("check", Check, label="code"),
+        Table("without-gpu", WithoutGpu, label="code"),
+        Table("with-gpu", WithGpu, label="code"),
+    ),
 )
 
 
@@ -60,6 +76,7 @@ SCHEMA = DataFile(
 class DoctorChecks:
     checks: dict[str, Check]
     without_gpu: dict[str, WithoutGpu]
+    with_gpu: dict[str, WithGpu]
 
     def check(self, code: str) -> Check:
         found = self.checks.get(code)
@@ -72,5 +89,7 @@ class DoctorChecks:
 def load_doctor_checks() -> DoctorChecks:
     rows = SCHEMA.open(load_toml(FILE))
     return DoctorChecks(
-        {c.code: c for c in rows.rows(Check)}, {w.code: w for w in rows.rows(WithoutGpu)}
+        {c.code: c for c in rows.rows(Check)},
+        {w.code: w for w in rows.rows(WithoutGpu)},
+        {w.code: w for w in rows.rows(WithGpu)},
     )

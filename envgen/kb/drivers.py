@@ -21,6 +21,9 @@ class ToolkitDriver:
     linux: DottedVersion
     windows: DottedVersion | None
     source: str
+    prerelease: bool = field(
+        metadata=key(default=False, doc="a release candidate's row: never a driver floor")
+    )
 
     def minimum(self, os_name: str) -> DottedVersion | None:
         # WSL uses the Windows driver; macOS has no CUDA driver of the relevant era.
@@ -53,9 +56,12 @@ class DriverTable:
     minor_compat: tuple[MinorCompat, ...]
 
     def toolkit_minimum(self, cuda: str, os_name: str) -> DottedVersion | None:
-        """The lowest driver that NVIDIA lists for any release of CUDA `cuda` (X.Y) on this OS."""
+        """The lowest driver that NVIDIA lists for any final release (GA or update) of CUDA
+        `cuda` (X.Y) on this OS: NVIDIA's exact minimum, never a branch or a release candidate's."""
         found = [
-            m for t in self.toolkits if t.cuda == cuda and (m := t.minimum(os_name)) is not None
+            m
+            for t in self.toolkits
+            if t.cuda == cuda and not t.prerelease and (m := t.minimum(os_name)) is not None
         ]
         return min(found) if found else None
 

@@ -43,13 +43,13 @@ Fetch = Callable[[str, Mapping[str, str]], bytes]
 """`fetch(url, headers) -> body`; raises `ResourceNotFoundError` for a 404."""
 
 
-def urllib_fetch(url: str, headers: Mapping[str, str]) -> bytes:
+def urllib_fetch(url: str, headers: Mapping[str, str], *, timeout: float = TIMEOUT_S) -> bytes:
     """The default `Fetch`: one HTTPS GET with a timeout, reading at most `MAX_BYTES`."""
     if not url.startswith("https://"):
         raise ExternalToolError(f"refusing to fetch a non-HTTPS URL: {url}")
     request = urllib.request.Request(url, headers=dict(headers))  # noqa: S310 (https checked above)
     try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT_S) as response:  # noqa: S310
+        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
             body: bytes = response.read(MAX_BYTES + 1)
     except urllib.error.HTTPError as exc:
         if exc.code == 404:

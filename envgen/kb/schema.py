@@ -55,6 +55,7 @@ def data_files() -> tuple[DataFile, ...]:
         gpu_issues,
         gpus,
         images,
+        keras,
         lock_platforms,
         metal,
         mirrors,
@@ -68,7 +69,7 @@ def data_files() -> tuple[DataFile, ...]:
         m.SCHEMA
         for m in (
             conda, cpu, cuda_arch, cudnn, distributions, doctor_checks, drivers, gpu_issues,
-            gpus, images, lock_platforms, metal, mirrors, remedies, signatures, wording,
+            gpus, images, keras, lock_platforms, metal, mirrors, remedies, signatures, wording,
         )
     ]  # fmt: skip
     found += [tensorflow.BUILDS, tensorflow.RELEASES]

@@ -47,6 +47,8 @@ BUILDS_FILE = "tensorflow-builds.toml"
 RELEASES_FILE = "tensorflow-releases.toml"
 
 KERAS_KINDS = ("tf.keras", "keras-nightly", "keras", "keras3")
+REVIEWED = ("min-compute-capability", "sass", "ptx", "cpu-features", "gpu-platforms", "metal")
+"""The build facts PyPI does not hold: a row `envgen kb update` derives lists them in `review`."""
 """How a minor gets Keras: bundled `tf.keras`, `keras-nightly` (2.5), same-minor Keras 2, Keras 3."""
 
 # Compute capabilities a build compiled for, and the Pythons a wheel serves: "X.Y", ascending.
@@ -112,14 +114,16 @@ class Build:
     """CUDA X.Y of the Linux GPU build; a `cuda` of cuda-drivers.toml."""
     cudnn: DottedVersion = field(metadata=key())
     """cuDNN the build was made with; TF needs the same major and an equal or higher minor."""
-    min_compute_capability: DottedVersion = field(metadata=key(CC))
-    """GPUs below this compute capability are ignored by TF (it falls back to CPU)."""
-    sass: tuple[DottedVersion, ...] = field(metadata=key(*CC_LIST))
+    min_compute_capability: DottedVersion | None = field(metadata=key(CC))
+    """GPUs below this compute capability are ignored by TF (it falls back to CPU); None: not
+    known yet (a row `kb update` derived, `review` names it)."""
+    sass: tuple[DottedVersion, ...] = field(metadata=key(*CC_LIST, default=()))
     """Compute capabilities with native code (runs on the same major, equal or higher minor)."""
-    ptx: tuple[DottedVersion, ...] = field(metadata=key(*CC_LIST))
+    ptx: tuple[DottedVersion, ...] = field(metadata=key(*CC_LIST, default=()))
     """Compute capabilities with PTX (JIT-compiled for any newer GPU at start-up)."""
-    cpu_features: tuple[str, ...] = field(metadata=key())
-    """x86-64 features the binaries need, as /proc/cpuinfo names them ("avx", "avx2")."""
+    cpu_features: tuple[str, ...] | None = field(metadata=key())
+    """x86-64 features the binaries need, as /proc/cpuinfo names them ("avx", "avx2"); None:
+    not known yet (`review`)."""
     gpu_package: str = field(metadata=key())
     """The package whose Linux wheel is the CUDA build: `tensorflow-gpu` up to 2.0, then `tensorflow`."""
     gpu_platforms: tuple[str, ...] = field(metadata=key(one_of(kb_platforms)))
@@ -140,11 +144,35 @@ class Build:
     """NVIDIA driver minimum TF's docs state for Linux (cuda-drivers.toml has NVIDIA's table)."""
     driver_wsl: DottedVersion | None = field(metadata=key())
     """NVIDIA (Windows) driver minimum TF's docs state for WSL2."""
+    review: tuple[str, ...] = field(
+        metadata=key(
+            one_of(REVIEWED),
+            default=(),
+            doc="facts PyPI does not hold, left unknown by `kb update` until a human reads the "
+            "wheels or the release notes",
+        )
+    )
     source: str = field(metadata=key())
 
     def check_row(self) -> None:
         if (self.keras_requirement is None) != (self.keras_kind == "tf.keras"):
             raise RowError("keras", "required unless keras-kind is tf.keras")
+        # Unknown is said, never implied: an absent fact of a reviewed row is an error.
+        unknown = {
+            "min-compute-capability": self.min_compute_capability is None,
+            "cpu-features": self.cpu_features is None,
+            "gpu-platforms": not self.gpu_platforms and "gpu-platforms" in self.review,
+        }
+        for name, missing in unknown.items():
+            if missing and name not in self.review:
+                raise RowError(name, "required (or listed in `review` as not known yet)")
+        if self.min_compute_capability is None and (self.sass or self.ptx):
+            raise RowError("sass", "architectures without a min-compute-capability")
+
+    @property
+    def reviewed(self) -> bool:
+        """Whether every fact of the row is known (a derived row lists what is not)."""
+        return not self.review
 
     @property
     def keras(self) -> KerasPairing:
@@ -158,7 +186,8 @@ class Build:
 
 @dataclass(frozen=True)
 class Release:
-    """One final TF release on PyPI, joined with its minor's `Build`."""
+    """One TF release on PyPI (a final one, or a pre-release `kb update --pre` wrote), joined
+    with its minor's `Build`."""
 
     version: Version = field(metadata=key())
     build: Build = field(metadata=derived())
@@ -177,8 +206,6 @@ class Release:
     source: str = field(metadata=key())
 
     def check_row(self) -> None:
-        if self.version.is_prerelease or self.version.is_devrelease:
-            raise RowError("version", "pre-releases are not listed")
         if any(r.name != "numpy" for r in self.numpy):
             raise RowError("numpy", "every entry must be a numpy requirement")
 
@@ -196,7 +223,7 @@ class Release:
         return self.build.cudnn
 
     @property
-    def min_compute_capability(self) -> DottedVersion:
+    def min_compute_capability(self) -> DottedVersion | None:
         return self.build.min_compute_capability
 
     @property
@@ -208,7 +235,7 @@ class Release:
         return self.build.ptx
 
     @property
-    def cpu_features(self) -> tuple[str, ...]:
+    def cpu_features(self) -> tuple[str, ...] | None:
         return self.build.cpu_features
 
     @property
@@ -257,19 +284,22 @@ class Release:
 
 @dataclass(frozen=True)
 class TensorFlowTable:
-    """All builds (by minor) and all releases, each sorted ascending."""
+    """All builds (by minor) and all final releases, each sorted ascending; pre-releases (rows
+    only `kb update --pre` writes) apart, for requests that name one."""
 
     builds: tuple[Build, ...]
     releases: tuple[Release, ...]
+    prereleases: tuple[Release, ...] = ()
 
     def build(self, minor: str) -> Build | None:
         """The build row of minor "X.Y"."""
         return next((b for b in self.builds if b.minor == minor), None)
 
     def release(self, version: str | Version) -> Release | None:
-        """The release `version` ("2.15.1" or a `Version`), or None if PyPI has no such release."""
+        """The release `version` ("2.15.1", "2.22.0rc0" or a `Version`), or None if the table
+        has no such release."""
         wanted = Version(str(version))
-        return next((r for r in self.releases if r.version == wanted), None)
+        return next((r for r in (*self.releases, *self.prereleases) if r.version == wanted), None)
 
     def releases_of(self, minor: str) -> tuple[Release, ...]:
         """The releases of minor "X.Y", oldest first."""
@@ -322,4 +352,5 @@ def load_tensorflow() -> TensorFlowTable:
                 f"{RELEASES_FILE}: release[{i}].version: {release.version} must be greater than "
                 f"the previous row's {before.version}"
             )
-    return TensorFlowTable(builds, releases)
+    finals = tuple(r for r in releases if not r.version.is_prerelease)
+    return TensorFlowTable(builds, finals, tuple(r for r in releases if r.version.is_prerelease))

@@ -25,7 +25,7 @@ from envgen.kb.distributions import load_distributions
 from envgen.kb.fields import declared, toml_name
 from envgen.kb.lock_platforms import load_lock_platforms
 from envgen.kb.pypi import Fetch, PyPI
-from envgen.kb.tensorflow import RELEASES_FILE, Release, Wheels, load_builds
+from envgen.kb.tensorflow import BUILDS_FILE, RELEASES_FILE, Build, Release, Wheels, load_builds
 
 FILE = RELEASES_FILE
 
@@ -40,7 +40,9 @@ HEADER = """\
 # Keras pairing, ...) live per minor in tensorflow-builds.toml.
 #
 # Keys:
-#   version          the release (PEP 440); pre-releases are left out.
+#   version          the release (PEP 440); pre-releases only from `kb update --pre`, and only
+#                    those newer than the newest final release (plans never choose one unless
+#                    the request names it).
 #   requires-python  Requires-Python of the wheels (absent before 2.9.0: rely on the wheel tags).
 #   numpy            the numpy Requires-Dist of the Linux x86_64 wheel, verbatim (markers kept).
 #   cpu-package      the CPU-only twin, where PyPI has wheels of it for this version.
@@ -130,6 +132,29 @@ def render_releases(rows: Iterable[Mapping[str, Any]]) -> str:
     return "".join(out)
 
 
+def render_build(row: Mapping[str, Any]) -> str:
+    """A `[[build]]` row `derive_build` made, as it is appended to tensorflow-builds.toml: keys
+    in the order Build declares them, a comment saying what it holds and what awaits review."""
+    keys = _keys(Build)
+    unknown = set(row) - set(keys)
+    if unknown:
+        raise ValueError(f"build {row.get('minor')}: unknown keys {sorted(unknown)}")
+    review = ", ".join(row.get("review", ()))
+    out = [
+        (
+            f"\n# TensorFlow {row['minor']}: derived by `envgen kb update` from PyPI (CUDA and cuDNN from\n"
+            "# the and-cuda extra's nvidia-* pins, Keras from Requires-Dist). Not in PyPI's metadata,\n"
+            "# so unknown until a human reads the wheels and release notes:\n"
+            f"# {review}.\n"
+        ),
+        "[[build]]\n",
+    ]
+    for key in keys:
+        if key in row:
+            out.append(f"{key} = {_value(row[key])}\n")
+    return "".join(out)
+
+
 # --------------------------------------------------------------------------------------------
 # The command
 
@@ -142,12 +167,16 @@ class UpdateResult:
     old_text: str
     new_text: str
     diff: str
-    skipped: tuple[str, ...]  # releases of minors without a tensorflow-builds.toml row
+    skipped: tuple[str, ...]  # releases of new minors whose build row could not be derived
     written: bool
+    builds: tuple[Mapping[str, Any], ...] = ()
+    """Build rows derived for minors tensorflow-builds.toml lacks (appended by `--write`)."""
+    builds_text: str = ""
+    """What `--write` appends to tensorflow-builds.toml."""
 
     @property
     def changed(self) -> bool:
-        return self.old_text != self.new_text
+        return self.old_text != self.new_text or bool(self.builds_text)
 
 
 def packaged_path() -> Path:
@@ -155,17 +184,22 @@ def packaged_path() -> Path:
     return Path(__file__).with_name(FILE)
 
 
-def update_releases(fetch: Fetch | None = None, *, write: bool = False) -> UpdateResult:
-    """Re-derive the release rows from PyPI; with `write`, replace the packaged file.
+def update_releases(
+    fetch: Fetch | None = None, *, write: bool = False, pre: bool = False
+) -> UpdateResult:
+    """Re-derive the release rows from PyPI, and the build rows of minors the knowledge base
+    lacks; with `pre`, the pre-releases of the coming release too. With `write`, replace the
+    packaged releases file and append the new build rows.
 
     Raises `ExternalToolError` when PyPI cannot be read. Prints nothing (the CLI shows `diff`).
     """
-    rows, skipped = derive_releases(PyPI(fetch), facts())
-    new_text = render_releases(rows)
+    derived = derive_releases(PyPI(fetch), facts(), pre=pre)
+    new_text = render_releases(derived.rows)
     try:
         old_text = data_text(FILE)
     except FileNotFoundError:  # first run in a fresh checkout
         old_text = ""
+    builds_text = "".join(render_build(b) for b in derived.builds)
     diff = "".join(
         difflib.unified_diff(
             old_text.splitlines(keepends=True),
@@ -174,10 +208,32 @@ def update_releases(fetch: Fetch | None = None, *, write: bool = False) -> Updat
             tofile=f"b/envgen/kb/{FILE}",
         )
     )
+    if builds_text:
+        old_builds = data_text(BUILDS_FILE)
+        diff += "".join(
+            difflib.unified_diff(
+                old_builds.splitlines(keepends=True),
+                (old_builds + builds_text).splitlines(keepends=True),
+                fromfile=f"a/envgen/kb/{BUILDS_FILE}",
+                tofile=f"b/envgen/kb/{BUILDS_FILE}",
+            )
+        )
     path = packaged_path()
     written = False
-    if write and new_text != old_text:
+    if write and (new_text != old_text or builds_text):
+        if builds_text:
+            builds_path = path.with_name(BUILDS_FILE)
+            builds_path.write_text(data_text(BUILDS_FILE) + builds_text, encoding="utf-8")
         path.write_text(new_text, encoding="utf-8")
         load_toml.cache_clear()
         written = True
-    return UpdateResult(path, old_text, new_text, diff, tuple(skipped), written)
+    return UpdateResult(
+        path,
+        old_text,
+        new_text,
+        diff,
+        tuple(derived.skipped),
+        written,
+        tuple(derived.builds),
+        builds_text,
+    )

@@ -14,6 +14,7 @@ plain name inside the lock folder); writing goes through tomlkit, so values are 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -64,6 +65,9 @@ class Variant:
     locks: tuple[PlatformLock, ...]
     cpu_features: tuple[str, ...] = ()
     """x86-64 features its TensorFlow build needs (the CPU variant on a CPU without AVX)."""
+    environment: tuple[tuple[str, str], ...] = ()
+    """Variables the environment must set (the plan's: LD_LIBRARY_PATH over conda's CUDA,
+    TF_USE_LEGACY_KERAS=1 for tf-keras); a built prefix's activation scripts set them."""
 
     @property
     def platforms(self) -> tuple[str, ...]:
@@ -154,6 +158,7 @@ def render_index(index: LockIndex, header: list[str]) -> str:
             ("cpu-features", list(var.cpu_features) or None),
             ("platforms", list(var.platforms)),
             ("conda-lock", var.conda_lock),
+            ("environment", dict(var.environment) or None),
         ):
             if isinstance(value, dict):
                 inline = tomlkit.inline_table()
@@ -187,6 +192,20 @@ def render_index(index: LockIndex, header: list[str]) -> str:
         files.add(name, digest)
     doc.add("files", files)
     return tomlkit.dumps(doc)
+
+
+_VARIABLE = re.compile(r"[A-Z_][A-Z0-9_]*")
+
+
+def _environment(row: Table) -> tuple[tuple[str, str], ...]:
+    """A variant's `environment` table: names a shell, a Dockerfile and a YAML file all take."""
+    found = row.mapping("environment")
+    for name in found:
+        if not _VARIABLE.fullmatch(name):
+            raise row.fail(
+                "environment", f"expected variable names (A-Z, 0-9, _), got {shown(name)}"
+            )
+    return tuple(sorted(found.items()))
 
 
 def parse_index(text: str, origin: str = INDEX) -> LockIndex:
@@ -230,6 +249,7 @@ def parse_index(text: str, origin: str = INDEX) -> LockIndex:
                 conda_lock=row.file_name("conda-lock"),
                 locks=tuple(locks),
                 cpu_features=row.strings("cpu-features"),
+                environment=_environment(row),
             )
         )
     files = doc.mapping("files")

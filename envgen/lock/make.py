@@ -299,7 +299,8 @@ def make_lock_set(
                 min_driver=tuple(sorted(drivers.items())),
                 conda_lock=conda_name,
                 locks=tuple(locks),
-                cpu_features=tuple(release.cpu_features) if release is not None else (),
+                cpu_features=tuple(release.cpu_features or ()) if release is not None else (),
+                environment=tuple(first.environment),
             )
         )
     index = LockIndex(

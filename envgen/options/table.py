@@ -28,13 +28,26 @@ OPTIONS: dict[str, Option] = {
             metavar="SPEC",
             config="tensorflow",
         ),
-        Option("keras", "Keras 2 behaviour or Keras 3", choices=("2", "3"), config="keras"),
+        Option(
+            "keras",
+            "2 (Keras 2 paired with the TensorFlow), 3, tf (tf.keras only, no keras package), "
+            "or a Keras line: 2.3, 2.2.4",
+            metavar="2|3|tf|X.Y",
+            config="keras",
+        ),
         Option(
             "channel",
             "how CUDA/cuDNN arrive (default auto: pip wheels, else conda, else system)",
             choices=("pip", "conda", "system", "auto"),
             default="auto",
             config="channel",
+        ),
+        Option(
+            "no_pypi_check",
+            "do not ask PyPI whether a TensorFlow newer than the knowledge base exists "
+            "(asked once a day, 3 s at most, cached)",
+            kind="bool",
+            default=False,
         ),
         Option(
             "why_not",
@@ -190,6 +203,12 @@ OPTIONS: dict[str, Option] = {
         ),
         Option("write", "replace the packaged file with the new rows", kind="bool", default=False),
         Option(
+            "pre",
+            "include the pre-releases (release candidates) newer than the newest final release",
+            kind="bool",
+            default=False,
+        ),
+        Option(
             "lock_dir",
             "the committed lock set to read (default: locks)",
             metavar="DIR",
@@ -318,7 +337,7 @@ COMMANDS: tuple[Command, ...] = (
         "plan",
         "decide the TensorFlow stack for this machine and explain every choice",
         "envgen.cli.plan",
-        (*_REQUEST, "why_not"),
+        (*_REQUEST, "why_not", "no_pypi_check"),
         description=(
             "Decide the newest TensorFlow that works here, with Keras, numpy, CUDA and cuDNN "
             "pinned, a reason for each pin and each rejected candidate."
@@ -359,7 +378,7 @@ COMMANDS: tuple[Command, ...] = (
                 "re-derive tensorflow-releases.toml from PyPI metadata and print the diff "
                 "(network)",
                 "envgen.cli.kb",
-                ("write",),
+                ("write", "pre"),
                 handler="run_update",
             ),
         ),
@@ -368,7 +387,7 @@ COMMANDS: tuple[Command, ...] = (
         "doctor",
         "explain a failing TensorFlow environment or error log: cause, evidence, fix",
         "envgen.cli.doctor",
-        ("log", "prefix", "interpreter", "profile", "timeout"),
+        ("log", "prefix", "interpreter", "profile", "target", "timeout"),
         description=(
             "Match an error log against known failure messages, and/or probe a Python "
             "environment and cross-check it with this machine's hardware profile. Exits 6 "
@@ -379,6 +398,8 @@ COMMANDS: tuple[Command, ...] = (
             "interpreter": "the environment's interpreter (a command with arguments is split "
             "like a shell)",
             "profile": "hardware profile to check against instead of detecting this machine",
+            "target": "gpu: what keeps TensorFlow off the GPU is an error; cpu: GPU messages are "
+            "notes (default auto: from the profile's GPUs)",
             "timeout": "how long `import tensorflow` may take in the environment (default 300)",
         },
         exclusive=(("prefix", "interpreter"),),

@@ -20,13 +20,16 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
+from packaging.specifiers import SpecifierSet
+
 from envgen.errors import NoSolutionError
 from envgen.kb import KnowledgeBase
+from envgen.kb.tensorflow import Release
 from envgen.plan import Note, Plan, Rejection, Request, Target, tensorflow_spec, validate
 from envgen.profile import HardwareProfile
 from envgen.resolve.candidate import Context, Outcome, Reason, evaluate
 from envgen.resolve.pins import group, plan
-from envgen.resolve.remedies import remedies
+from envgen.resolve.remedies import Remedy, remedies
 
 
 @dataclass(frozen=True)
@@ -35,6 +38,8 @@ class NoSolution:
     remedies: tuple[str, ...]
     rejections: tuple[Rejection, ...]
     warnings: tuple[Note, ...] = ()
+    found: tuple[Remedy, ...] = ()
+    """The remedies with the numbers each quotes and the plan it names (`remedies` is their text)."""
 
     def to_error(self) -> NoSolutionError:
         return NoSolutionError(
@@ -69,9 +74,7 @@ def why_not(
     platform = platform_of(profile, kb)
     target = _target(profile, request)
     out = []
-    for release in reversed(kb.tensorflow.releases):
-        if wanted is not None and release.version not in wanted:
-            continue
+    for release in candidates(kb, wanted):
         if platform is None:
             reason = _no_platform(profile, kb)
             out.append(Rejection(f"tensorflow=={release.version}", (reason.text,)))
@@ -85,6 +88,19 @@ def why_not(
 
 
 # --- resolution ----------------------------------------------------------------------------------
+
+
+def candidates(kb: KnowledgeBase, wanted: SpecifierSet | None) -> list[Release]:
+    """The releases a request may get, newest first (minor, then patch). A pre-release (a row
+    `kb update --pre` wrote) only where the request names one (`--tensorflow 2.22.0rc0`,
+    `>=2.22.0rc0`), as pip treats them (PEP 440: pre-releases are excluded unless the
+    specifier mentions one)."""
+    table = kb.tensorflow
+    pool = [*table.releases, *table.prereleases]
+    pool.sort(key=lambda r: r.version, reverse=True)
+    if wanted is None:
+        return [r for r in pool if not r.version.is_prerelease]
+    return [r for r in pool if wanted.contains(r.version)]
 
 
 def _python(profile: HardwareProfile, request: Request) -> str:
@@ -117,8 +133,9 @@ def _resolve(
     target = _target(profile, request)
     if platform is None:
         reason = _no_platform(profile, kb)
-        found = [kb.remedies.render(reason.code, **dict(reason.data))] if explain else []
-        return NoSolution(reason.text, tuple(found), ())
+        text = kb.remedies.render(reason.code, **dict(reason.data))
+        found = (Remedy(reason.code, reason.data, text),) if explain else ()
+        return NoSolution(reason.text, tuple(r.text for r in found), (), found=found)
     ctx = Context(profile, kb, request, platform, _python(profile, request), target)
 
     if request.target == "auto" and target == "gpu":
@@ -139,9 +156,7 @@ def _resolve(
     wanted = tensorflow_spec(request.tensorflow)
     rejected: list[Outcome] = []
     chosen: Outcome | None = None
-    for release in reversed(kb.tensorflow.releases):  # newest first: minor, then patch
-        if wanted is not None and release.version not in wanted:
-            continue
+    for release in candidates(kb, wanted):
         outcome = evaluate(ctx, release)
         if not outcome.reasons:
             chosen = outcome
@@ -174,12 +189,14 @@ def _no_solution(
         result = _resolve(profile, ctx.kb, request, explain=False)
         return result if isinstance(result, Plan) else None
 
-    return NoSolution(message, remedies(ctx, rejected, replan), rejections)
+    found = remedies(ctx, rejected, replan)
+    return NoSolution(message, tuple(r.text for r in found), rejections, found=found)
 
 
 __all__ = [
     "NoSolution",
     "Reason",
+    "Remedy",
     "platform_of",
     "resolve",
     "tensorflow_spec",

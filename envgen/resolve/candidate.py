@@ -44,6 +44,10 @@ class Outcome:
     cudnn: str | None = None
     ptx_only: bool = False
     """Every usable GPU runs this build through PTX JIT (no native SASS for it)."""
+    keras: Verdict | None = None
+    """The rule book on the Keras asked for: which Keras package, if any, the plan pins."""
+    environment: list[tuple[str, str]] = field(default_factory=list)
+    """Variables the environment must set for this candidate's CUDA to be found."""
 
 
 @dataclass(frozen=True)
@@ -88,6 +92,14 @@ def _check_wheel(ctx: Context, out: Outcome) -> None:
     r, p, py = out.release, ctx.platform, ctx.python
     gpu = ctx.target == "gpu" and not p.startswith("macos")
     wheel = r.gpu_wheel(p) if gpu else r.wheel(p)
+    if gpu and r.build.review and r.wheel(p) is not None:
+        # A build row `kb update` derived: its GPU facts are not in PyPI's metadata and await a
+        # human; until then no GPU plan is made from it (the CPU build is planned as usual).
+        review = ", ".join(r.build.review)
+        out.reasons.append(
+            Reason("unreviewed", ctx.say("build-unreviewed", minor=r.minor, review=review))
+        )
+        return
     if wheel is None:
         if gpu and p == "windows-x86_64" and r.wheel(p) is not None and not r.windows_gpu:
             last = rules.boundaries(ctx.kb).last_windows_gpu
@@ -113,8 +125,8 @@ def _check_cpu(ctx: Context, out: Outcome) -> None:
     if not ctx.platform.endswith("x86_64"):
         return
     verdict = rules.cpu_features(ctx.kb, out.release.cpu_features, ctx.profile.cpu.flags)
-    if verdict.code == "cpu-unknown":
-        out.warnings.append(ctx.note(verdict))
+    if verdict.code in ("cpu-unknown", "cpu-build-unknown"):
+        out.warnings.append(ctx.note(verdict, minor=out.release.minor))
     elif not verdict.ok:
         out.reasons.append(ctx.reason(verdict, code="cpu", minor=out.release.minor))
     else:
@@ -128,8 +140,18 @@ def _check_cpu(ctx: Context, out: Outcome) -> None:
 
 
 def _check_keras(ctx: Context, out: Outcome) -> None:
-    verdict = rules.keras_request(ctx.kb, out.release, ctx.request.keras)
-    if not verdict.ok:
+    verdict = rules.keras_request(ctx.kb, out.release, ctx.request.keras, ctx.python)
+    out.keras = verdict
+    if verdict.code == "keras-needs-python" and out.wheel is not None:
+        # A Keras line without wheels for this Python: the remedies offer the Pythons both the
+        # TensorFlow and the line have (the relaxation of a `python` reason).
+        pythons = [
+            p
+            for p in out.wheel.python
+            if rules.keras_request(ctx.kb, out.release, ctx.request.keras, p).ok
+        ]
+        out.reasons.append(ctx.reason(verdict, code="python", pythons=",".join(pythons)))
+    elif not verdict.ok:
         out.reasons.append(ctx.reason(verdict, code="keras"))
 
 
@@ -142,6 +164,7 @@ def _check_gpus(ctx: Context, out: Outcome) -> None:
     arch = rules.Architectures.of(r.build)
     usable: list[tuple[GPU, Verdict]] = []
     failures: list[str] = []
+    known_issue = False
     for gpu in gpus:
         if gpu.compute_capability is None:
             failures.append(ctx.say("cc-unknown", gpu=gpu.name))
@@ -156,9 +179,13 @@ def _check_gpus(ctx: Context, out: Outcome) -> None:
         if verdict.ok:
             usable.append((gpu, verdict))
         else:
+            known_issue = known_issue or verdict.code == "cc-known-issue"
             failures.append(f"{gpu.name} ({gpu.compute_capability}): {verdict.text(ctx.kb)}")
     if not usable:
-        out.reasons.append(Reason("gpu-cc", ctx.say("gpu-cc", failures="; ".join(failures))))
+        # A GPU the rules admit but the releases are known to fail on (Blackwell consumer parts)
+        # is one that builds other than the PyPI wheels may serve: the remedies say which.
+        data = (("known_issue", "1"),) if known_issue else ()
+        out.reasons.append(Reason("gpu-cc", ctx.say("gpu-cc", failures="; ".join(failures)), data))
         return
     for failure in failures:
         out.warnings.append(Note("gpu-ignored", ctx.say("gpu-ignored", failure=failure)))
@@ -253,8 +280,16 @@ def _choose_channel(ctx: Context, out: Outcome) -> None:
                 # `name=X.Y` is conda's exact form (X.Y.*); a bare name takes any version.
                 pinned = ExactVersion(version) if version else VersionSpec("")
                 out.cuda_pins.append(Pin(name, pinned, Channel.CONDA, why))
-            if not ctx.platform.startswith("windows"):
-                out.warnings.append(Note("conda-library-path", ctx.say("conda-library-path")))
+            # TensorFlow finds conda's libraries only through the variables conda.toml names
+            # (LD_LIBRARY_PATH on Linux): the plan carries them into every output and prefix.
+            os_name = ctx.platform.split("-")[0]
+            out.environment += ctx.kb.conda.environment(os_name)
+            for name, value in ctx.kb.conda.environment(os_name):
+                out.warnings.append(
+                    Note(
+                        "conda-library-path", ctx.say("conda-library-path", name=name, value=value)
+                    )
+                )
             return
         # system: the user's own toolkit; say so when the profile shows none that matches.
         out.channel, out.cudnn = Channel.SYSTEM, r.cudnn
@@ -269,11 +304,13 @@ def _choose_channel(ctx: Context, out: Outcome) -> None:
         ]
         found = [t.version for t in ctx.profile.cuda_toolkits]
         if not any(v.split(".")[:2] == r.cuda.split(".")[:2] for v in found):
+            # Windows loads DLLs from PATH, Linux shared objects by soname: each its own words.
+            words = "system-cuda-windows" if ctx.platform.startswith("windows") else "system-cuda"
             out.warnings.append(
                 Note(
                     "system-cuda",
                     ctx.say(
-                        "system-cuda",
+                        words,
                         cuda=r.cuda,
                         cudnn=r.cudnn,
                         found=", ".join(found) or "no toolkit",

@@ -29,8 +29,13 @@ def plan(ctx: Context, chosen: Outcome, rejections: tuple[Rejection, ...]) -> Pl
     name = wheel.install_name
     size_note = ""
     keras = r.keras
+    asked = chosen.keras or rules.Verdict("keras-ok")
+    # A Keras line the rule book chose (`--keras 2.3`, `--keras 2` beside TF <= 2.4): that pin.
+    standalone = asked if asked.code == "keras-pin" else None
     # Keras 2 on a Keras-3 TensorFlow: tf-keras (checked to exist) with TF_USE_LEGACY_KERAS=1.
     tf_keras = keras.tf_keras if ctx.request.keras == "2" and keras.kind == "keras3" else None
+    if standalone is not None and standalone.get("package") == "tf-keras":
+        tf_keras = f"tf-keras=={standalone.get('version')}"
     if (
         not gpu
         and ctx.platform == "linux-x86_64"
@@ -55,8 +60,16 @@ def plan(ctx: Context, chosen: Outcome, rejections: tuple[Rejection, ...]) -> Pl
     if tf_keras:
         legacy = Requirement(tf_keras)
         why = say("pin-tf-keras", first=b.first_keras3)
+        if standalone is not None:
+            why = say(standalone.get("words"), **standalone.as_dict())
         pins.append(Pin(legacy.name, VersionSpec(legacy.specifier), Channel.PIP, why))
         environment.append(("TF_USE_LEGACY_KERAS", "1"))
+    elif standalone is not None:
+        why = say(standalone.get("words"), **standalone.as_dict())
+        version = ExactVersion(standalone.get("version"))
+        pins.append(Pin(standalone.get("package"), version, Channel.PIP, why))
+    elif asked.code == "keras-tf":
+        pass  # tf.keras only: envgen pins no Keras package (TensorFlow's own dependency stays)
     elif keras.requirement:
         req = Requirement(keras.requirement)
         code = {
@@ -88,6 +101,7 @@ def plan(ctx: Context, chosen: Outcome, rejections: tuple[Rejection, ...]) -> Pl
         why = say("pin-protobuf", last=b.last_protobuf_cap)
         pins.append(Pin("protobuf", VersionSpec(r.build.protobuf_cap), Channel.PIP, why))
     pins.extend(chosen.cuda_pins)
+    environment.extend(chosen.environment)
     warnings = list(chosen.warnings)
     if gpu and ctx.profile.nvidia is not None:
         floor = rules.driver_floor(ctx.kb, r.build, ctx.profile.os)

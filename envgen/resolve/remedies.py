@@ -13,6 +13,7 @@ import dataclasses
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+from envgen import rules
 from envgen.plan import Plan, Request
 from envgen.profile import HardwareProfile, NvidiaDriver, complete
 from envgen.resolve.candidate import Context, Outcome
@@ -21,8 +22,23 @@ from envgen.versions import parse_dotted
 Replan = Callable[..., Plan | None]
 """`replan(profile=..., **request_changes)`: the plan with those changes, or None."""
 
-Found = Iterator[tuple[str, dict[str, str]]]
-"""(remedy code, fields) for each way out a relaxation found."""
+Found = Iterator[tuple[str, dict[str, str]] | tuple[str, dict[str, str], Plan]]
+"""(remedy code, fields[, the relaxed plan they were read from]) for each way out found."""
+
+
+@dataclass(frozen=True)
+class Remedy:
+    """One way out: its code (remedies.toml), the numbers it quotes, its text, and the plan the
+    relaxation found (None for advice that names no plan), so a test can hold each number to the
+    release the remedy names."""
+
+    code: str
+    fields: tuple[tuple[str, str], ...]
+    text: str
+    plan: Plan | None = None
+
+    def get(self, name: str) -> str:
+        return dict(self.fields).get(name, "")
 
 
 @dataclass(frozen=True)
@@ -53,38 +69,55 @@ def _other_python(_ctx: Context, rejected: list[Outcome], replan: Replan) -> Fou
                     "package": plan.tensorflow.name,
                     "platform": plan.platform,
                 },
+                plan,
             )
             return
 
 
 def _upgrade_driver(ctx: Context, rejected: list[Outcome], replan: Replan) -> Found:
-    if ctx.profile.nvidia is None:
+    nvidia = ctx.profile.nvidia
+    if nvidia is None:
         return
-    # The newest candidate held back by the driver alone (and perhaps Python): its driver.
+    # The newest candidate held back by the driver alone (and perhaps Python): re-plan with the
+    # driver it needs. The plan may name another release (on this Python the newest candidate
+    # has no wheel), so the remedy quotes the driver and CUDA of the release it names, never the
+    # candidate's (issue 14: "TensorFlow 2.13.1 needs CUDA 12.5" was 2.21's CUDA).
     for o in rejected:
         only = [r for r in o.reasons if r.code != "python"]
         if len(only) == 1 and only[0].code == "driver":
-            data = dict(only[0].data)
-            needed = data["needed_driver"]
-            newer = dataclasses.replace(ctx.profile.nvidia, driver=needed, cuda=None)
+            needed = dict(only[0].data)["needed_driver"]
+            newer = dataclasses.replace(nvidia, driver=needed, cuda=None)
             plan = replan(profile=dataclasses.replace(ctx.profile, nvidia=newer))
-            if plan is not None:
-                yield (
-                    "upgrade-driver",
-                    {
-                        "driver": needed,
-                        "tensorflow": plan.tensorflow.version,
-                        "cuda": data["cuda"],
-                    },
-                )
+            if plan is None:
+                return
+            driver = _driver_for(ctx, plan, replan) or needed
+            cuda = plan.cuda or ""
+            fields = {"driver": driver, "tensorflow": plan.tensorflow.version, "cuda": cuda}
+            yield "upgrade-driver", fields, plan
             return
+
+
+def _driver_for(ctx: Context, plan: Plan, replan: Replan) -> str | None:
+    """The lowest driver that gives `plan` here: its release's floor when re-planning with that
+    floor gives the same release (a GPU running the build only through PTX needs more)."""
+    nvidia = ctx.profile.nvidia
+    release = ctx.kb.tensorflow.release(plan.tensorflow.version)
+    if nvidia is None or release is None:
+        return None
+    floor = rules.driver_floor(ctx.kb, release.build, ctx.profile.os).driver
+    if floor is None:
+        return None
+    at_floor = dataclasses.replace(nvidia, driver=floor, cuda=None)
+    again = replan(profile=dataclasses.replace(ctx.profile, nvidia=at_floor))
+    same = again is not None and again.tensorflow.version == plan.tensorflow.version
+    return floor if same else None
 
 
 def _use_wsl2(ctx: Context, _rejected: list[Outcome], replan: Replan) -> Found:
     wsl_os = dataclasses.replace(ctx.profile.os, name="linux", wsl=True, glibc=None)
     plan = replan(profile=dataclasses.replace(ctx.profile, os=wsl_os))
     if plan is not None:
-        yield "use-wsl2", {"tensorflow": plan.tensorflow.version}
+        yield "use-wsl2", {"tensorflow": plan.tensorflow.version}, plan
 
 
 def _upgrade_macos(ctx: Context, rejected: list[Outcome], replan: Replan) -> Found:
@@ -96,13 +129,13 @@ def _upgrade_macos(ctx: Context, rejected: list[Outcome], replan: Replan) -> Fou
             newer_os = dataclasses.replace(ctx.profile.os, release=macos)
             plan = replan(profile=dataclasses.replace(ctx.profile, os=newer_os))
             if plan is not None:
-                yield "upgrade-macos", {"macos": macos, "tensorflow": plan.tensorflow.version}
+                yield "upgrade-macos", {"macos": macos, "tensorflow": plan.tensorflow.version}, plan
             return
 
 
 def _target_cpu(ctx: Context, _rejected: list[Outcome], replan: Replan) -> Found:
     if ctx.target == "gpu" and (plan := replan(target="cpu")) is not None:
-        yield "target-cpu", {"tensorflow": plan.tensorflow.version}
+        yield "target-cpu", {"tensorflow": plan.tensorflow.version}, plan
 
 
 def _other_tensorflow(ctx: Context, _rejected: list[Outcome], replan: Replan) -> Found:
@@ -113,13 +146,14 @@ def _other_tensorflow(ctx: Context, _rejected: list[Outcome], replan: Replan) ->
                 "tensorflow": plan.tensorflow.version,
                 "requested": ctx.request.tensorflow,
             },
+            plan,
         )
 
 
 def _other_channel(ctx: Context, _rejected: list[Outcome], replan: Replan) -> Found:
     for channel in ("pip", "conda", "system"):
         if channel != ctx.request.channel and (plan := replan(channel=channel)) is not None:
-            yield "other-channel", {"channel": channel, "tensorflow": plan.tensorflow.version}
+            yield "other-channel", {"channel": channel, "tensorflow": plan.tensorflow.version}, plan
             return
 
 
@@ -127,15 +161,13 @@ def _install_driver(ctx: Context, _rejected: list[Outcome], replan: Replan) -> F
     # A GPU the profile names but no driver: the driver the newest GPU build needs.
     if ctx.profile.nvidia is not None or not ctx.profile.gpus:
         return
-    from envgen import rules
-
     newest = ctx.kb.tensorflow.releases[-1]
     floor = rules.driver_floor(ctx.kb, newest.build, ctx.profile.os).driver
     if floor:
         driver = NvidiaDriver(driver=floor, source="remedy")
         plan = replan(profile=complete(dataclasses.replace(ctx.profile, nvidia=driver), ctx.kb))
         if plan is not None:
-            yield "install-driver", {"driver": floor, "tensorflow": plan.tensorflow.version}
+            yield "install-driver", {"driver": floor, "tensorflow": plan.tensorflow.version}, plan
 
 
 def _native_arm64(ctx: Context, _rejected: list[Outcome], replan: Replan) -> Found:
@@ -144,15 +176,42 @@ def _native_arm64(ctx: Context, _rejected: list[Outcome], replan: Replan) -> Fou
         native = dataclasses.replace(ctx.profile.os, arch="arm64", rosetta=False)
         plan = replan(profile=dataclasses.replace(ctx.profile, os=native))
         if plan is not None:
-            yield "native-arm64", {"tensorflow": plan.tensorflow.version}
+            yield "native-arm64", {"tensorflow": plan.tensorflow.version}, plan
 
 
 def _other_keras(ctx: Context, _rejected: list[Outcome], replan: Replan) -> Found:
-    if ctx.request.keras:
-        other = "2" if ctx.request.keras == "3" else "3"
+    asked = ctx.request.keras
+    if not asked:
+        return
+    # A Keras major that does not fit: the other one; a Keras line that does not fit: its major
+    # (the pairing of the TensorFlow that does fit), then tf.keras alone.
+    order = ("3",) if asked == "2" else ("2",) if asked == "3" else (asked.split(".")[0], "tf")
+    for other in order:
+        if other == asked:
+            continue
         plan = replan(keras=other)
         if plan is not None:
-            yield "other-keras", {"keras": other, "tensorflow": plan.tensorflow.version}
+            names = ("keras", "tf-keras", "keras-nightly")
+            pin = next((p.requirement() for p in plan.packages if p.name in names), "")
+            fields = {
+                "keras": other,
+                "tensorflow": plan.tensorflow.version,
+                "with_pin": f" ({pin})" if pin else "",
+            }
+            yield "other-keras", fields, plan
+            return
+
+
+def _ngc_container(ctx: Context, rejected: list[Outcome], _replan: Replan) -> Found:
+    # What does run TensorFlow on a GPU the PyPI wheels cannot use: NVIDIA's own TensorFlow
+    # container, built with a newer CUDA and for Linux arm64 as well (remedies.toml cites both).
+    # Only for a GPU that works in principle: not one below every build's floor.
+    if not ctx.platform.startswith("linux") or ctx.profile.nvidia is None:
+        return
+    blocked = any(dict(d).get("known_issue") for d in _data(rejected, "gpu-cc"))
+    aarch64 = ctx.platform == "linux-aarch64" and any(True for _ in _data(rejected, "no-gpu-build"))
+    if blocked or aarch64:
+        yield "ngc-container", {"platform": ctx.platform}
 
 
 def _always(code: str) -> Callable[[Context, list[Outcome], Replan], Found]:
@@ -173,6 +232,7 @@ RELAXATIONS: tuple[Relaxation, ...] = (
     Relaxation(frozenset({"no-gpu"}), _install_driver),
     Relaxation(frozenset(), _native_arm64),
     Relaxation(frozenset(), _other_keras),
+    Relaxation(frozenset({"gpu-cc", "no-gpu-build"}), _ngc_container),
     Relaxation(frozenset({"cpu"}), _always("no-avx-wheel")),
     Relaxation(
         frozenset({"cpu", "gpu-cc", "no-wheel", "no-gpu-build", "glibc"}),
@@ -185,7 +245,7 @@ def remedies(
     ctx: Context,
     rejected: list[Outcome],
     resolve: Callable[[HardwareProfile, Request], Plan | None],
-) -> tuple[str, ...]:
+) -> tuple[Remedy, ...]:
     """Every remedy the relaxations find, cheapest first, without repeats."""
 
     def replan(**changes: object) -> Plan | None:
@@ -194,12 +254,13 @@ def remedies(
         return resolve(profile, dataclasses.replace(ctx.request, **changes))  # type: ignore[arg-type]
 
     codes = {r.code for o in rejected for r in o.reasons}
-    found: list[tuple[int, str]] = []
+    found: list[tuple[int, Remedy]] = []
     for row in RELAXATIONS:
         if row.codes and not row.codes & codes:
             continue
-        for code, fields in row.find(ctx, rejected, replan):
+        for code, fields, *plan in row.find(ctx, rejected, replan):
             text = ctx.kb.remedies.render(code, **fields)
-            if all(text != t for _, t in found):
-                found.append((ctx.kb.remedies.effort(code), text))
-    return tuple(t for _, t in sorted(found, key=lambda f: f[0]))
+            if all(text != r.text for _, r in found):
+                remedy = Remedy(code, tuple(fields.items()), text, plan[0] if plan else None)
+                found.append((ctx.kb.remedies.effort(code), remedy))
+    return tuple(r for _, r in sorted(found, key=lambda f: f[0]))

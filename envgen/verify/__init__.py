@@ -16,6 +16,7 @@ what it observed into checks against an `Expectation` (a plan or a lock).
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -32,9 +33,14 @@ if TYPE_CHECKING:
     from envgen.kb import KnowledgeBase
 
 
-def run_probe(python: Path, *, timeout: float = 300.0) -> Observation:
-    """What the probe observes in the environment of `python`; `timeout` per framework."""
-    return observation.run([str(python)], timeout=timeout, error=VerificationError)
+def run_probe(
+    python: Path, *, timeout: float = 300.0, environment: tuple[tuple[str, str], ...] = ()
+) -> Observation:
+    """What the probe observes in the environment of `python`; `timeout` per framework.
+    `environment` holds the variables the environment's activation sets (the plan's), so the
+    probe sees it as a user who activated it does."""
+    environ = {**os.environ, **dict(environment)} if environment else None
+    return observation.run([str(python)], timeout=timeout, error=VerificationError, environ=environ)
 
 
 def verify(
@@ -51,7 +57,9 @@ def verify(
     if not python.exists():
         raise InputFileError(f"{python} does not exist", hint="give the environment's interpreter")
     start = time.perf_counter()
-    observed = run_probe(python, timeout=timeout)
+    observed = run_probe(
+        python, timeout=timeout, environment=expect.environment if expect is not None else ()
+    )
     report = evaluate(
         observed,
         target=target,

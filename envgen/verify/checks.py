@@ -112,7 +112,7 @@ def sigill_detail(
     if kb is None or release is None:
         what = "an instruction the build was compiled for"
         return f"{label} was killed by SIGILL on import: this CPU lacks {what}"
-    needs = release.cpu_features
+    needs = release.cpu_features or ()
     fields = {"package": dist[0] if dist else framework, "tensorflow": str(release.version)}
     verdict = rules.cpu_features(kb, needs, cpu_flags or ())
     if verdict.code == "cpu-missing":
@@ -139,6 +139,10 @@ def _summary(step: str, value: Any) -> str:
         where = f" on {value['device']}" if value.get("device") else ""
         keras = f"Keras {value['keras']}, " if value.get("keras") else ""
         return f"{keras}{len(losses)} steps{where}, loss {losses[0]:.4f} -> {losses[-1]:.4f}"
+    if step == "cuda_libraries":
+        if not value:
+            return "none loaded"
+        return "; ".join(f"{lib.get('name')} from {lib.get('path')}" for lib in value)
     if step == "build_info":
         keys = ("cuda_version", "cudnn_version", "is_cuda_build", "default_backend")
         return ", ".join(f"{k} {value[k]}" for k in keys if k in value)

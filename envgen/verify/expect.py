@@ -35,6 +35,8 @@ class Expectation:
     cudnn: str | None = None
     framework: str | None = None
     """The framework that must import and compute ("tensorflow" for any envgen plan)."""
+    environment: tuple[tuple[str, str], ...] = ()
+    """Variables the plan sets in the environment (activation does): the probe runs with them."""
 
 
 def from_plan(plan: Plan) -> Expectation:
@@ -51,6 +53,7 @@ def from_plan(plan: Plan) -> Expectation:
         cuda=plan.cuda,
         cudnn=plan.cudnn,
         framework="tensorflow",
+        environment=plan.environment,
     )
 
 

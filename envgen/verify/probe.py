@@ -197,6 +197,54 @@ def _probe_device(call: Callable[..., None], ordinal: int) -> dict[str, Any]:
     return info
 
 
+# --- CUDA libraries the process loaded ------------------------------------------------------------
+# What the dynamic loader really mapped, after the framework started (and, in a full run, used the
+# GPU): "installed" is not "found" (a pip nvidia-* wheel TensorFlow did not look in, a system CUDA
+# picked up instead of conda's). Linux lists every mapped file in /proc/self/maps (proc(5)).
+CUDA_LIBRARIES = (
+    "libcuda.so",
+    "libcudart",
+    "libcublas",
+    "libcublasLt",
+    "libcudnn",
+    "libcufft",
+    "libcupti",
+    "libcurand",
+    "libcusolver",
+    "libcusparse",
+    "libnccl",
+    "libnvJitLink",
+    "libnvrtc",
+    "libnvinfer",
+    "libnvshmem",
+    "libnvidia-ml",
+    "libtensorflow_framework",
+)
+
+
+def loaded_cuda_libraries(maps: str = "/proc/self/maps") -> list[dict[str, str]]:
+    """Each CUDA library mapped into this process (name and path), sorted by name; empty where
+    the system has no /proc (macOS, Windows)."""
+    try:
+        text = Path(maps).read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return []
+    found: dict[str, str] = {}
+    for line in text.splitlines():
+        fields = line.split(None, 5)
+        if len(fields) < 6:
+            continue
+        path = fields[5].strip()
+        # " (deleted)": replaced on disk since it was loaded. No str.removesuffix: the probe runs
+        # on Pythons older than 3.9.
+        if path.endswith(" (deleted)"):  # noqa: FURB188
+            path = path[: -len(" (deleted)")]
+        name = Path(path).name
+        if path.startswith("/") and ".so" in name and name.startswith(CUDA_LIBRARIES):
+            found.setdefault(path, name)
+    return [{"name": n, "path": p} for p, n in sorted(found.items(), key=lambda kv: (kv[1], kv[0]))]
+
+
 # --- interpreter and packages --------------------------------------------------------------------
 
 
@@ -315,6 +363,7 @@ def child_tensorflow(result: dict[str, Any], quick: bool = False) -> None:
     gpus = _step(result, "gpus", lambda: [d.name for d in tf.config.list_physical_devices("GPU")])
     if quick:
         _step(result, "keras_import", _keras_import)
+        _step(result, "cuda_libraries", loaded_cuda_libraries)
         return
 
     def reduce_sum() -> float:
@@ -358,6 +407,8 @@ def child_tensorflow(result: dict[str, Any], quick: bool = False) -> None:
         return {"keras": version, "losses": losses}
 
     _step(result, "keras_fit", keras_fit)
+    # Last: by now TensorFlow has loaded every CUDA library it uses (cuBLAS with the matmul).
+    _step(result, "cuda_libraries", loaded_cuda_libraries)
 
 
 def child_torch(result: dict[str, Any], quick: bool = False) -> None:

@@ -123,3 +123,64 @@ def test_a_lock_for_another_platform_is_refused(tmp_path: Path, conda_lock: Path
     with pytest.raises(InputFileError, match="no packages for"):
         get_backend("conda").build(request)
     assert not (tmp_path / "env").exists()
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="activation scripts and ld.so: Linux")
+def test_a_built_prefix_finds_its_libraries_through_the_activation_script(
+    tmp_path: Path, conda_lock: Path
+) -> None:
+    """Issue 14 §2: a conda GPU plan's prefix sets LD_LIBRARY_PATH=$ORIGIN/../lib when it is
+    activated (conda, mamba and micromamba source etc/conda/activate.d/*.sh) and undoes it on
+    deactivation; the dynamic loader then finds a library in the prefix's lib/ for a program in
+    its bin/ (the CUDA libraries a pip TensorFlow dlopens by soname)."""
+    plan = gpu_conda_2_15()
+    prefix = tmp_path / "env"
+    request = BuildRequest(
+        prefix=prefix, python="3.11", conda_lock=conda_lock, environment=plan.environment
+    )
+    result = get_backend("conda", check=True).build(request)
+    assert result.installer == "py-rattler"
+    activate = prefix / "etc/conda/activate.d/envgen-variables.sh"
+    deactivate = prefix / "etc/conda/deactivate.d/envgen-variables.sh"
+    assert activate.is_file()
+    assert deactivate.is_file()
+    # As conda's shell hook does it: source the activation scripts, run, source deactivation.
+    script = (
+        f'export CONDA_PREFIX="{prefix}"; export LD_LIBRARY_PATH=/opt/before; '
+        f'. "{activate}"; echo "active=$LD_LIBRARY_PATH"; '
+        f'. "{deactivate}"; echo "after=$LD_LIBRARY_PATH"; '
+        f'unset LD_LIBRARY_PATH; . "{activate}"; . "{deactivate}"; '
+        'echo "unset=${LD_LIBRARY_PATH-none}"'
+    )
+    out = subprocess.run(
+        ["bash", "-c", script], capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert out == ["active=$ORIGIN/../lib", "after=/opt/before", "unset=none"]
+    # What the value does: a program in the prefix's bin/ loads a library from its lib/ by
+    # soname. A copy of the system's python3 stands for the prefix's interpreter (the test
+    # channel's `python` is an empty stand-in), a copy of libz for a CUDA library.
+    system_python = shutil.which("python3", path="/usr/bin:/bin")
+    libz = next((p for p in Path("/lib/x86_64-linux-gnu").glob("libz.so.1*") if p.is_file()), None)
+    if system_python is None or libz is None:
+        pytest.skip("no system python3 or libz to stand in")
+    (prefix / "bin").mkdir(exist_ok=True)
+    shutil.copy2(system_python, prefix / "bin" / "envgen-python")
+    (prefix / "lib").mkdir(exist_ok=True)
+    shutil.copy2(libz, prefix / "lib" / "libenvgen-stand-in.so")
+    probe = "import ctypes; ctypes.CDLL('libenvgen-stand-in.so'); print('loaded')"
+    script = f'. "{activate}"; "{prefix}/bin/envgen-python" -c "{probe}"'
+    env = {k: v for k, v in os.environ.items() if k != "LD_LIBRARY_PATH"}
+    loaded = subprocess.run(
+        ["bash", "-c", script], capture_output=True, text=True, env=env, check=False
+    )
+    assert loaded.stdout.strip() == "loaded", loaded.stderr
+    # Without the activation the same program does not find it.
+    missing = subprocess.run(
+        [str(prefix / "bin" / "envgen-python"), "-c", probe],
+        check=False,
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    assert missing.returncode != 0
+    assert "libenvgen-stand-in.so" in missing.stderr

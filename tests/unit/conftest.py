@@ -25,3 +25,10 @@ def _no_subprocess_or_network(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(subprocess, "Popen", refuse_popen)
     monkeypatch.setattr(socket.socket, "connect", refuse_connect)
     monkeypatch.setattr(socket.socket, "connect_ex", refuse_connect)
+
+    # `envgen plan` asks PyPI (best effort) whether a newer TensorFlow exists: here it meets an
+    # offline machine before a socket is made (a refused connect would leave one unclosed).
+    def offline(url: str, *_: Any, **__: Any) -> NoReturn:
+        raise OSError(f"unit tests are offline: {url}")
+
+    monkeypatch.setattr("envgen.kb.newer.urllib_fetch", offline)

@@ -75,6 +75,7 @@ def _child(
     build_info: dict[str, Any] | None = None,
     gpus: list[str] | None = None,
     keras: str | None = None,
+    keras_error: str | None = None,
 ) -> dict[str, Any]:
     """The probe's entry for the `import tensorflow` child, made by the probe's `parse_child`.
 
@@ -89,6 +90,8 @@ def _child(
                 steps[name] = {"ok": True, "value": value, "seconds": 0.0}
         if keras is not None:
             steps["keras_import"] = {"ok": True, "value": {"keras": keras}, "seconds": 0.0}
+        if keras_error is not None:
+            steps["keras_import"] = {"ok": False, "error": keras_error, "seconds": 0.0}
         payload: dict[str, Any] = {"framework": "tensorflow", "steps": steps, "warnings": []}
         if error is not None:
             payload["error"] = error
@@ -306,7 +309,8 @@ def test_driver_too_old_for_the_build() -> None:
 def test_gpu_below_the_build_minimum() -> None:
     env = _probe("2.15.1", child=_child("2.15.1", build_info={"is_cuda_build": True}))
     d = diagnose(load_kb(), environment=env, profile=_with_gpu("3.5"))
-    assert _codes(d)["gpu-below-minimum"] == "warning"
+    # Issue 14: the machine has an NVIDIA GPU, so the GPU being ignored is the failure.
+    assert _codes(d)["gpu-below-minimum"] == "error"
 
 
 def test_gpu_without_kernel_image() -> None:
@@ -333,6 +337,60 @@ def test_gpu_machine_with_cpu_build_and_with_missing_cuda_libraries() -> None:
     assert "tensorflow[and-cuda]==2.15.1" in finding.fix
 
 
+def test_and_cuda_wheels_installed_but_not_found_gets_the_symlink_fix() -> None:
+    # tensorflow[and-cuda] 2.16.1 in a venv lists no GPU (tensorflow#63362): the nvidia-* wheels
+    # are there, TensorFlow did not look in them; TensorFlow's guide links them (pip.md step 6).
+    wheels = {"nvidia-cudnn-cu12": "8.9.7.29", "nvidia-cuda-runtime-cu12": "12.3.101"}
+    env = _probe(
+        "2.16.1",
+        packages=wheels,
+        child=_child("2.16.1", build_info={"is_cuda_build": True}, gpus=[]),
+    )
+    d = diagnose(load_kb(), environment=env, profile=_with_gpu("8.6", "550.54.15", "12.4"))
+    finding = next(f for f in d.findings if f.code == "gpu-not-visible-and-cuda")
+    assert finding.severity == "error"  # the machine has a GPU: this is why it is unused
+    assert "nvidia-cudnn-cu12 8.9.7.29" in finding.cause
+    assert "ln -svf ../nvidia/*/lib/*.so* ." in finding.fix
+    assert "bin/ptxas" in finding.fix
+    assert "tensorflow/docs site/en/install/pip.md" in finding.source
+
+
+def test_windows_gpu_not_visible_speaks_of_dlls() -> None:
+    env = _probe("2.10.1", child=_child("2.10.1", build_info={"is_cuda_build": True}, gpus=[]))
+    windows = load_or_detect(str(DATA / "profiles" / "windows10-rtx3060-py310.toml"), environ={})
+    d = diagnose(load_kb(), environment=env, profile=windows)
+    finding = next(f for f in d.findings if f.code.startswith("gpu-not-visible"))
+    assert finding.code == "gpu-not-visible-windows"
+    assert "DLL" in finding.cause
+    assert "PATH" in finding.fix
+    assert "LD_LIBRARY_PATH" not in finding.cause + finding.fix
+    assert ".so" not in finding.cause + finding.fix
+
+
+# Verbatim lines of a Windows TensorFlow 2.4 session (RTX 3060 Laptop, 2021-04-13; a public
+# write-up held in the code index, id 40666617507): the DLLs were installed but not on PATH.
+_WINDOWS_DSO = (
+    (
+        "2021-04-13 20:17:36.191941: W tensorflow/stream_executor/platform/default/dso_loader.cc:60] "
+        "Could not load dynamic library 'cublas64_11.dll'; dlerror: cublas64_11.dll not found"
+    ),
+    (
+        "2021-04-13 20:17:36.193765: W tensorflow/stream_executor/platform/default/dso_loader.cc:60] "
+        "Could not load dynamic library 'cudnn64_8.dll'; dlerror: cudnn64_8.dll not found"
+    ),
+)
+
+
+@pytest.mark.parametrize(
+    ("line", "dll"), [(_WINDOWS_DSO[0], "cublas64_11.dll"), (_WINDOWS_DSO[1], "cudnn64_8.dll")]
+)
+def test_windows_library_messages_speak_of_dlls(line: str, dll: str) -> None:
+    finding = diagnose_log(line, load_kb()).findings[0]
+    assert dll in finding.cause
+    assert "PATH" in finding.fix
+    assert "LD_LIBRARY_PATH" not in finding.cause + finding.fix
+
+
 def test_python_without_wheels_and_mismatched_cuda_wheel() -> None:
     env = _probe(
         "2.21.0",
@@ -352,6 +410,143 @@ def test_bad_probe_output_is_an_external_tool_error() -> None:
         parse_probe("Traceback: something\n", "python")
 
 
+# --- ranking GPU findings by what the machine is for (issue 14 §4) ----------------------------
+
+NO_DRIVER = DATA / "profiles" / "linux-rtx3060-nodriver-py312.toml"
+
+
+@pytest.mark.parametrize(
+    ("log", "code"),
+    [
+        ("cudart-missing-11.0.log", "cudart-missing"),
+        ("gpu-capability-6.1-gtx1070.log", "gpu-capability-too-low"),
+        ("captured/tf2.21-no-driver.log", "cuda-drivers-not-found"),
+    ],
+)
+def test_gpu_blocking_findings_rank_by_the_machine(log: str, code: str) -> None:
+    text = (LOGS / log).read_text()
+    kb = load_kb()
+    # A GPU in the profile (with or without a working driver) or --target gpu: the failure.
+    assert _codes(diagnose(kb, log=text, profile=_with_gpu("8.6")))[code] == "error"
+    assert _codes(diagnose(kb, log=text, profile=_profile(NO_DRIVER)))[code] == "error"
+    assert _codes(diagnose(kb, log=text, target="gpu"))[code] == "error"
+    assert _codes(diagnose(kb, log=text, profile=_cpu_only(), target="gpu"))[code] == "error"
+    # A CPU-only host, or --target cpu: a note.
+    if code in load_doctor_checks().without_gpu:
+        assert _codes(diagnose(kb, log=text, profile=_cpu_only()))[code] == "info"
+        assert _codes(diagnose(kb, log=text, profile=_with_gpu("8.6"), target="cpu"))[code] == (
+            "info"
+        )
+    # Nothing says: the signature's own severity.
+    own = kb.signatures.get(code)
+    assert own is not None
+    assert _codes(diagnose(kb, log=text))[code] == own.severity
+
+
+def test_a_raised_finding_says_why() -> None:
+    text = (LOGS / "cudart-missing-11.0.log").read_text()
+    finding = next(f for f in diagnose(load_kb(), log=text, target="gpu").findings)
+    assert finding.severity == "error"
+    assert "NVIDIA GPU (or the target is the GPU)" in finding.cause
+
+
+def test_doctor_takes_target_on_the_command_line(capsys: pytest.CaptureFixture[str]) -> None:
+    log = str(LOGS / "cudart-missing-11.0.log")
+    assert main(["doctor", "--log", log, "--target", "gpu"]) == VerificationError.exit_code
+    assert "ERROR: [cudart-missing]" in capsys.readouterr().err  # a failing run reports there
+    assert main(["doctor", "--log", log, "--target", "cpu"]) == 0
+
+
+# --- the classic standalone-Keras errors, mapped to the pairing (issue 14 §1) -----------------
+
+REAL = LOGS / "real" / "keras-classic"
+
+
+def _real(name: str) -> str:
+    """A real log's text without its `# key: value` header."""
+    lines = (REAL / name).read_text().splitlines()
+    return "\n".join(ln for ln in lines if not ln.startswith("# ")) + "\n"
+
+
+def _keras_env(tensorflow: str, keras: str, log: str) -> Environment:
+    """An environment with TensorFlow and a standalone keras whose `import keras` printed `log`
+    (the last line of a real traceback is what the probe's step records)."""
+    error = log.strip().splitlines()[-1]
+    child = _child(tensorflow, build_info={"is_cuda_build": False}, keras_error=error)
+    return _probe(tensorflow, python="3.7.16", packages={"keras": keras}, child=child)
+
+
+def test_keras_needs_tf22_names_the_versions_and_the_pin() -> None:
+    # rolux/stylegan2encoder#26: TF 1.x with the keras 2.4 pip pulled; settled with an older keras.
+    env = _keras_env("1.14.0", "2.4.3", _real("keras-requires-tf22--3.log"))
+    d = diagnose(load_kb(), environment=env, profile=_cpu_only())
+    finding = next(f for f in d.findings if f.code == "keras-needs-tf22")
+    assert "keras 2.4.3 requires TensorFlow ≥ 2.2, < 2.5" in finding.cause
+    assert "TensorFlow 1.14.0" in finding.cause
+    assert 'pip install "keras==2.2.5"' in finding.fix
+    assert finding.command == "envgen create --target cpu --tensorflow 1.14 --keras 2"
+    assert any("the environment" in line for line in finding.inferred)
+    # The environment check says the same from the installed versions alone.
+    line = next(f for f in d.findings if f.code == "keras-line-mismatch")
+    assert line.severity == "error"
+    assert "keras==2.2.5" in line.fix
+
+
+def test_keras_needs_tf22_from_a_log_with_pip_list_lines() -> None:
+    # The same real message, with the `pip list` lines a reporter pastes beside it.
+    text = _real("keras-requires-tf22--3.log") + "tensorflow-gpu      1.15.0\nKeras        2.4.3\n"
+    finding = next(
+        f for f in diagnose_log(text, load_kb()).findings if f.code == "keras-needs-tf22"
+    )
+    assert "keras 2.4.3 requires TensorFlow ≥ 2.2" in finding.cause
+    assert 'pip install "keras==2.3.1"' in finding.fix
+    assert finding.command == "envgen create --target auto --tensorflow 1.15 --keras 2"
+
+
+def test_keras_needs_tf22_without_versions_still_names_the_pairing() -> None:
+    finding = diagnose_log(_real("keras-requires-tf22--2.log"), load_kb()).findings[0]
+    assert finding.code == "keras-needs-tf22"
+    assert "keras 2.3.1 (the last multi-backend Keras)" in finding.fix
+
+
+def test_tensorflow_python_eager_names_the_pin_for_the_old_tensorflow() -> None:
+    # YCG09/chinese_ocr#300: TF 1.3.0 and the newest keras; the fix is the keras of TF 1.3.
+    env = _keras_env("1.3.0", "2.3.1", _real("keras-tf-eager-mismatch--1.log"))
+    d = diagnose(load_kb(), environment=env, profile=_cpu_only())
+    finding = next(f for f in d.findings if f.code == "keras-tf-eager-missing")
+    assert "keras 2.3.1 is newer than TensorFlow 1.3.0" in finding.cause
+    assert "≥ 1.13, < 2.3" in finding.cause
+    assert 'pip install "keras==2.0.6"' in finding.fix
+
+
+def test_is_tf_1_is_two_kerases_mixed() -> None:
+    # keras-team/keras#13352: `_is_tf_1` exists only in keras 2.3's backend; the fix that
+    # worked was uninstalling every keras and installing one.
+    log = "AttributeError: module 'keras.backend.tensorflow_backend' has no attribute '_is_tf_1'"
+    env = _keras_env("1.14.0", "2.2.4", log)
+    finding = next(
+        f
+        for f in diagnose(load_kb(), environment=env, profile=_cpu_only()).findings
+        if f.code == "keras-tf1-backend"
+    )
+    assert "Two Keras releases are mixed" in finding.cause
+    assert "Uninstall every keras" in finding.fix
+    assert 'pip install "keras==2.2.5"' in finding.fix
+
+
+def test_np_utils_names_the_keras_found_and_the_last_with_it() -> None:
+    # lukas/ml-class#76 (real log) in an environment with TensorFlow 2.15 and its keras 2.15.0.
+    env = _keras_env("2.15.1", "2.15.0", _real("keras-np-utils--1.log"))
+    finding = next(
+        f
+        for f in diagnose(load_kb(), environment=env, profile=_cpu_only()).findings
+        if f.code == "keras-np-utils"
+    )
+    assert "keras 2.15.0 (beside TensorFlow 2.15.1)" in finding.cause
+    assert "keras.utils.to_categorical" in finding.fix
+    assert "keras 2.12.0" in finding.fix
+
+
 # --- the knowledge rows --------------------------------------------------------------------------
 
 
@@ -362,6 +557,7 @@ def test_doctor_checks_are_sorted_sourced_and_used() -> None:
     signature_codes = {s.code for s in load_kb().signatures.signatures}
     assert not set(codes) & signature_codes, "a check code must not reuse a signature code"
     assert set(table.without_gpu) <= signature_codes
+    assert set(table.with_gpu) <= signature_codes | set(codes)
     package = Path(__file__).parents[2] / "envgen" / "doctor"
     source = "\n".join(f.read_text() for f in sorted(package.glob("*.py")))
     for code in codes:

@@ -164,10 +164,33 @@ def test_why_not(data_dir: Path) -> None:
         ("2.15.1", "==2.15.1"),
         (">=2.12,<2.16", "<2.16,>=2.12"),
         ("tensorflow==2.4.*", "==2.4.*"),
+        # The audit (issue 14 §4): what users type, refused before as "not a version specifier".
+        ("2.15.*", "==2.15.*"),
+        ("tensorflow-gpu==1.12.0", "==1.12.0"),
+        ("tensorflow_gpu==1.12.0", "==1.12.0"),
+        ("tensorflow[and-cuda]==2.15.1", "==2.15.1"),
+        ("tensorflow-cpu>=2.12", ">=2.12"),
     ],
 )
 def test_tensorflow_spec(text: str, expected: str) -> None:
     assert str(tensorflow_spec(text)) == expected
+
+
+@pytest.mark.parametrize("text", ["numpy==1.26", "keras==2.3.1", "two", "2.15.x"])
+def test_tensorflow_spec_refuses_other_names_and_junk(text: str) -> None:
+    with pytest.raises(UsageError, match=r"^--tensorflow: "):
+        tensorflow_spec(text)
+
+
+def test_why_not_takes_the_gpu_package_name(data_dir: Path) -> None:
+    # `--why-not tensorflow-gpu==1.12.0`: the name 1.x users type selects that release.
+    rows = why_not(
+        profile(data_dir, "linux-gtx1080-driver384-py36.toml"),
+        load_kb(),
+        AUTO,
+        "tensorflow-gpu==1.12.0",
+    )
+    assert [r.candidate for r in rows] == ["tensorflow==1.12.0"]
 
 
 @pytest.mark.parametrize(
@@ -225,3 +248,21 @@ def test_old_tensorflow_caps_protobuf(data_dir: Path) -> None:
     assert pins["protobuf"] == "<3.20"
     new = plan_of(resolve(prof, load_kb(), Request(channel=Channel.AUTO, target=Target.CPU)))
     assert "protobuf" not in {p.name for p in new.packages}
+
+
+def test_windows_system_cuda_speaks_of_dlls_on_path(data_dir: Path) -> None:
+    # Issue 14 §4: Windows loads DLLs from PATH; sonames and LD_LIBRARY_PATH are Linux words.
+    prof = profile(data_dir, "windows10-rtx3060-py310.toml")
+    p = plan_of(resolve(prof, load_kb(), Request(channel=Channel.SYSTEM)))
+    note = next(w.message for w in p.warnings if w.code == "system-cuda")
+    assert "cudart64_*.dll" in note
+    assert "PATH" in note
+    assert "soname" not in note
+    linux = plan_of(
+        resolve(
+            profile(data_dir, "linux-gtx1080ti-driver418-py37.toml"),
+            load_kb(),
+            Request(channel=Channel.SYSTEM),
+        )
+    )
+    assert "soname" in next(w.message for w in linux.warnings if w.code == "system-cuda")

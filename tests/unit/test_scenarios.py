@@ -22,6 +22,7 @@ Short names used in `source`:
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,10 +31,13 @@ import pytest
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
+from envgen import rules
 from envgen.detect import load_or_detect
 from envgen.kb import KnowledgeBase, load_kb
 from envgen.plan import Channel, Pin, Plan, Request, Target
-from envgen.resolve import NoSolution, resolve
+from envgen.profile import HardwareProfile, NvidiaDriver, complete
+from envgen.resolve import NoSolution, Remedy, resolve
+from envgen.versions import parse_dotted
 
 PROFILES = Path(__file__).resolve().parent.parent / "data" / "profiles"
 ANY = "*"
@@ -77,6 +81,8 @@ class Fits:
     warnings: tuple[str, ...] = ()
     no_warnings: tuple[str, ...] = ()
     platform: str | None = None
+    no_pins: tuple[str, ...] = ()
+    """Packages the plan must not pin."""
 
 
 @dataclass(frozen=True)
@@ -440,6 +446,71 @@ SCENARIOS: tuple[Scenario, ...] = (
         "D-SRC 1.12.0: tensorflow_gpu, CUDA 9, cuDNN 7; PyPI tensorflow-gpu 1.12.3 cp36 "
         "(kb-tf §2.2); TF <= 2.0 GPU builds are `tensorflow-gpu` (kb-tf §0 rule 2)",
     ),
+    # Issue 14 audit: driver floors are NVIDIA's exact minimum per toolkit release, not a branch.
+    Scenario(
+        "gtx1080-driver384.59-stops-at-cuda8",
+        "linux-gtx1080-driver384.59-py36.toml",
+        Fits(
+            target="gpu",
+            name="tensorflow-gpu",
+            version="==1.4.*",
+            python="3.6",
+            cuda="8.0",
+            cudnn="6",
+            channel=ANY,
+            pins={"nvidia-driver": PinSpec(admits=("375.26",), rejects=("367.47",))},
+        ),
+        "NV-T3 (13.2 Update 2 edition): 'CUDA 9.0 (9.0.76) >= 384.81', 'CUDA 8.0 GA2 (8.0.61) >= "
+        "375.26', 'CUDA 8.0 (8.0.44) >= 367.48'; D-SRC: 1.5-1.12 CUDA 9, 1.3-1.4 CUDA 8 / cuDNN 6; "
+        "D-GPU 2018's '384.x' names the branch, whose first releases (384.59) predate 9.0.76",
+    ),
+    Scenario(
+        "gtx1080ti-driver410.40-stops-at-cuda9",
+        "linux-gtx1080ti-driver410.40-py36.toml",
+        Fits(
+            target="gpu",
+            name="tensorflow-gpu",
+            version="1.12.3",
+            python="3.6",
+            cuda="9.0",
+            cudnn="7",
+            channel=ANY,
+        ),
+        "NV-T3: 'CUDA 10.0.130 >= 410.48', 'CUDA 9.0 (9.0.76) >= 384.81'; D-SRC: 1.13-2.0 CUDA "
+        "10.0, 1.12 CUDA 9.0; CUDA <= 10 has no minor-version compatibility (NV-MVC); PyPI "
+        "tensorflow-gpu 1.12.3 cp36",
+    ),
+    Scenario(
+        "gtx1080ti-driver450.36-rc-not-cuda11",
+        "linux-gtx1080ti-driver450.36-py38.toml",
+        Fits(
+            target="gpu",
+            name="tensorflow",
+            version="2.3.4",
+            python="3.8",
+            cuda="10.1",
+            cudnn="7.6",
+            channel=ANY,
+        ),
+        "NV-T3: 'CUDA 11.0.1 RC >= 450.36.06', 'CUDA 11.0.2 GA >= 450.51.05'; NV-MVC 11.x floor "
+        "450.80.02; D-SRC 2.4.0: CUDA 11.0 (the GA), 2.3.0: CUDA 10.1 / cuDNN 7.6 ('418.39' for "
+        "10.1.105, NV-T3); PyPI 2.3.4 cp38",
+    ),
+    Scenario(
+        "driver410-py38-remedy-quotes-its-release",
+        "linux-gtx1080ti-driver410-py38.toml",
+        NoFit(
+            remedies=(
+                r"upgrade the NVIDIA driver to 450\.80\.02 or newer: TensorFlow 2\.13\.1 needs CUDA 11\.8$",
+                r"use Python 3\.7: TensorFlow 2\.0\.4",
+            ),
+        ),
+        "issue 14 audit: the remedy said '525.60.13 ... TensorFlow 2.13.1 needs CUDA 12.5'; D-SRC "
+        "2.13.0: CUDA 11.8 (kb-tf §1.1), whose floor is NVIDIA's 11.x minor-version floor "
+        "450.80.02 (NV-MVC; D-PIP of the 11.8 era says 450.80.02); REL-2.14.0: 2.13.1 is the last "
+        "with Python 3.8; D-SRC 2.0: CUDA 10.0 (NV-T3 10.0.130: 410.48), cp37",
+        target="gpu",
+    ),
     Scenario(
         "t4-driver450-py38",
         "linux-t4-driver450-py38.toml",
@@ -626,6 +697,113 @@ SCENARIOS: tuple[Scenario, ...] = (
         "#56413, #53362)",
         channel="conda",
     ),
+    # Keras pairing (issue 14 §1; keras.toml) ------------------------------------------------------
+    Scenario(
+        "tf1.14-keras2-pins-keras-2.2.5",
+        "linux-cpu-py36.toml",
+        _cpu("1.14.0", "3.6", name="tensorflow", pins={"keras": PinSpec(admits=("2.2.5",))}),
+        "issue 14: '--tensorflow 1.14 --keras 2' pinned no keras; TKassis/OrgaQuant#7 ('pip "
+        "install tensorflow==1.14 / pip install keras==2.2.5' fixed 'Keras requires TensorFlow "
+        "2.2 or higher'); keras 2.2.5 release notes: 'the last release to only support "
+        "TensorFlow 1'; PyPI 1.14.0 cp36",
+        tensorflow="1.14",
+        keras="2",
+    ),
+    Scenario(
+        "tf1.15-keras2-pins-keras-2.3.1",
+        "linux-cpu-py37.toml",
+        _cpu("1.15.5", "3.7", name="tensorflow", pins={"keras": PinSpec(admits=("2.3.1",))}),
+        "keras 2.3.0 release notes (TF 1.13/1.14/2.0; last multi-backend release); "
+        "onnx/keras-onnx#527 ('Pin keras==2.3.1 for tensorflow 1.x'); PyPI 1.15.5 cp37",
+        tensorflow="1.15",
+        keras="2",
+    ),
+    Scenario(
+        "tf2.1-keras2-pins-keras-2.3.1",
+        "linux-cpu-py37.toml",
+        _cpu("2.1.4", "3.7", pins={"keras": PinSpec(admits=("2.3.1",), rejects=("2.4.3",))}),
+        "keras 2.3.x uses tf_ops._TensorLike, present in TF 2.1/2.2, removed in 2.3 (TF wheels; "
+        "tensorflow#38589); fizyr/keras-retinanet#1402 ('better luck with 2.3.1'); PyPI 2.1.4",
+        tensorflow="2.1",
+        keras="2",
+    ),
+    Scenario(
+        "tf2.2-keras2-pins-keras-2.4.3",
+        "linux-cpu-py38.toml",
+        _cpu("2.2.3", "3.8", pins={"keras": PinSpec(admits=("2.4.3",), rejects=("2.3.1",))}),
+        "issue 14: '--tensorflow 2.2 --keras 2' pinned no keras; keras 2.4.0 release notes "
+        "('simply redirects all APIs ... to tf.keras'), 2.4.0 METADATA Requires-Dist "
+        "tensorflow (>=2.2.0); keras commit 7b76bed70c (2.4.2+ import guard: TF >= 2.2)",
+        tensorflow="2.2",
+        keras="2",
+    ),
+    Scenario(
+        "tf1.15-keras2.4-refused",
+        "linux-cpu-py37.toml",
+        NoFit(
+            remedies=(r"--keras 2\).*1\.15\.5.*keras==2\.3\.1", r"another TensorFlow: 2\.4\.4"),
+            message=(r"Keras 2\.4 requires TensorFlow ≥ 2\.2",),
+        ),
+        "issue 14: '--keras 2.4 with TF 1.15: \"Keras 2.4 requires TensorFlow ≥ 2.2\", exit 4'; "
+        "keras-team/keras#14129 ('Keras 2.4 release adds dependency on tensorflow>=2.2.0, which "
+        "breaks earlier installs'); keras 2.4.0 METADATA",
+        tensorflow="1.15",
+        keras="2.4",
+    ),
+    Scenario(
+        "keras2.2-picks-the-line-for-tf1",
+        "linux-cpu-py37.toml",
+        _cpu("1.15.5", "3.7", name="tensorflow", pins={"keras": PinSpec(admits=("2.2.5",))}),
+        "keras 2.2.5 release notes ('the last release of Keras that implements the 2.2.* API ... "
+        "only support TensorFlow 1'); CI tensorflow==1.13.1 (.travis.yml @2.2.5); a Keras 2.2 "
+        "line rules out TF 2 (no TF 2 support before 2.3.0)",
+        keras="2.2",
+    ),
+    Scenario(
+        "keras2.2.4-exact",
+        "linux-cpu-py36.toml",
+        _cpu("1.15.5", "3.6", name="tensorflow", pins={"keras": PinSpec(admits=("2.2.4",))}),
+        "keras 2.2.4 CI with tensorflow==1.9 (.travis.yml @2.2.4), TF 1.x only; PyPI 1.15.5 cp36",
+        keras="2.2.4",
+    ),
+    Scenario(
+        "keras-tf-pins-no-keras",
+        "linux-cpu-py312.toml",
+        _cpu("2.21.0", "3.12", no_pins=("keras", "tf-keras")),
+        "issue 14: '--keras tf' = tf.keras only, no standalone package; TF 2.21 brings its own "
+        "keras>=3.12.0 (PyPI METADATA)",
+        keras="tf",
+    ),
+    Scenario(
+        "keras3.10-stops-at-tf2.20",
+        "linux-cpu-py312.toml",
+        _cpu("2.20.0", "3.12", pins={"keras": PinSpec(admits=("3.10.0",), rejects=("3.9.2",))}),
+        "PyPI tensorflow 2.21.0 METADATA 'keras>=3.12.0', 2.20.0 'keras>=3.10.0'; keras 3.10.0 "
+        "Requires-Python >=3.9",
+        keras="3.10",
+    ),
+    Scenario(
+        "keras3.13-needs-python-3.11",
+        "linux-cpu-py312.toml",
+        NoFit(remedies=(r"use Python 3\.1[1-3]",), message=(r"Keras 3\.13 needs Python >=3\.11",)),
+        "PyPI keras 3.13.0 METADATA 'Requires-Python: >=3.11' (read live 2026-12-02)",
+        keras="3.13",
+        python="3.10",
+    ),
+    Scenario(
+        "keras2.16-is-tf-keras",
+        "linux-cpu-py311.toml",
+        _cpu(
+            "2.16.2",
+            "3.11",
+            name="tensorflow",
+            pins={"tf-keras": PinSpec(admits=("2.16.0",))},
+            environment={"TF_USE_LEGACY_KERAS": "1"},
+        ),
+        "REL-2.16.1 ('pip install tf-keras~=2.16 ... TF_USE_LEGACY_KERAS=1'); PyPI tf-keras "
+        "2.16.0 METADATA 'Requires-Dist: tensorflow <2.17,>=2.16'",
+        keras="2.16",
+    ),
     # Windows ----------------------------------------------------------------------------------------
     Scenario(
         "win10-rtx3060-py310",
@@ -744,6 +922,41 @@ SCENARIOS: tuple[Scenario, ...] = (
         "kb-tf §8.1 (1.5-2.2 SASS from 3.5)",
         target="gpu",
         tensorflow="1.5",
+    ),
+    Scenario(
+        "win7-gtx650-noavx-py37-headline-names-windows",
+        "windows7-gtx650-noavx-py37.toml",
+        NoFit(
+            remedies=(r"Python 3\.6: TensorFlow 1\.4\.0",),
+            message=(
+                (
+                    r"newest candidate 2\.\d+\.\d+: native Windows GPU support ended at "
+                    r"TensorFlow 2\.10; later releases use an NVIDIA GPU only under WSL2$"
+                ),
+            ),
+        ),
+        "issue 14 audit: the headline names the blocker of the newest release (native Windows GPU "
+        "support, REL-2.11.0: 'TensorFlow 2.10 was the last TensorFlow release that supported GPU "
+        "on native-Windows'; D-PIP: 'Starting with TensorFlow 2.11, you will need to install "
+        "TensorFlow in WSL2'), not the AVX of an older one",
+        target="gpu",
+    ),
+    Scenario(
+        "rtx5090-remedy-ngc",
+        "linux-rtx5090-driver570-py312.toml",
+        NoFit(remedies=(r"NGC", r"cpu")),
+        "kb-tf §8.2/§12 #16 (no official wheel runs compute capability 12.0); tensorflow#97387 "
+        "('the only way I can get it to work is by using NVIDIA's NGC container'); "
+        "jupyter/docker-stacks#2288 (NGC TensorFlow 25.02 on the RTX 5090)",
+        target="gpu",
+    ),
+    Scenario(
+        "gh200-remedy-ngc",
+        "linux-aarch64-gh200-driver550-py311.toml",
+        NoFit(remedies=(r"NGC.*linux/arm64", r"cpu")),
+        "kb-tf §0 rule 7 (no CUDA aarch64 wheels in any release); NVIDIA's TensorFlow containers "
+        "are built for ARM SBSA too (NGC release notes rel_21-10: components 'for ARM SBSA Linux')",
+        target="gpu",
     ),
     # macOS ------------------------------------------------------------------------------------------
     Scenario(
@@ -1060,6 +1273,7 @@ def _check_plan(plan: Plan, want: Fits) -> list[str]:
             p.append(f"no {name} pin (have {sorted(pins)})")
         else:
             p.extend(_check_pin(pins[name], spec))
+    p.extend(f"unexpected pin {pins[n].requirement()}" for n in want.no_pins if n in pins)
     env = dict(plan.environment)
     for key, value in want.environment.items():
         if env.get(key) != value:
@@ -1112,6 +1326,78 @@ def test_scenario(scenario: Scenario, kb: KnowledgeBase) -> None:
             pytest.fail(f"expected a plan ({scenario.source}); got no solution: {result.message}")
         problems = _check_plan(result, scenario.expect)
     assert not problems, f"{scenario.id} ({scenario.source}):\n  " + "\n  ".join(problems)
+
+
+# Each remedy's numbers come from the release it names (issue 14 audit): the relaxation it
+# describes, re-planned here independently, gives exactly that release, and the driver, CUDA,
+# Python and platform it quotes are that release's facts in the knowledge base.
+def _request_change(code: str, f: dict[str, str]) -> dict[str, object]:
+    """The request a remedy asks for, as remedies.py would change it."""
+    changes: dict[str, dict[str, object]] = {
+        "other-python": {"python": f.get("python")},
+        "target-cpu": {"target": Target.CPU},
+        "other-channel": {"channel": Channel(f["channel"]) if "channel" in f else None},
+        "other-keras": {"keras": f.get("keras")},
+        "other-tensorflow": {"tensorflow": None},
+    }
+    return changes.get(code, {})
+
+
+def _relaxed_profile(profile: HardwareProfile, code: str, f: dict[str, str]) -> HardwareProfile:
+    if code in ("upgrade-driver", "install-driver"):
+        driver = NvidiaDriver(driver=f["driver"], source="test")
+        return complete(dataclasses.replace(profile, nvidia=driver), load_kb())
+    if code == "use-wsl2":
+        wsl = dataclasses.replace(profile.os, name="linux", wsl=True, glibc=None)
+        return dataclasses.replace(profile, os=wsl)
+    if code == "upgrade-macos":
+        return dataclasses.replace(profile, os=dataclasses.replace(profile.os, release=f["macos"]))
+    if code == "native-arm64":
+        native = dataclasses.replace(profile.os, arch="arm64", rosetta=False)
+        return dataclasses.replace(profile, os=native)
+    return profile
+
+
+def _remedy_problems(kb: KnowledgeBase, s: Scenario, r: Remedy) -> list[str]:
+    f = dict(r.fields)
+    if "tensorflow" not in f:
+        return []  # advice that names no release (build from source, a community build, NGC)
+    release = kb.tensorflow.release(f["tensorflow"])
+    if release is None:
+        return [f"{r.text}: names {f['tensorflow']}, which the knowledge base does not have"]
+    profile = load_or_detect(str(PROFILES / s.profile), environ={})
+    request = dataclasses.replace(s.request(), **_request_change(r.code, f))  # type: ignore[arg-type]
+    again = resolve(_relaxed_profile(profile, r.code, f), kb, request)
+    problems = []
+    if not isinstance(again, Plan) or again.tensorflow.version != f["tensorflow"]:
+        got = again.tensorflow.version if isinstance(again, Plan) else "no solution"
+        problems.append(f"{r.text}: re-planned independently it gives {got}")
+    if r.code in ("upgrade-driver", "install-driver"):
+        floor = rules.driver_floor(kb, release.build, profile.os).driver
+        if floor is None or parse_dotted(f["driver"]) < parse_dotted(floor):
+            problems.append(f"{r.text}: TensorFlow {release.version} needs driver {floor}")
+        if "cuda" in f and f["cuda"] != release.cuda:
+            problems.append(f"{r.text}: TensorFlow {release.version} was built with {release.cuda}")
+    if r.code == "other-python":
+        wheels = release.gpu_wheel(f["platform"]) if s.target == "gpu" else None
+        wheels = wheels or release.wheel(f["platform"])
+        if wheels is None or not wheels.supports_python(f["python"]):
+            problems.append(f"{r.text}: no {f['platform']} wheel of it for Python {f['python']}")
+    return problems
+
+
+def _no_fits() -> list[object]:
+    return [pytest.param(s, id=s.id) for s in SCENARIOS if isinstance(s.expect, NoFit)]
+
+
+@pytest.mark.parametrize("scenario", _no_fits())
+def test_every_remedy_quotes_the_release_it_names(scenario: Scenario, kb: KnowledgeBase) -> None:
+    profile = load_or_detect(str(PROFILES / scenario.profile), environ={})
+    result = resolve(profile, kb, scenario.request())
+    assert isinstance(result, NoSolution)
+    assert [r.text for r in result.found] == list(result.remedies)
+    problems = [p for r in result.found for p in _remedy_problems(kb, scenario, r)]
+    assert not problems, "\n".join(problems)
 
 
 def test_suite_size() -> None:

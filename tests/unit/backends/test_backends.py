@@ -313,3 +313,50 @@ def test_in_place_build_restores_the_old_prefix_on_failure(tmp_path: Path) -> No
         interrupted()
     assert (prefix / "old.txt").read_text() == "old"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["env"]
+
+
+# --- activation scripts of a conda prefix (issue 14 §2) -------------------------------------------
+
+
+def test_a_conda_prefix_gets_the_plan_s_variables_on_activation(tmp_path: Path) -> None:
+    from envgen.backends.conda import write_activation
+
+    variables = (("LD_LIBRARY_PATH", "$ORIGIN/../lib"), ("TF_USE_LEGACY_KERAS", "1"))
+    written = write_activation(tmp_path, variables, windows=False)
+    assert [p.relative_to(tmp_path).as_posix() for p in written] == [
+        "etc/conda/activate.d/envgen-variables.sh",
+        "etc/conda/deactivate.d/envgen-variables.sh",
+    ]
+    activate = written[0].read_text()
+    # Single-quoted: the shell expands nothing; the dynamic loader reads $ORIGIN itself.
+    assert "export LD_LIBRARY_PATH='$ORIGIN/../lib'" in activate
+    assert 'export _ENVGEN_SAVED_LD_LIBRARY_PATH="${LD_LIBRARY_PATH}"' in activate
+    deactivate = written[1].read_text()
+    assert "else unset TF_USE_LEGACY_KERAS; fi" in deactivate
+    assert write_activation(tmp_path / "none", (), windows=False) == []
+    # A Windows prefix finds conda's DLLs through the PATH activation sets: no scripts there.
+    assert write_activation(tmp_path / "win", variables, windows=True) == []
+
+
+@pytest.mark.parametrize("value", ["a\nexport EVIL=1", "x\u2028y", "b\x1b[2J"])
+def test_an_activation_value_cannot_start_a_line(tmp_path: Path, value: str) -> None:
+    from envgen.backends.conda import write_activation
+    from envgen.errors import UsageError
+
+    with pytest.raises(UsageError):
+        write_activation(tmp_path, (("LD_LIBRARY_PATH", value),), windows=False)
+
+
+def test_quotes_in_an_activation_value_stay_one_word(tmp_path: Path) -> None:
+    from envgen.backends.conda import write_activation
+
+    (activate, _) = write_activation(tmp_path, (("X", "it's $(rm -rf /)"),), windows=False)
+    assert "export X='it'\"'\"'s $(rm -rf /)'" in activate.read_text()
+
+
+def test_the_variables_are_an_input_of_the_build(tmp_path: Path) -> None:
+    plain = BuildRequest(prefix=tmp_path / "env", python="3.11")
+    with_vars = BuildRequest(
+        prefix=tmp_path / "env", python="3.11", environment=(("LD_LIBRARY_PATH", "x"),)
+    )
+    assert plain.input_hash() != with_vars.input_hash()

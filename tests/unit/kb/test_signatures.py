@@ -236,7 +236,7 @@ REQUIRED = [
     (
         "AttributeError: module 'keras.backend.tensorflow_backend' has no attribute '_is_tf_1'",
         "keras-tf1-backend",
-        {"attribute": "_is_tf_1"},
+        {"mixed": "_is_tf_1"},
     ),
     ("ImportError: cannot import name 'np_utils' from 'keras.utils'", "keras-np-utils", {}),
     (

@@ -20,7 +20,7 @@ import pytest
 from packaging.version import Version
 
 from envgen.errors import KnowledgeBaseError
-from envgen.kb import data_text, derive, load_kb, load_toml, pypi, update
+from envgen.kb import KnowledgeBase, data_text, derive, load_kb, load_toml, pypi, update
 from envgen.kb import tensorflow as tf_kb
 from envgen.kb.lock_platforms import kb_platforms
 from envgen.kb.tensorflow import TensorFlowTable, load_tensorflow
@@ -124,6 +124,35 @@ def test_every_build_cuda_has_a_driver_row(table: TensorFlowTable) -> None:
     assert {b.cuda for b in table.builds} <= known
 
 
+def test_documented_driver_floors_are_exact_nvidia_minimums(table: TensorFlowTable) -> None:
+    """A documented floor is a driver release NVIDIA's tables name (Table 3, or the Table 2
+    minor-version floor), never a branch: "384" let 384.59 run CUDA 9.0 (issue 14 audit)."""
+    drivers = load_kb().drivers
+    exact = {t.linux for t in drivers.toolkits} | {m.linux for m in drivers.minor_compat}
+    exact_windows = {t.windows for t in drivers.toolkits if t.windows} | {
+        m.windows for m in drivers.minor_compat if m.windows
+    }
+    for b in table.builds:
+        if b.driver_linux is not None:
+            assert b.driver_linux in exact, (b.minor, b.driver_linux)
+            # Not below NVIDIA's own minimum for the build's CUDA (GA and updates only).
+            floor = drivers.toolkit_minimum(b.cuda, "linux")
+            compat = drivers.minor_compat_minimum(int(b.cuda.split(".")[0]), "linux")
+            assert floor is not None
+            assert b.driver_linux >= min(x for x in (floor, compat) if x is not None), b.minor
+        if b.driver_wsl is not None:
+            assert b.driver_wsl in exact_windows, (b.minor, b.driver_wsl)
+
+
+def test_a_release_candidate_row_is_no_driver_floor() -> None:
+    # NVIDIA Table 3 lists CUDA 11.0.1 RC at 450.36.06; the GA (450.51.05) is the floor.
+    drivers = load_kb().drivers
+    rc = [t for t in drivers.toolkits if t.prerelease]
+    assert [t.release for t in rc] == ["11.0.1 RC"]
+    assert drivers.toolkit_minimum("11.0", "linux") == "450.51.05"
+    assert drivers.toolkit_minimum("11.0", "windows") == "451.48"
+
+
 def test_python_lists_are_well_formed(table: TensorFlowTable) -> None:
     for release in table.releases:
         assert release.wheels or release.gpu_wheels, release.version
@@ -164,6 +193,9 @@ def test_keras3_only_from_2_16(table: TensorFlowTable) -> None:
 
 def test_min_compute_capability_is_the_lowest_sass(table: TensorFlowTable) -> None:
     for build in table.builds:
+        assert build.min_compute_capability is not None, (
+            build.minor
+        )  # the packaged rows are reviewed
         cc = parse_dotted(build.min_compute_capability)
         assert all(cc <= parse_dotted(s) for s in build.sass), build.minor
         assert build.min_compute_capability == build.sass[0]
@@ -366,7 +398,7 @@ def test_derivation_asks_the_projects_the_distribution_table_names(data_dir: Pat
     """Shim targets come from tensorflow-distributions.toml, not from code: without them the
     Apple-silicon shim of 2.13.1 is taken for a real `tensorflow` wheel."""
     facts = update.facts()
-    rows, _ = derive.derive_releases(pypi.PyPI(_recorded_fetch(data_dir)), facts)
+    rows = derive.derive_releases(pypi.PyPI(_recorded_fetch(data_dir)), facts).rows
     by_version = {r["version"]: r for r in rows}
     assert by_version["2.13.1"]["macos-arm64"]["package"] == "tensorflow-macos"
     assert by_version["2.13.1"]["macos-arm64"]["shim"] is True
@@ -376,6 +408,100 @@ def test_derivation_asks_the_projects_the_distribution_table_names(data_dir: Pat
         distributions=tuple(d for d in table.distributions if d.role != "shim-target"),
     )
     facts = dataclasses.replace(facts, distributions=no_shims)
-    rows, _ = derive.derive_releases(pypi.PyPI(_recorded_fetch(data_dir)), facts)
+    rows = derive.derive_releases(pypi.PyPI(_recorded_fetch(data_dir)), facts).rows
     entry = {r["version"]: r for r in rows}["2.13.1"]["macos-arm64"]
     assert (entry["package"], entry.get("shim")) == ("tensorflow", None)
+
+
+# ---------------------------------------------------------------------------------------------
+# The next release (issue 14 §3): kb update --pre on the recorded 2.22.0rc0 (PyPI, 2026-12-02)
+
+
+def test_update_leaves_pre_releases_out_without_pre(data_dir: Path) -> None:
+    result = update.update_releases(_recorded_fetch(data_dir))
+    assert "2.22.0rc0" not in result.new_text
+    assert result.builds == ()
+
+
+def test_update_pre_derives_2_22_rc0_from_pypi(data_dir: Path) -> None:
+    result = update.update_releases(_recorded_fetch(data_dir), pre=True)
+    rows = {r["version"]: r for r in tomllib.loads(result.new_text)["release"]}
+    rc = rows["2.22.0rc0"]
+    # Python and platforms from the wheel tags, the glibc floor from manylinux_2_27.
+    assert rc["linux-x86_64"] == {
+        "package": "tensorflow",
+        "python": ["3.10", "3.11", "3.12", "3.13", "3.14"],
+        "glibc": "2.27",
+    }
+    assert rc["linux-aarch64"]["glibc"] == "2.27"
+    assert rc["macos-arm64"]["macos"] == "12.0"
+    assert rc["requires-python"] == ">=3.10"
+    assert "nvidia-cudnn-cu12<10.0,>=9.10.2.21" in rc["and-cuda"]
+    # The new minor's build row: CUDA and cuDNN from the and-cuda pins, Keras from
+    # Requires-Dist; compute capabilities (and the rest PyPI lacks) unknown, not guessed.
+    (build,) = result.builds
+    assert build["minor"] == "2.22"
+    assert (build["cuda"], build["cudnn"]) == ("12.5", "9.10")
+    assert build["keras-kind"] == "keras3"
+    assert build["keras"] == "keras-nightly>=3.12.0.dev"
+    assert "tf-keras" not in build  # no tf-keras 2.22 on PyPI
+    assert "min-compute-capability" not in build
+    assert "cpu-features" not in build
+    assert set(build["review"]) >= {"min-compute-capability", "sass", "ptx", "cpu-features"}
+    assert "+[[build]]" in result.diff
+    assert '+version = "2.22.0rc0"' in result.diff
+
+
+def test_a_glibc_2_26_machine_does_not_get_2_21(data_dir: Path) -> None:
+    # The derivation reads the floor from the tag: 2.21.0 manylinux_2_27, 2.20.0 manylinux_2_17.
+    rows = {
+        r["version"]: r
+        for r in tomllib.loads(update.update_releases(_recorded_fetch(data_dir)).new_text)[
+            "release"
+        ]
+    }
+    assert rows["2.21.0"]["linux-x86_64"]["glibc"] == "2.27"
+    assert rows["2.16.1"]["linux-x86_64"]["glibc"] == "2.17"
+
+
+def _kb_with(monkeypatch: pytest.MonkeyPatch, result: update.UpdateResult) -> KnowledgeBase:
+    """The knowledge base `kb update --pre --write` would leave: the packaged rows, the new
+    release rows and the derived build row (read through the same loader)."""
+    from envgen.kb import tensorflow as tf_module
+
+    packaged = tomllib.loads(data_text(update.FILE))["release"]
+    new = [r for r in tomllib.loads(result.new_text)["release"] if "rc" in r["version"]]
+    texts = {
+        tf_module.RELEASES_FILE: update.render_releases([*packaged, *new]),
+        tf_module.BUILDS_FILE: data_text(tf_module.BUILDS_FILE) + result.builds_text,
+    }
+    monkeypatch.setattr(tf_module, "load_toml", lambda name: tomllib.loads(texts[name]))
+    return KnowledgeBase()
+
+
+def test_what_kb_update_pre_writes_loads_and_plans_only_on_request(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from envgen.detect import load_or_detect
+    from envgen.plan import Plan, Request, Target
+    from envgen.resolve import NoSolution, resolve
+
+    kb = _kb_with(monkeypatch, update.update_releases(_recorded_fetch(data_dir), pre=True))
+    assert [str(r.version) for r in kb.tensorflow.prereleases] == ["2.22.0rc0"]
+    assert str(kb.tensorflow.releases[-1].version) == "2.21.0"
+    cpu = load_or_detect(str(data_dir / "profiles" / "linux-cpu-py312.toml"), environ={})
+    # Nobody gets a release candidate unless they name it (as pip treats pre-releases).
+    default = resolve(cpu, kb, Request(target=Target.CPU))
+    assert isinstance(default, Plan)
+    assert default.tensorflow.version == "2.21.0"
+    asked = resolve(cpu, kb, Request(target=Target.CPU, tensorflow="2.22.0rc0", python="3.14"))
+    assert isinstance(asked, Plan), getattr(asked, "message", "")
+    assert asked.tensorflow.version == "2.22.0rc0"
+    pins = {p.name: p.requirement() for p in asked.packages}
+    assert pins["keras-nightly"] == "keras-nightly>=3.12.0.dev"
+    assert "cpu-build-unknown" in {w.code for w in asked.warnings}
+    # The GPU build awaits review: no GPU plan from it, and the refusal says why.
+    h100 = load_or_detect(str(data_dir / "profiles" / "issue-example-h100.toml"), environ={})
+    gpu = resolve(h100, kb, Request(target=Target.GPU, tensorflow="2.22.0rc0"))
+    assert isinstance(gpu, NoSolution)
+    assert "awaits review" in gpu.message

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from envgen.detect import load_or_detect
-from envgen.errors import NoSolutionError, StaleLockError
+from envgen.errors import InputFileError, NoSolutionError, StaleLockError
 from envgen.kb import KnowledgeBase, load_kb
 from envgen.kb.lock_platforms import LockPlatform
 from envgen.kb.tensorflow import TensorFlowTable
@@ -350,3 +350,32 @@ def test_machine_round_trip() -> None:
     kb = load_kb()
     machine = Machine.of(load_or_detect(str(H100), {}), kb)
     assert Machine.of(machine.profile(kb), kb) == machine
+
+
+@pytest.mark.usefixtures("fake_uv")
+def test_the_index_keeps_the_variables_a_plan_sets() -> None:
+    # Issue 14 §2: a built prefix sets the plan's variables (LD_LIBRARY_PATH over conda's CUDA),
+    # so the index, the only thing a build reads, records them per variant.
+    variables = (("LD_LIBRARY_PATH", "$ORIGIN/../lib"),)
+    gpu = dataclasses.replace(gpu_2_21(), environment=variables)
+    made = _make([cpu_2_21(), gpu])
+    assert 'environment = {LD_LIBRARY_PATH = "$ORIGIN/../lib"}' in made.files["envgen-lock.toml"]
+    index = parse_index(made.files["envgen-lock.toml"])
+    cuda12 = index.variant("cuda12")
+    cpu = index.variant("cpu")
+    assert cuda12 is not None
+    assert cpu is not None
+    assert cuda12.environment == variables
+    assert cpu.environment == ()
+
+
+@pytest.mark.usefixtures("fake_uv")
+@pytest.mark.parametrize(
+    "entry", ['"LD LIBRARY PATH" = "x"', '"PATH;rm" = "x"', 'LD_LIBRARY_PATH = "a\\nb"']
+)
+def test_a_hostile_variable_in_an_index_is_refused(entry: str) -> None:
+    gpu = dataclasses.replace(gpu_2_21(), environment=(("LD_LIBRARY_PATH", "$ORIGIN/../lib"),))
+    text = _make([cpu_2_21(), gpu]).files["envgen-lock.toml"]
+    bad = text.replace('LD_LIBRARY_PATH = "$ORIGIN/../lib"', entry)
+    with pytest.raises(InputFileError, match="environment"):
+        parse_index(bad)

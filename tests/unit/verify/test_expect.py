@@ -83,3 +83,40 @@ def test_bad_locks(tmp_path: Path) -> None:
         parse_pylock(
             "lock-version = '1.0'\ncreated-by = 'x'\n[[packages]]\nversion = '1'\n", "pylock.toml"
         )
+
+
+def test_the_probe_runs_with_the_plan_s_variables(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # A built prefix sets the plan's variables on activation; verify runs the interpreter
+    # directly, so it hands them to the probe itself (issue 14 §2: LD_LIBRARY_PATH over conda).
+    import dataclasses
+
+    from envgen import verify
+    from envgen.verify import observation
+    from envgen.verify.expect import from_plan
+    from tests.reference_plans import gpu_conda_2_15
+
+    plan = gpu_conda_2_15()
+    assert ("LD_LIBRARY_PATH", "$ORIGIN/../lib") in plan.environment
+    seen: dict[str, object] = {}
+
+    class Stop(Exception):
+        pass
+
+    def fake_run(*_: object, environ: object = None, **__: object) -> None:
+        seen["environ"] = environ
+        raise Stop
+
+    monkeypatch.setattr(observation, "run", fake_run)
+    python = tmp_path / "python"
+    python.write_text("")
+    with pytest.raises(Stop):
+        verify.verify(python, expect=from_plan(plan))
+    environ = seen["environ"]
+    assert isinstance(environ, dict)
+    assert environ["LD_LIBRARY_PATH"] == "$ORIGIN/../lib"
+    cpu = dataclasses.replace(plan, environment=())
+    with pytest.raises(Stop):
+        verify.verify(python, expect=from_plan(cpu))
+    assert seen["environ"] is None

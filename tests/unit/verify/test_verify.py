@@ -274,3 +274,40 @@ def test_probe_main_takes_everything_after_python_as_the_command(
     assert probe_module.main(["--no-driver", "--frameworks", "jax"]) == 0
     assert "quick" not in json.loads(capsys.readouterr().out)
     assert calls == [("jax", {"command": None, "quick": False, "log_lines": 200})]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc/self/maps is Linux's")
+def test_the_probe_lists_the_cuda_libraries_really_loaded(tmp_path: Path) -> None:
+    # Issue 14 §2: which CUDA libraries the process mapped, and from where. A copy of a system
+    # library loaded under a CUDA runtime's file name stands in for it (no GPU here); the list
+    # comes from this process's own /proc/self/maps.
+    import ctypes
+
+    from envgen.verify import probe
+
+    libz = next((p for p in Path("/lib/x86_64-linux-gnu").glob("libz.so.1.*")), None)
+    if libz is None:
+        pytest.skip("no libz to stand in")
+    stand_in = tmp_path / "nvidia" / "cuda_runtime" / "lib" / "libcudart.so.12"
+    stand_in.parent.mkdir(parents=True)
+    stand_in.write_bytes(libz.read_bytes())
+    ctypes.CDLL(str(stand_in))
+    found = probe.loaded_cuda_libraries()
+    assert {"name": "libcudart.so.12", "path": str(stand_in)} in found
+    assert probe.loaded_cuda_libraries(str(tmp_path / "no-such-maps")) == []
+
+
+def test_loaded_libraries_are_reported_with_their_paths() -> None:
+    from envgen.verify.checks import _summary
+
+    value = [
+        {
+            "name": "libcudart.so.12",
+            "path": "/env/lib/python3.12/site-packages/nvidia/cuda_runtime/lib/libcudart.so.12",
+        },
+        {"name": "libcudnn.so.9", "path": "/env/lib/libcudnn.so.9"},
+    ]
+    text = _summary("cuda_libraries", value)
+    assert text.startswith("libcudart.so.12 from /env/lib/python3.12/site-packages/nvidia/")
+    assert "libcudnn.so.9 from /env/lib/libcudnn.so.9" in text
+    assert _summary("cuda_libraries", []) == "none loaded"
