@@ -18,6 +18,9 @@ TABLES = (
     "mirrors",
     "signatures",
     "tensorflow",
+    "keras_backends",
+    "jax",
+    "torch",
     "distributions",
     "metal",
     "gpu_issues",
@@ -42,28 +45,49 @@ def run_check(_args: Options) -> Result:
         "hash": kb.digest,
         "tensorflow-releases": len(tf.releases),
         "tensorflow-minors": len(tf.builds),
+        "jax-releases": len(kb.jax.releases),
+        "torch-releases": len(kb.torch.releases),
+        "torch-builds": len(kb.torch.variants),
     }
     human = (
         f"knowledge base {kb.digest}: {len(files)} files valid; "
-        f"{len(tf.releases)} TensorFlow releases in {len(tf.builds)} minors"
+        f"{len(tf.releases)} TensorFlow releases in {len(tf.builds)} minors, "
+        f"{len(kb.jax.releases)} JAX releases, {len(kb.torch.releases)} PyTorch releases "
+        f"({len(kb.torch.variants)} CUDA builds)"
     )
     return Result("kb", summary, human)
 
 
 def run_update(args: Options) -> Result:
+    from envgen.kb.pypi import PyPI
     from envgen.kb.update import update_releases
+    from envgen.kb.update_frameworks import update_jax, update_torch
 
-    result = update_releases(write=args.write)
-    if not result.changed:
-        human = f"{result.path.name} is up to date with PyPI"
-    else:
-        human = result.diff + ("\nwritten." if result.written else "\n(not written: pass --write)")
-    if result.skipped:
-        human += "\nskipped (add a tensorflow-builds.toml row first): " + ", ".join(result.skipped)
+    client = PyPI()
+    results = [
+        update_releases(write=args.write, client=client),
+        update_jax(client, write=args.write),
+        update_torch(client, write=args.write),
+    ]
+    human_parts = []
+    for result in results:
+        if not result.changed:
+            human_parts.append(f"{result.path.name} is up to date with PyPI")
+        else:
+            human_parts.append(
+                result.diff + ("\nwritten." if result.written else "\n(not written: pass --write)")
+            )
+    skipped = [v for r in results for v in r.skipped]
+    human = "\n".join(human_parts)
+    if skipped:
+        human += "\nskipped (add a tensorflow-builds.toml row first): " + ", ".join(skipped)
     payload = {
-        "changed": result.changed,
-        "written": result.written,
-        "diff": result.diff,
-        "skipped": list(result.skipped),
+        "changed": any(r.changed for r in results),
+        "written": any(r.written for r in results),
+        "diff": "".join(r.diff for r in results),
+        "skipped": skipped,
+        "files": [
+            {"file": r.path.name, "changed": r.changed, "written": r.written} for r in results
+        ],
     }
     return Result("kb", payload, human)
