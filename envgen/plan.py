@@ -42,6 +42,9 @@ class Channel(StrEnum):
 TARGETS: tuple[str, ...] = tuple(Target)
 CHANNELS: tuple[str, ...] = tuple(c for c in Channel if c is not Channel.AUTO)
 KERAS_CHOICES = ("2", "3")
+KERAS_BACKENDS = ("tensorflow", "jax", "torch")
+"""`--keras-backend`: the framework Keras 3 runs on (envgen/kb/keras-backends.toml)."""
+DEFAULT_BACKEND = "tensorflow"
 
 
 class ExactVersion(str):
@@ -81,19 +84,32 @@ class Request:
     """"2" (Keras 2 behaviour: standalone 2.x, or tf-keras on TF >= 2.16) or "3"."""
     channel: Channel = Channel.PIP
     """How CUDA and cuDNN arrive: pip wheels, conda packages, or the system toolkit."""
+    keras_backend: str = DEFAULT_BACKEND
+    """The framework Keras 3 runs on: tensorflow, jax or torch (`KERAS_BACKEND`)."""
 
     def __post_init__(self) -> None:
         # Flags, ENVGEN_* variables and config keys hand over text: it becomes the enum here.
         object.__setattr__(self, "target", _choice(Target, self.target, "target"))
         object.__setattr__(self, "channel", _choice(Channel, self.channel, "channel"))
+        if self.keras_backend not in KERAS_BACKENDS:
+            raise OptionError(
+                "keras_backend",
+                f"expected one of {', '.join(KERAS_BACKENDS)}, got {shown(self.keras_backend)}",
+            )
 
     def to_dict(self) -> dict[str, Any]:
+        """The request as plans, lock indexes and digests record it; the Keras backend only
+        where it is not TensorFlow, so a TensorFlow request hashes as it always has."""
+        backend = (
+            {"keras-backend": self.keras_backend} if self.keras_backend != DEFAULT_BACKEND else {}
+        )
         return {
             "target": self.target,
             "python": self.python,
             "tensorflow": self.tensorflow,
             "keras": self.keras,
             "channel": self.channel,
+            **backend,
         }
 
 
@@ -171,6 +187,8 @@ class Plan:
     """Knowledge-base platform: linux-x86_64, linux-aarch64, windows-x86_64, macos-x86_64, macos-arm64."""
     python: str
     tensorflow: Pin
+    """The Keras backend's own package: tensorflow (or its platform's name), jax or torch. The
+    field keeps the name it had when TensorFlow was the only one; `framework` reads it too."""
     cuda: str | None
     cudnn: str | None
     cuda_channel: Channel | None
@@ -183,6 +201,16 @@ class Plan:
     rejections: tuple[Rejection, ...] = ()
     inputs: dict[str, str] = field(default_factory=dict)
     """Hashes of what the plan was decided from: profile, request, knowledge base."""
+    keras_backend: str = DEFAULT_BACKEND
+    """The framework Keras 3 runs on; KERAS_BACKEND in `environment` for every other one."""
+    indexes: tuple[str, ...] = ()
+    """Package indexes besides PyPI that a pin needs (the PyTorch index of an index-only build),
+    canonical URLs: a mirror is applied when installing."""
+
+    @property
+    def framework(self) -> Pin:
+        """The Keras backend's package pin (`tensorflow`, `jax[cuda13]`, `torch`)."""
+        return self.tensorflow
 
     def pip_packages(self) -> tuple[Pin, ...]:
         return tuple(p for p in self.packages if p.channel == "pip")
@@ -191,16 +219,22 @@ class Plan:
         return tuple(p for p in self.packages if p.channel == "conda")
 
     def to_dict(self) -> dict[str, Any]:
-        """The `plan` object of `envgen plan --json`."""
+        """The `plan` object of `envgen plan --json` (`tensorflow` too on TensorFlow plans, the
+        key it always had)."""
+        pin = {
+            "name": self.framework.name,
+            "version": self.framework.version,
+            "extras": list(self.framework.extras),
+        }
+        named = {"tensorflow": pin} if self.keras_backend == DEFAULT_BACKEND else {}
         return {
             "target": self.target,
             "platform": self.platform,
             "python": self.python,
-            "tensorflow": {
-                "name": self.tensorflow.name,
-                "version": self.tensorflow.version,
-                "extras": list(self.tensorflow.extras),
-            },
+            "keras-backend": self.keras_backend,
+            "framework": pin,
+            **named,
+            "indexes": list(self.indexes),
             "cuda": self.cuda,
             "cudnn": self.cudnn,
             "cuda-channel": self.cuda_channel,
@@ -213,8 +247,16 @@ class Plan:
     def fingerprint(self) -> dict[str, Any]:
         """What a lock of this plan depends on: the resolved request (every pin with its channel
         and extras, CUDA, cuDNN, Python, platform, target, environment), not the machine it was
-        planned on nor the words that explain it."""
+        planned on nor the words that explain it. The backend and the indexes count only where
+        they are not TensorFlow's and PyPI, so digests of TensorFlow plans made before Keras
+        had other backends here stay as they were."""
+        extra: dict[str, Any] = {}
+        if self.keras_backend != DEFAULT_BACKEND:
+            extra["keras-backend"] = self.keras_backend
+        if self.indexes:
+            extra["indexes"] = list(self.indexes)
         return {
+            **extra,
             "target": str(self.target),
             "platform": self.platform,
             "python": self.python,
@@ -250,13 +292,16 @@ class Plan:
         return of_json(self.to_dict())
 
 
-def tensorflow_spec(text: str | None, option: str = "tensorflow") -> SpecifierSet | None:
-    """`--tensorflow`: a PEP 440 specifier, or a bare version (`2.15` means `==2.15.*`).
+def tensorflow_spec(
+    text: str | None, option: str = "tensorflow", package: str = "tensorflow"
+) -> SpecifierSet | None:
+    """`--tensorflow`: a PEP 440 specifier, or a bare version (`2.15` means `==2.15.*`);
+    `--why-not` takes the same for the framework `package` (`jax==0.5.3`, `torch>=2.8`).
 
     `option` names the option the text came from, for the error."""
     if text is None or not text.strip():
         return None
-    spec = text.strip().removeprefix("tensorflow").strip()
+    spec = text.strip().removeprefix(package).strip()
     if is_dotted(spec):
         return SpecifierSet(f"=={spec}.*" if spec.count(".") == 1 else f"=={spec}")
     try:
@@ -274,11 +319,25 @@ def validate(request: Request) -> None:
     for name, value in request.to_dict().items():
         if isinstance(value, str) and bad_char(value) is not None:
             # The request is written into lock indexes and file headers, one value a line.
-            raise OptionError(name, f"holds a control character: {shown(value)}")
+            raise OptionError(name.replace("-", "_"), f"holds a control character: {shown(value)}")
     if request.python is not None and not (
         is_dotted(request.python, parts=2) and request.python == request.python.strip()
     ):
         raise OptionError("python", f"expected a version like 3.11, got {shown(request.python)}")
     if request.keras is not None and request.keras not in KERAS_CHOICES:
         raise OptionError("keras", f"expected 2 or 3, got {shown(request.keras)}")
+    if request.keras_backend != DEFAULT_BACKEND:
+        # Keras 2 and a TensorFlow version exist on the TensorFlow backend only.
+        if request.keras == "2":
+            raise OptionError(
+                "keras",
+                f"Keras 2 runs on TensorFlow only, not with --keras-backend {request.keras_backend}",
+                hint="leave --keras out (Keras 3), or use --keras-backend tensorflow",
+            )
+        if request.tensorflow is not None:
+            raise OptionError(
+                "tensorflow",
+                f"names a TensorFlow, which --keras-backend {request.keras_backend} does not use",
+                hint="leave --tensorflow out, or use --keras-backend tensorflow",
+            )
     tensorflow_spec(request.tensorflow)

@@ -17,10 +17,12 @@ def _command(args: Options) -> str:
     from envgen.escape import shell_join
 
     argv = ["envgen", "create"]
-    for flag in ("profile", "target", "python", "tensorflow", "keras", "channel", "mirror"):
+    flags = ("profile", "target", "python", "tensorflow", "keras", "channel", "keras_backend")
+    for flag in (*flags, "mirror"):
         value = getattr(args, flag)
         if value is not None and value != OPTIONS[flag].default:
-            argv += [f"--{flag}", redact_value(str(value)) if flag == "mirror" else str(value)]
+            shown = redact_value(str(value)) if flag == "mirror" else str(value)
+            argv += [OPTIONS[flag].flag, shown]
     return shell_join(argv)
 
 
@@ -58,7 +60,7 @@ def run(args: Options) -> Result:
         relock=args.relock,
         request_given=tuple(
             d
-            for d in ("python", "tensorflow", "keras", "channel")
+            for d in ("python", "tensorflow", "keras", "channel", "keras_backend")
             if args.source(d).kind != "default"
         ),
         from_bundle=Path(args.from_bundle) if args.from_bundle else None,

@@ -1,4 +1,5 @@
-"""`envgen plan`: decide the TensorFlow stack for this machine (or a profile) and explain it."""
+"""`envgen plan`: decide the Keras stack (TensorFlow, JAX or PyTorch) for this machine (or a
+profile) and explain it."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ def request_from(opts: Options) -> Request:
         tensorflow=opts.tensorflow,
         keras=opts.keras,
         channel=opts.channel,
+        keras_backend=opts.keras_backend,
     )
     validate(request)
     return request

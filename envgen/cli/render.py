@@ -22,10 +22,10 @@ def regenerate_command(args: Options, mirror: str) -> str:
     argv = ["envgen", "render"]
     if args.profile:
         argv += ["--profile", args.profile]
-    for dest in ("target", "python", "tensorflow", "keras", "channel"):
+    for dest in ("target", "python", "tensorflow", "keras", "channel", "keras_backend"):
         value = getattr(args, dest)
         if value is not None and value != OPTIONS[dest].default:
-            argv += [f"--{dest}", str(value)]
+            argv += [OPTIONS[dest].flag, str(value)]
     if mirror != OPTIONS["mirror"].default:
         argv += ["--mirror", mirror]
     if args.allow_insecure_mirror:
@@ -102,6 +102,7 @@ def run(args: Options) -> Result:
                 "tensorflow": args.tensorflow,
                 "keras": args.keras,
                 "channel": args.channel,
+                "keras-backend": args.keras_backend,
                 # A URL is saved without its login: pyproject.toml is committed.
                 "mirror": choice.spec if choice.mirror.name == CUSTOM else args.mirror,
                 "outputs": list(formats),

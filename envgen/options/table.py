@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from envgen.options.types import Command, Option
 
-_REQUEST = ("profile", "target", "python", "tensorflow", "keras", "channel")
+_REQUEST = ("profile", "target", "python", "tensorflow", "keras", "channel", "keras_backend")
 
 OPTIONS: dict[str, Option] = {
     o.dest: o
@@ -35,6 +35,14 @@ OPTIONS: dict[str, Option] = {
             choices=("pip", "conda", "system", "auto"),
             default="auto",
             config="channel",
+        ),
+        Option(
+            "keras_backend",
+            "the framework Keras 3 runs on (default tensorflow); KERAS_BACKEND is set in every "
+            "output",
+            choices=("tensorflow", "jax", "torch"),
+            default="tensorflow",
+            config="keras-backend",
         ),
         Option(
             "why_not",
@@ -328,7 +336,17 @@ COMMANDS: tuple[Command, ...] = (
         "verify",
         "prove an environment works: imports, devices, GPU compute, installed versions",
         "envgen.cli.verify",
-        ("prefix", "interpreter", "target", "lock", "profile", "report", "timeout", "force"),
+        (
+            "prefix",
+            "interpreter",
+            "target",
+            "lock",
+            "profile",
+            "report",
+            "timeout",
+            "force",
+            "keras_backend",
+        ),
         description=(
             "Run a probe with the environment's own interpreter: installed versions against a "
             "lock, import of TensorFlow (or PyTorch/JAX) in a child process, devices, a matmul "
@@ -356,8 +374,8 @@ COMMANDS: tuple[Command, ...] = (
             ),
             Command(
                 "update",
-                "re-derive tensorflow-releases.toml from PyPI metadata and print the diff "
-                "(network)",
+                "re-derive the TensorFlow, JAX and PyTorch release tables from PyPI metadata "
+                "and print the diff (network)",
                 "envgen.cli.kb",
                 ("write",),
                 handler="run_update",

@@ -13,9 +13,11 @@ import dataclasses
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+from packaging.version import Version
+
 from envgen.plan import Plan, Request
 from envgen.profile import HardwareProfile, NvidiaDriver, complete
-from envgen.resolve.candidate import Context, Outcome
+from envgen.resolve.candidate import Context, Judged
 from envgen.versions import parse_dotted
 
 Replan = Callable[..., Plan | None]
@@ -29,17 +31,26 @@ Found = Iterator[tuple[str, dict[str, str]]]
 class Relaxation:
     codes: frozenset[str]
     """Reason codes that make this relaxation worth trying; empty means always."""
-    find: Callable[[Context, list[Outcome], Replan], Found]
+    find: Callable[[Context, list[Judged], Replan], Found]
 
 
-def _data(outcomes: list[Outcome], code: str) -> Iterator[dict[str, str]]:
+def _shown(ctx: Context, plan: Plan) -> dict[str, str]:
+    """How a remedy names the plan it found: `framework` ("TensorFlow 2.21.0", "PyTorch
+    2.14.1+cu126 from https://download.pytorch.org/whl/cu126"), and `tensorflow`, its version."""
+    title = ctx.kb.keras_backends.get(plan.keras_backend).title
+    where = f" from {plan.indexes[0]}" if plan.indexes else ""
+    version = plan.framework.version
+    return {"framework": f"{title} {version}{where}", "tensorflow": version}
+
+
+def _data(outcomes: list[Judged], code: str) -> Iterator[dict[str, str]]:
     for o in outcomes:
         for r in o.reasons:
             if r.code == code:
                 yield dict(r.data)
 
 
-def _other_python(_ctx: Context, rejected: list[Outcome], replan: Replan) -> Found:
+def _other_python(ctx: Context, rejected: list[Judged], replan: Replan) -> Found:
     # Each Python the failing releases have wheels for, newest first; the first that plans.
     pythons = {p for d in _data(rejected, "python") for p in d.get("pythons", "").split(",") if p}
     for py in sorted(pythons, key=parse_dotted, reverse=True):
@@ -48,46 +59,49 @@ def _other_python(_ctx: Context, rejected: list[Outcome], replan: Replan) -> Fou
             yield (
                 "other-python",
                 {
+                    **_shown(ctx, plan),
                     "python": py,
-                    "tensorflow": plan.tensorflow.version,
-                    "package": plan.tensorflow.name,
+                    "package": plan.framework.name,
                     "platform": plan.platform,
                 },
             )
             return
 
 
-def _upgrade_driver(ctx: Context, rejected: list[Outcome], replan: Replan) -> Found:
+def _upgrade_driver(ctx: Context, rejected: list[Judged], replan: Replan) -> Found:
     if ctx.profile.nvidia is None:
         return
-    # The newest candidate held back by the driver alone (and perhaps Python): its driver.
-    for o in rejected:
-        only = [r for r in o.reasons if r.code != "python"]
-        if len(only) == 1 and only[0].code == "driver":
-            data = dict(only[0].data)
-            needed = data["needed_driver"]
-            newer = dataclasses.replace(ctx.profile.nvidia, driver=needed, cuda=None)
-            plan = replan(profile=dataclasses.replace(ctx.profile, nvidia=newer))
-            if plan is not None:
-                yield (
-                    "upgrade-driver",
-                    {
-                        "driver": needed,
-                        "tensorflow": plan.tensorflow.version,
-                        "cuda": data["cuda"],
-                    },
-                )
-            return
+    # The newest release held back by the driver alone (and perhaps Python): the lowest driver
+    # any of its builds needs (a JAX release's CUDA 12 plugin before its CUDA 13 one).
+    held = [
+        (o, dict(only[0].data))
+        for o in rejected
+        if len(only := [r for r in o.reasons if r.code != "python"]) == 1
+        and only[0].code == "driver"
+    ]
+    if not held:
+        return
+    newest = [(o, d) for o, d in held if _public(o) == _public(held[0][0])]
+    _o, data = min(newest, key=lambda od: parse_dotted(od[1]["needed_driver"]))
+    needed = data["needed_driver"]
+    newer = dataclasses.replace(ctx.profile.nvidia, driver=needed, cuda=None)
+    plan = replan(profile=dataclasses.replace(ctx.profile, nvidia=newer))
+    if plan is not None:
+        yield "upgrade-driver", {**_shown(ctx, plan), "driver": needed, "cuda": data["cuda"]}
 
 
-def _use_wsl2(ctx: Context, _rejected: list[Outcome], replan: Replan) -> Found:
+def _public(outcome: Judged) -> str:
+    return Version(outcome.version_text).public
+
+
+def _use_wsl2(ctx: Context, _rejected: list[Judged], replan: Replan) -> Found:
     wsl_os = dataclasses.replace(ctx.profile.os, name="linux", wsl=True, glibc=None)
     plan = replan(profile=dataclasses.replace(ctx.profile, os=wsl_os))
     if plan is not None:
-        yield "use-wsl2", {"tensorflow": plan.tensorflow.version}
+        yield "use-wsl2", _shown(ctx, plan)
 
 
-def _upgrade_macos(ctx: Context, rejected: list[Outcome], replan: Replan) -> Found:
+def _upgrade_macos(ctx: Context, rejected: list[Judged], replan: Replan) -> Found:
     # The newest release held back only by the OS (and perhaps Python): the macOS it needs.
     for o in rejected:
         only = [r for r in o.reasons if r.code != "python"]
@@ -96,67 +110,96 @@ def _upgrade_macos(ctx: Context, rejected: list[Outcome], replan: Replan) -> Fou
             newer_os = dataclasses.replace(ctx.profile.os, release=macos)
             plan = replan(profile=dataclasses.replace(ctx.profile, os=newer_os))
             if plan is not None:
-                yield "upgrade-macos", {"macos": macos, "tensorflow": plan.tensorflow.version}
+                yield "upgrade-macos", {**_shown(ctx, plan), "macos": macos}
             return
 
 
-def _target_cpu(ctx: Context, _rejected: list[Outcome], replan: Replan) -> Found:
+def _target_cpu(ctx: Context, _rejected: list[Judged], replan: Replan) -> Found:
     if ctx.target == "gpu" and (plan := replan(target="cpu")) is not None:
-        yield "target-cpu", {"tensorflow": plan.tensorflow.version}
+        yield "target-cpu", _shown(ctx, plan)
 
 
-def _other_tensorflow(ctx: Context, _rejected: list[Outcome], replan: Replan) -> Found:
+def _other_tensorflow(ctx: Context, _rejected: list[Judged], replan: Replan) -> Found:
     if ctx.request.tensorflow and (plan := replan(tensorflow=None)) is not None:
         yield (
             "other-tensorflow",
-            {
-                "tensorflow": plan.tensorflow.version,
-                "requested": ctx.request.tensorflow,
-            },
+            {**_shown(ctx, plan), "requested": ctx.request.tensorflow},
         )
 
 
-def _other_channel(ctx: Context, _rejected: list[Outcome], replan: Replan) -> Found:
+def _other_channel(ctx: Context, _rejected: list[Judged], replan: Replan) -> Found:
     for channel in ("pip", "conda", "system"):
         if channel != ctx.request.channel and (plan := replan(channel=channel)) is not None:
-            yield "other-channel", {"channel": channel, "tensorflow": plan.tensorflow.version}
+            yield "other-channel", {**_shown(ctx, plan), "channel": channel}
             return
 
 
-def _install_driver(ctx: Context, _rejected: list[Outcome], replan: Replan) -> Found:
+def _install_driver(ctx: Context, _rejected: list[Judged], replan: Replan) -> Found:
     # A GPU the profile names but no driver: the driver the newest GPU build needs.
     if ctx.profile.nvidia is not None or not ctx.profile.gpus:
         return
     from envgen import rules
 
-    newest = ctx.kb.tensorflow.releases[-1]
-    floor = rules.driver_floor(ctx.kb, newest.build, ctx.profile.os).driver
+    floor: str | None
+    if ctx.request.keras_backend == "tensorflow":
+        newest = ctx.kb.tensorflow.releases[-1]
+        floor = rules.driver_floor(ctx.kb, newest.build, ctx.profile.os).driver
+    else:
+        # Planned as if the newest driver NVIDIA's table knows were there: what that plan
+        # needs is the driver to install.
+        newest_driver = NvidiaDriver(driver=ctx.kb.drivers.newest_driver(), source="remedy")
+        probe = replan(
+            profile=complete(dataclasses.replace(ctx.profile, nvidia=newest_driver), ctx.kb)
+        )
+        floor = _driver_pin(probe)
     if floor:
         driver = NvidiaDriver(driver=floor, source="remedy")
         plan = replan(profile=complete(dataclasses.replace(ctx.profile, nvidia=driver), ctx.kb))
         if plan is not None:
-            yield "install-driver", {"driver": floor, "tensorflow": plan.tensorflow.version}
+            yield "install-driver", {**_shown(ctx, plan), "driver": floor}
 
 
-def _native_arm64(ctx: Context, _rejected: list[Outcome], replan: Replan) -> Found:
+def _driver_pin(plan: Plan | None) -> str | None:
+    """The driver floor a GPU plan pins (`nvidia-driver>=X`), if any."""
+    for pin in plan.packages if plan is not None else ():
+        if pin.name == "nvidia-driver":
+            return str(pin.version).removeprefix(">=")
+    return None
+
+
+def _native_arm64(ctx: Context, _rejected: list[Judged], replan: Replan) -> Found:
     rosetta = ctx.profile.cpu.apple_silicon and ctx.profile.os.arch == "x86_64"
     if ctx.profile.os.rosetta or rosetta:
         native = dataclasses.replace(ctx.profile.os, arch="arm64", rosetta=False)
         plan = replan(profile=dataclasses.replace(ctx.profile, os=native))
         if plan is not None:
-            yield "native-arm64", {"tensorflow": plan.tensorflow.version}
+            yield "native-arm64", _shown(ctx, plan)
 
 
-def _other_keras(ctx: Context, _rejected: list[Outcome], replan: Replan) -> Found:
+def _other_keras(ctx: Context, _rejected: list[Judged], replan: Replan) -> Found:
     if ctx.request.keras:
         other = "2" if ctx.request.keras == "3" else "3"
         plan = replan(keras=other)
         if plan is not None:
-            yield "other-keras", {"keras": other, "tensorflow": plan.tensorflow.version}
+            yield "other-keras", {**_shown(ctx, plan), "keras": other}
 
 
-def _always(code: str) -> Callable[[Context, list[Outcome], Replan], Found]:
-    def find(_ctx: Context, _rejected: list[Outcome], _replan: Replan) -> Found:
+def _other_backend(ctx: Context, _rejected: list[Judged], replan: Replan) -> Found:
+    # Keras 3 on another framework: every pip TensorFlow up to 2.21 fails on Blackwell GPUs,
+    # while JAX and PyTorch run there (tensorflow-gpu-issues.toml).
+    from envgen.plan import KERAS_BACKENDS
+
+    for backend in KERAS_BACKENDS:
+        if backend == ctx.request.keras_backend:
+            continue
+        plan = replan(keras_backend=backend, tensorflow=None, keras=None)
+        if plan is not None:
+            title = ctx.kb.keras_backends.get(backend).title
+            yield "other-backend", {**_shown(ctx, plan), "backend": backend, "title": title}
+
+
+def _always(code: str) -> Callable[[Context, list[Judged], Replan], Found]:
+    def find(_ctx: Context, _rejected: list[Judged], _replan: Replan) -> Found:
         yield code, {}
 
     return find
@@ -173,6 +216,7 @@ RELAXATIONS: tuple[Relaxation, ...] = (
     Relaxation(frozenset({"no-gpu"}), _install_driver),
     Relaxation(frozenset(), _native_arm64),
     Relaxation(frozenset(), _other_keras),
+    Relaxation(frozenset({"gpu-cc", "driver", "no-gpu-build", "windows-gpu"}), _other_backend),
     Relaxation(frozenset({"cpu"}), _always("no-avx-wheel")),
     Relaxation(
         frozenset({"cpu", "gpu-cc", "no-wheel", "no-gpu-build", "glibc"}),
@@ -183,7 +227,7 @@ RELAXATIONS: tuple[Relaxation, ...] = (
 
 def remedies(
     ctx: Context,
-    rejected: list[Outcome],
+    rejected: list[Judged],
     resolve: Callable[[HardwareProfile, Request], Plan | None],
 ) -> tuple[str, ...]:
     """Every remedy the relaxations find, cheapest first, without repeats."""
@@ -195,11 +239,16 @@ def remedies(
 
     codes = {r.code for o in rejected for r in o.reasons}
     found: list[tuple[int, str]] = []
+    backend = ctx.request.keras_backend
     for row in RELAXATIONS:
         if row.codes and not row.codes & codes:
             continue
         for code, fields in row.find(ctx, rejected, replan):
-            text = ctx.kb.remedies.render(code, **fields)
+            # A remedy worded for other frameworks only (TensorFlow's source builds) is left out.
+            remedy = ctx.kb.remedies.find(code, backend)
+            if remedy is None:
+                continue
+            text = ctx.kb.remedies.render(code, backend, **fields)
             if all(text != t for _, t in found):
-                found.append((ctx.kb.remedies.effort(code), text))
+                found.append((remedy.effort, text))
     return tuple(t for _, t in sorted(found, key=lambda f: f[0]))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import pytest
 from packaging.version import Version
@@ -59,9 +60,11 @@ def test_keras_line_for_a_python(kb: KnowledgeBase) -> None:
     table = kb.keras_backends
     assert table.newest_line("3.8") is None
     line = table.newest_line("3.10")
-    assert line is not None and str(line.since) == "3.11.0"
+    assert line is not None
+    assert str(line.since) == "3.11.0"
     line = table.newest_line("3.12")
-    assert line is not None and str(line.since) == "3.13.0"
+    assert line is not None
+    assert str(line.since) == "3.13.0"
 
 
 def test_every_cuda_a_build_names_has_a_driver_row(kb: KnowledgeBase) -> None:
@@ -88,9 +91,7 @@ def test_pypi_rows_read_from_wheels_agree_with_the_build_rows(torch: TorchTable)
     for v in torch.variants:
         if v.evidence != "pypi-wheel":
             continue
-        wheels = [
-            r.wheel(p) for r in torch.releases if r.minor == v.minor for p in v.platforms
-        ]
+        wheels = [r.wheel(p) for r in torch.releases if r.minor == v.minor for p in v.platforms]
         assert any(w is not None and w.cuda == v.cuda for w in wheels), (v.minor, v.tag)
 
 
@@ -111,15 +112,16 @@ def test_releases_sorted_and_start_at_keras_minimums(jax: JaxTable, torch: Torch
 
 
 def test_a_plugin_key_for_a_cuda_the_line_lacks_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    from envgen import kb as kb_package
     from envgen.kb import jax as jax_kb
 
     doc = load_toml(jax_kb.RELEASES_FILE)
     bad = {**doc, "release": [dict(r) for r in doc["release"]]}
     first = bad["release"][0]  # 0.4.20: a line without CUDA builds
     first["cuda12-linux-x86_64"] = {"package": "jax-cuda12-plugin", "python": ["3.11"]}
-    real = jax_kb.load_toml
+    real = kb_package.load_toml
 
-    def fake(name: str) -> dict[str, object]:
+    def fake(name: str) -> dict[str, Any]:
         return bad if name == jax_kb.RELEASES_FILE else real(name)
 
     monkeypatch.setattr(jax_kb, "load_toml", fake)
@@ -183,7 +185,11 @@ def test_built_cuda_reads_the_runtime_pin_for_the_platform(data_dir: Path) -> No
     # Verbatim Requires-Dist of torch 2.7.1 (x86_64 cu126) and 2.11.0 (cuda-toolkit 13.0).
     def requires(name: str) -> list[str]:
         text = (data_dir / "pypi" / "metadata" / name).read_text(encoding="utf-8")
-        return [ln.split(":", 1)[1].strip() for ln in text.splitlines() if ln.startswith("Requires-Dist:")]
+        return [
+            ln.split(":", 1)[1].strip()
+            for ln in text.splitlines()
+            if ln.startswith("Requires-Dist:")
+        ]
 
     runtime = load_kb().torch.index.runtime_packages
     linux = {"platform_system": "Linux", "sys_platform": "linux", "python_version": "3.13"}
@@ -206,13 +212,15 @@ def test_jax_0_7_0_declares_cuda13_without_a_plugin(jax: JaxTable) -> None:
     assert "cuda13" in release.extras
     assert release.plugin("13", "linux-x86_64") is None
     newest = jax.release("0.7.2")
-    assert newest is not None and newest.plugin("13", "linux-x86_64") is not None
+    assert newest is not None
+    assert newest.plugin("13", "linux-x86_64") is not None
 
 
 def test_jax_cuda13_starts_at_turing_cuda12_keeps_maxwell(jax: JaxTable) -> None:
     line = jax.releases[-1].line
     cuda12, cuda13 = line.build("12"), line.build("13")
-    assert cuda12 is not None and cuda13 is not None
+    assert cuda12 is not None
+    assert cuda13 is not None
     assert str(cuda12.min_compute_capability) == "5.0"
     assert str(cuda13.min_compute_capability) == "7.5"
     assert "12.0" in cuda12.ptx
@@ -241,12 +249,14 @@ def test_torch_builds_of_a_release(torch: TorchTable) -> None:
     assert release is not None
     builds = torch.gpu_builds(release, "linux-x86_64")
     assert [b.pin for b in builds] == ["2.14.1", "2.14.1+cu132", "2.14.1+cu126"]
-    assert builds[0].on_pypi and builds[1].index == "https://download.pytorch.org/whl/cu132"
+    assert builds[0].on_pypi
+    assert builds[1].index == "https://download.pytorch.org/whl/cu132"
     cpu = torch.cpu_build(release, "linux-x86_64")
-    assert cpu is not None and cpu.pin == "2.14.1+cpu"
-    assert cpu.index == "https://download.pytorch.org/whl/cpu"
+    assert cpu is not None
+    assert (cpu.pin, cpu.index) == ("2.14.1+cpu", "https://download.pytorch.org/whl/cpu")
     mac = torch.cpu_build(release, "macos-arm64")
-    assert mac is not None and mac.on_pypi and mac.pin == "2.14.1"
+    assert mac is not None
+    assert (mac.on_pypi, mac.pin) == (True, "2.14.1")
 
 
 def test_pascal_is_gone_from_the_default_build_from_2_8(torch: TorchTable) -> None:
