@@ -37,7 +37,9 @@ class PlatformLock:
     os: str
     arch: str
     python: str
-    tensorflow: str
+    framework: str
+    """The framework's requirement (`tensorflow-cpu==2.21.0`, `jax[cuda13]==0.12.0.1`); the
+    file's key is `tensorflow` for TensorFlow, as it always was, `framework` otherwise."""
     plan_digest: str
     """The digest of the plan's resolved request (Plan.fingerprint), not of any profile."""
     packages: int
@@ -46,6 +48,13 @@ class PlatformLock:
     plan: tuple[str, ...] = ()
     """The plan's pins as written (`tensorflow-cpu==2.21.0`, `numpy>=1.26.0,<2`), to name what
     changed when the plan changes."""
+    indexes: tuple[str, ...] = ()
+    """Indexes besides PyPI the lock's packages come from (canonical URLs, in uv's order)."""
+
+    @property
+    def tensorflow(self) -> str:
+        """The framework's requirement under the name TensorFlow sets have always used."""
+        return self.framework
 
 
 @dataclass(frozen=True)
@@ -64,6 +73,8 @@ class Variant:
     locks: tuple[PlatformLock, ...]
     cpu_features: tuple[str, ...] = ()
     """x86-64 features its TensorFlow build needs (the CPU variant on a CPU without AVX)."""
+    environment: tuple[tuple[str, str], ...] = ()
+    """Variables the environment sets (KERAS_BACKEND, TF_USE_LEGACY_KERAS), sorted."""
 
     @property
     def platforms(self) -> tuple[str, ...]:
@@ -152,6 +163,7 @@ def render_index(index: LockIndex, header: list[str]) -> str:
             ("min-compute-capability", var.min_compute_capability),
             ("min-driver", dict(var.min_driver) or None),
             ("cpu-features", list(var.cpu_features) or None),
+            ("environment", dict(var.environment) or None),
             ("platforms", list(var.platforms)),
             ("conda-lock", var.conda_lock),
         ):
@@ -169,12 +181,13 @@ def render_index(index: LockIndex, header: list[str]) -> str:
                 ("os", lk.os),
                 ("arch", lk.arch),
                 ("python", lk.python),
-                ("tensorflow", lk.tensorflow),
+                (_framework_key(lk.framework), lk.framework),
                 ("plan-digest", lk.plan_digest),
                 ("packages", lk.packages),
                 ("pylock", lk.pylock),
                 ("requirements", lk.requirements),
                 ("plan", list(lk.plan)),
+                ("indexes", list(lk.indexes) or None),
             ):
                 if value is not None:
                     lock.add(key, value)
@@ -187,6 +200,40 @@ def render_index(index: LockIndex, header: list[str]) -> str:
         files.add(name, digest)
     doc.add("files", files)
     return tomlkit.dumps(doc)
+
+
+def _framework_key(requirement: str) -> str:
+    """`tensorflow` for a TensorFlow requirement (sets made before other frameworks read the
+    same), `framework` for JAX's and PyTorch's."""
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    from envgen.kb.distributions import load_distributions
+
+    try:
+        name = Requirement(requirement).name
+    except InvalidRequirement:
+        return "framework"
+    return "tensorflow" if name in load_distributions().names else "framework"
+
+
+def _urls(table: Table, key: str) -> tuple[str, ...]:
+    """A list of https index URLs, each one line."""
+    urls = table.strings(key)
+    for url in urls:
+        if not url.startswith("https://") or any(c.isspace() for c in url):
+            raise table.fail(key, f"expected https index URLs, got {shown(url)}")
+    return urls
+
+
+def _environment(row: Table) -> tuple[tuple[str, str], ...]:
+    """`environment = { NAME = "value" }`: variable names as a shell and a Dockerfile take them."""
+    import re
+
+    values = row.mapping("environment")
+    for name in values:
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+            raise row.fail("environment", f"expected variable names, got {shown(name)}")
+    return tuple(sorted(values.items()))
 
 
 def parse_index(text: str, origin: str = INDEX) -> LockIndex:
@@ -209,12 +256,13 @@ def parse_index(text: str, origin: str = INDEX) -> LockIndex:
                 os=lk.text("os"),
                 arch=lk.text("arch"),
                 python=lk.text("python"),
-                tensorflow=lk.text("tensorflow"),
+                framework=lk.string("framework") or lk.text("tensorflow"),
                 plan_digest=lk.text("plan-digest"),
                 packages=lk.integer("packages") or 0,
                 pylock=lk.file_name("pylock"),
                 requirements=lk.file_name("requirements"),
                 plan=lk.strings("plan"),
+                indexes=_urls(lk, "indexes"),
             )
             for lk in row.tables("lock")
         ]
@@ -230,6 +278,7 @@ def parse_index(text: str, origin: str = INDEX) -> LockIndex:
                 conda_lock=row.file_name("conda-lock"),
                 locks=tuple(locks),
                 cpu_features=row.strings("cpu-features"),
+                environment=_environment(row),
             )
         )
     files = doc.mapping("files")
@@ -244,8 +293,15 @@ def parse_index(text: str, origin: str = INDEX) -> LockIndex:
     request = doc.table("request")
     request_values: dict[str, Any] = {}
     if request is not None:
-        for key in ("target", "python", "tensorflow", "keras", "channel"):
-            value = request.string(key)
+        from envgen.plan import CHANNELS, KERAS_BACKENDS, TARGETS
+
+        choices = {
+            "target": TARGETS,
+            "channel": (*CHANNELS, "auto"),
+            "keras-backend": KERAS_BACKENDS,
+        }
+        for key in ("target", "python", "tensorflow", "keras", "channel", "keras-backend"):
+            value = request.string(key, choices=choices.get(key, ()))
             if value is not None:
                 request_values[key] = value
         variants_asked = request.strings("variants")

@@ -119,8 +119,22 @@ def requirements_in(plan: Plan) -> str:
     return "".join(p.requirement() + "\n" for p in plan.pip_packages())
 
 
-def uv_argv(uv: str, plan: Plan, platform: LockPlatform, *, fmt: str, index: str) -> list[str]:
-    """The `uv pip compile` command for one answer: fmt is "pylock" or "requirements"."""
+def uv_argv(
+    uv: str,
+    plan: Plan,
+    platform: LockPlatform,
+    *,
+    fmt: str,
+    index: str,
+) -> list[str]:
+    """The `uv pip compile` command for one answer: fmt is "pylock" or "requirements".
+
+    A plan's other indexes (the PyTorch index of an index-only build) come before PyPI, as
+    `--index`: uv's default strategy takes each package from the first index that has it, the
+    way PyTorch's own instructions install (`pip install torch --index-url <its index>`), and an
+    install hands uv the same indexes in the same order. Always the canonical URLs: the lock
+    records them, a mirror is applied when installing."""
+    extra = [a for url in plan.indexes for a in ("--index", url)]
     argv = [
         uv,
         "pip",
@@ -129,6 +143,7 @@ def uv_argv(uv: str, plan: Plan, platform: LockPlatform, *, fmt: str, index: str
         "--quiet",
         "--no-config",
         "--no-header",
+        *extra,
         "--default-index",
         index,
         "--python-version",
@@ -193,14 +208,15 @@ def compile_pip(
         argv = [*uv_argv(uv, plan, platform, fmt=fmt, index=index), *extra]
         return run(argv, timeout=UV_TIMEOUT, check=False, env=env, input_text=text)
 
+    indexes = " and ".join([*plan.indexes, index])
     requirements = one("requirements")
     if requirements.returncode != 0:
-        raise uv_failure(requirements.stderr or requirements.stdout, where, index)
+        raise uv_failure(requirements.stderr or requirements.stdout, where, indexes)
     pylock = one("pylock", "--offline")
     if pylock.returncode != 0:
         pylock = one("pylock")
         if pylock.returncode != 0:
-            raise uv_failure(pylock.stderr or pylock.stdout, where, index)
+            raise uv_failure(pylock.stderr or pylock.stdout, where, indexes)
     return pip_lock(platform.name, plan.python, pylock.stdout, requirements.stdout)
 
 
