@@ -187,6 +187,12 @@ def name(value: object) -> Field:
     return Field(text)
 
 
+def python(value: object) -> Field:
+    """A Python string literal (a `.pth` line that sets a variable): ascii() of one line, so
+    quotes, backslashes and anything outside printable ASCII are escapes."""
+    return Field(ascii(_one_line(value, "a Python line")))
+
+
 def lines(value: object) -> Field:
     """A macro's output: template lines around fields that were escaped inside the macro.
 
@@ -240,6 +246,7 @@ FILTERS = {
     "lines": lines,
     "sh": sh,
     "ps1": ps1,
+    "python": python,
 }
 
 

@@ -41,6 +41,7 @@ from envgen.backends.prefix import (
     retarget,
     sibling,
     staged_prefix,
+    write_environment,
     write_marker,
 )
 from envgen.credentials import split_login
@@ -95,6 +96,8 @@ class BuildRequest:
     offline: bool = False
     """Reach no network at all: no index (uv `--offline --no-index`, pip `--no-index`), no
     Python download; only `find_links`. Not hashed, for the same reason."""
+    environment: tuple[tuple[str, str], ...] = ()
+    """Variables the environment sets for its interpreter (KERAS_BACKEND), from the variant."""
 
     def input_hash(self, *extra: Path) -> str:
         """What the built prefix depends on: a change means rebuild.
@@ -115,6 +118,8 @@ class BuildRequest:
             digest.update(b"\0base:" + self.base_image.encode())
         if self.gpu:
             digest.update(b"\0gpu")
+        for key, value in self.environment:
+            digest.update(b"\0env:" + f"{key}={value}".encode())
         return digest.hexdigest()[:SHORT]
 
 
@@ -280,5 +285,6 @@ __all__ = [
     "retarget",
     "sibling",
     "staged_prefix",
+    "write_environment",
     "write_marker",
 ]

@@ -45,6 +45,7 @@ from envgen.backends import (
     recover,
     refuse_edited_locks,
     staged_prefix,
+    write_environment,
     write_marker,
 )
 from envgen.backends.venv import INSTALL_TIMEOUT_S, VENV_TIMEOUT_S
@@ -434,6 +435,8 @@ class CondaBackend:
                         env=index_env(request, "uv"),
                         hint=install_hint(request),
                     )
+            if python.exists():
+                write_environment(target, request.environment)
             write_marker(
                 target,
                 {

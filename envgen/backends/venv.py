@@ -23,6 +23,7 @@ from envgen.backends import (
     prefix_lock,
     refuse_edited_locks,
     staged_prefix,
+    write_environment,
     write_marker,
 )
 from envgen.environment import venv_python
@@ -137,6 +138,7 @@ class VenvBackend:
             with from_index(request):
                 hint = install_hint(request)
                 run(install, timeout=INSTALL_TIMEOUT_S, show_progress=show, hint=hint, env=env)
+            write_environment(staging, request.environment)
             write_marker(
                 staging,
                 {

@@ -30,6 +30,10 @@ def regenerate_command(args: Options, mirror: str) -> str:
         argv += ["--mirror", mirror]
     if args.allow_insecure_mirror:
         argv.append("--allow-insecure-mirror")
+    if args.torch_mirror:
+        from envgen.credentials import split_login
+
+        argv += ["--torch-mirror", split_login(args.torch_mirror)[0]]
     if args.lock:
         argv += ["--lock", args.lock]
     return shell_join(argv)
@@ -71,6 +75,9 @@ def run(args: Options) -> Result:
         kb.mirrors,
         allow_insecure=args.allow_insecure_mirror,
     )
+    from envgen.mirrors import torch_index_mirror
+
+    torch_mirror = torch_index_mirror(args.torch_mirror)
     request = request_from(args)
     plan = resolve(load_or_detect(args.profile), kb, request)
     if not isinstance(plan, Plan):
@@ -83,6 +90,7 @@ def run(args: Options) -> Result:
         formats=formats,
         command=regenerate_command(args, choice.shown),
         lockfile=args.lock,
+        torch_mirror=torch_mirror.public if torch_mirror is not None else None,
     )
     result = write(render(plan, options), out, force=args.force)
     lines = [f"{path}: {'written' if changed else 'unchanged'}" for path, changed in result.written]

@@ -57,6 +57,13 @@ OPTIONS: dict[str, Option] = {
             config="mirror",
         ),
         Option(
+            "torch_mirror",
+            "a mirror of the PyTorch index (https://download.pytorch.org/whl, same layout: "
+            "<URL>/cu126) for torch builds only it serves; locks keep the canonical URL",
+            metavar="URL",
+            config="torch-mirror",
+        ),
+        Option(
             "allow_insecure_mirror",
             "accept an http:// mirror (pip gets --trusted-host; traffic is unencrypted)",
             kind="bool",
@@ -229,6 +236,7 @@ COMMANDS: tuple[Command, ...] = (
             "base_image",
             "output_dir",
             "mirror",
+            "torch_mirror",
             "locked",
             "frozen",
             "relock",
@@ -263,6 +271,7 @@ COMMANDS: tuple[Command, ...] = (
             "base_image",
             "output_dir",
             "mirror",
+            "torch_mirror",
             "locked",
             "frozen",
             "force",
@@ -408,6 +417,7 @@ COMMANDS: tuple[Command, ...] = (
         (
             *_REQUEST,
             "mirror",
+            "torch_mirror",
             "allow_insecure_mirror",
             "output_dir",
             "format",

@@ -204,3 +204,33 @@ def test_a_jax_set_is_current_from_its_index_and_stale_on_another_backend(
 
 def _no_detect() -> Any:
     raise AssertionError("the lock stage must not detect this machine here")
+
+
+@pytest.mark.usefixtures("captured_uv")
+def test_the_build_gets_the_variants_environment_and_indexes(tmp_path: Path) -> None:
+    from envgen import install
+    from envgen.lock.make import write_lock_set
+    from envgen.mirrors import MirrorChoice
+
+    kb = load_kb()
+    plan = dataclasses.replace(torch_gpu(), indexes=("https://download.pytorch.org/whl/cu130",))
+    made = make_lock_set([plan], Request(keras_backend="torch"), kb, command="x")
+    write_lock_set(made, tmp_path)
+    h100 = load_or_detect(str(PROFILES / "issue-example-h100.toml"), {})
+    use = team.use(tmp_path, h100, kb, mode="frozen")
+    pypi = MirrorChoice(kb.mirrors.get("pypi"))
+    request = install.request_for(use, project=tmp_path, prefix=tmp_path / ".venv", mirror=pypi)
+    assert request.environment == (("KERAS_BACKEND", "torch"),)
+    assert request.extra_index_urls == ("https://download.pytorch.org/whl/cu130",)
+    mirrored = install.request_for(
+        use,
+        project=tmp_path,
+        prefix=tmp_path / ".venv",
+        mirror=pypi,
+        torch_mirror="https://mirror.example/torch/whl",
+    )
+    assert mirrored.extra_index_urls == ("https://mirror.example/torch/whl/cu130",)
+    offline = install.request_for(
+        use, project=tmp_path, prefix=tmp_path / ".venv", mirror=pypi, offline_from=tmp_path
+    )
+    assert offline.extra_index_urls == ()
