@@ -476,7 +476,8 @@ def _build_and_verify(
         out.report_path = prefix / "verify-report.json"
         # A verification cut short must not leave an earlier run's "ok" behind.
         out.report_path.unlink(missing_ok=True)
-        progress("verify  importing TensorFlow and computing in the new environment")
+        title = kb.keras_backends.get(out.plan.keras_backend if out.plan else "tensorflow").title
+        progress(f"verify  importing {title} and computing in the new environment")
         from envgen.profile import digest
 
         report = verify(
