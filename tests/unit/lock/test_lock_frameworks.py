@@ -22,6 +22,7 @@ from envgen.errors import ExternalToolError
 from envgen.kb import load_kb
 from envgen.kb.lock_platforms import LockPlatform, load_lock_platforms
 from envgen.lock import fresh, pip, team
+from envgen.lock import uv as uv_lock
 from envgen.lock.index import parse_index
 from envgen.lock.make import make_lock_set
 from envgen.plan import Plan, Request, Target
@@ -101,14 +102,23 @@ def test_uv_reads_the_pytorch_index_before_pypi_canonically() -> None:
     assert plan.indexes == ("https://download.pytorch.org/whl/cu126",)
     assert pip.requirements_in(plan).splitlines()[0] == "torch==2.14.1+cu126"
     plat = load_lock_platforms().get("linux-64")
-    argv = pip.uv_argv("uv", plan, plat, fmt="requirements", index=pip.PYPI)
+    argv = uv_lock.uv_argv("uv", plan, plat, fmt="requirements", index=uv_lock.PYPI)
     index_at = argv.index("--index")
     assert argv[index_at + 1] == "https://download.pytorch.org/whl/cu126"
     assert index_at < argv.index("--default-index")
-    assert argv[argv.index("--default-index") + 1] == pip.PYPI
+    assert argv[argv.index("--default-index") + 1] == uv_lock.PYPI
     # A TensorFlow plan asks PyPI alone, as it always did.
     tf = _plan(PROFILES / "linux-cpu-py312.toml", Request(target=Target.CPU))
-    assert "--index" not in pip.uv_argv("uv", tf, plat, fmt="requirements", index=pip.PYPI)
+    assert "--index" not in uv_lock.uv_argv("uv", tf, plat, fmt="requirements", index=uv_lock.PYPI)
+
+
+def test_a_plan_reading_another_index_resolves_online() -> None:
+    # The leads revalidate the pages the followers read offline: a plan that reads the PyTorch
+    # index no lead read must be a lead itself.
+    plan = torch_index()
+    same_names = dataclasses.replace(plan, indexes=())
+    assert uv_lock._leads([same_names, plan]) == [0, 1]
+    assert uv_lock._leads([same_names, same_names]) == [0]
 
 
 def test_an_unreachable_pytorch_index_is_one_line_naming_it(
@@ -119,10 +129,10 @@ def test_an_unreachable_pytorch_index_is_one_line_naming_it(
     def run(argv: list[str], **_: object) -> Completed:
         return Completed(tuple(argv), 2, "", stderr)
 
-    monkeypatch.setattr(pip, "run", run)
+    monkeypatch.setattr(uv_lock, "run", run)
     plat = load_lock_platforms().get("linux-64")
     with pytest.raises(ExternalToolError) as info:
-        pip.compile_pip(torch_index(), plat, environ={})
+        uv_lock.lock_plans([(torch_index(), plat)], environ={})
     assert "\n" not in info.value.message
     assert "dns error" in info.value.message or "lookup address" in info.value.message
     assert "https://download.pytorch.org/whl/cu126 and https://pypi.org/simple" in (
@@ -134,13 +144,16 @@ def test_an_unreachable_pytorch_index_is_one_line_naming_it(
 def captured_uv(monkeypatch: pytest.MonkeyPatch, data_dir: Path) -> list[str]:
     calls: list[str] = []
 
-    def compile_pip(plan: Plan, platform: LockPlatform, **_: Any) -> pip.PipLock:
+    def one(plan: Plan, platform: LockPlatform) -> pip.PipLock:
         case = f"{plan.keras_backend}-{plan.target}"
         calls.append(case)
         stem, python = CAPTURED[case]
         return _captured(data_dir, stem, platform.name, python)
 
-    monkeypatch.setattr(pip, "compile_pip", compile_pip)
+    def lock_plans(jobs: list[tuple[Plan, LockPlatform]], **_: Any) -> list[pip.PipLock]:
+        return [one(plan, platform) for plan, platform in jobs]
+
+    monkeypatch.setattr(uv_lock, "lock_plans", lock_plans)
     return calls
 
 
