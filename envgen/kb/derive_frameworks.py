@@ -22,7 +22,7 @@ from typing import Any
 from packaging.markers import InvalidMarker, UndefinedEnvironmentName
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
-from packaging.version import Version
+from packaging.version import InvalidVersion, Version
 
 from envgen.kb.derive import (
     Metadata,
@@ -166,7 +166,7 @@ def built_cuda(
         try:
             if req.marker is not None and not req.marker.evaluate({**env, "extra": ""}):
                 continue
-        except (InvalidMarker, UndefinedEnvironmentName):
+        except (InvalidMarker, UndefinedEnvironmentName, InvalidVersion):
             continue
         exact = [s.version for s in req.specifier if s.operator == "=="]
         if exact:

@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from packaging.version import Version
 
 from envgen.errors import KnowledgeBaseError
@@ -267,3 +269,29 @@ def test_pascal_is_gone_from_the_default_build_from_2_8(torch: TorchTable) -> No
         variant = torch.pypi_variant(release, "linux-x86_64")
         assert variant is not None
         assert ("6.0" in variant.sass) is pascal, version
+
+
+@given(
+    st.lists(st.text(max_size=80), max_size=8),
+    st.dictionaries(st.text(max_size=12), st.text(max_size=12)),
+)
+def test_built_cuda_reads_any_requires_dist_without_raising(
+    lines: list[str], env: dict[str, str]
+) -> None:
+    # Requires-Dist lines are a wheel's own text: any of them, with any marker values.
+    runtime = ("cuda-toolkit", "nvidia-cuda-runtime-cu12")
+    found = built_cuda(lines, runtime, env)
+    assert found is None or found.count(".") == 1
+    # A marker comparing a version with a value that is none.
+    marked = ['nvidia-cuda-runtime-cu12==12.1.105; python_version < "3.15"', *lines]
+    odd = built_cuda(marked, runtime, {**env, "python_version": "not-a-version"})
+    assert odd is None or odd.count(".") == 1
+
+
+@given(st.text(max_size=200))
+def test_cuda_extras_of_any_metadata(text: str) -> None:
+    from envgen.kb.derive import parse_metadata
+    from envgen.kb.derive_frameworks import _cuda_extras
+
+    extras = _cuda_extras(parse_metadata(text))
+    assert all(e.startswith("cuda") and e[4:].isdigit() for e in extras)
