@@ -77,6 +77,8 @@ class CreateOptions:
     mirror_source: str = "--mirror"
     """Where the mirror was named (flag, ENVGEN_MIRROR, config key), for the explanation."""
     mirror_given: bool = False
+    torch_mirror: str | None = None
+    """A mirror of the PyTorch index for torch builds only it serves (`--torch-mirror`)."""
 
 
 @dataclass
@@ -398,7 +400,13 @@ def _team_files(
     lockfile = f"{LOCK_DIR}/{lock.requirements}" if lock is not None and lock.requirements else None
     rendered = render(
         plan,
-        RenderOptions(mirror=mirror, formats=RENDERED, command=options.command, lockfile=lockfile),
+        RenderOptions(
+            mirror=mirror,
+            formats=RENDERED,
+            command=options.command,
+            lockfile=lockfile,
+            torch_mirror=options.torch_mirror,
+        ),
     )
     out = []
     for f in rendered.files:
@@ -443,6 +451,7 @@ def _build_and_verify(
         progress=options.progress,
         offline_from=bundle.wheels if bundle is not None else None,
         origin=out.bundle,
+        torch_mirror=options.torch_mirror,
     )
     progress(f"build   {backend.name} {install.where(backend, request)}")
     try:
@@ -477,7 +486,8 @@ def _build_and_verify(
         out.report_path = prefix / "verify-report.json"
         # A verification cut short must not leave an earlier run's "ok" behind.
         out.report_path.unlink(missing_ok=True)
-        progress("verify  importing TensorFlow and computing in the new environment")
+        title = kb.keras_backends.get(out.plan.keras_backend if out.plan else "tensorflow").title
+        progress(f"verify  importing {title} and computing in the new environment")
         from envgen.profile import digest
 
         report = verify(

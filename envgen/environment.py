@@ -49,6 +49,20 @@ def conda_python(prefix: Path, *, windows: bool | None = None) -> Path:
     return prefix / ("python.exe" if _windows(windows) else "bin/python")
 
 
+def site_packages(prefix: Path, *, windows: bool | None = None) -> Path:
+    """The site-packages folder of a virtualenv or conda prefix: `Lib/site-packages` on Windows,
+    `lib/pythonX.Y/site-packages` on POSIX (the one such folder the prefix has)."""
+    if _windows(windows):
+        return prefix / "Lib" / "site-packages"
+    found = sorted(prefix.glob("lib/python3*/site-packages"))
+    if len(found) != 1:
+        raise InputFileError(
+            f"{prefix}: expected one lib/python3*/site-packages, found {len(found)}",
+            hint="rebuild the environment (--force)",
+        )
+    return found[0]
+
+
 def interpreter_in(prefix: str | Path) -> Path:
     """The interpreter of an existing virtualenv or conda prefix, whichever layout it has."""
     root = Path(prefix)

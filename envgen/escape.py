@@ -22,6 +22,7 @@ line of the output or change its structure. One function per output format:
 | `sh`           | one word of a POSIX shell script (install.sh)      | single-quotes it; refuses breaks    |
 | `ps1`          | one word of a PowerShell script (install.ps1)      | single-quotes it, doubling each of  |
 |                |                                                    | PowerShell's five single quotes     |
+| `python`       | a Python string literal (a `.pth` line)            | ascii() of one line                 |
 
 Each filter returns `Field`, and the Jinja environment's `finalize` refuses any output that is
 not a `Field`: a template that forgets its filter fails in the tests instead of leaking a value.
@@ -198,6 +199,12 @@ def shell(value: object) -> Field:
     return Field(shlex.quote(text))
 
 
+def python(value: object) -> Field:
+    """A Python string literal (a `.pth` line that sets a variable): ascii() of one line, so
+    quotes, backslashes and anything outside printable ASCII are escapes."""
+    return Field(ascii(_one_line(value, "a Python line")))
+
+
 def lines(value: object) -> Field:
     """A macro's output: template lines around fields that were escaped inside the macro.
 
@@ -252,6 +259,7 @@ FILTERS = {
     "lines": lines,
     "sh": sh,
     "ps1": ps1,
+    "python": python,
 }
 
 

@@ -32,15 +32,20 @@ def request_for(
     progress: bool = False,
     offline_from: Path | None = None,
     origin: str | None = None,
+    torch_mirror: str | None = None,
 ) -> BuildRequest:
     """What to build for the chosen lock: every input a backend may need (each takes its own:
     the conda backend the variant's conda-lock file, the container backend the project as its
     build context), the mirror applied at install time, and what this machine chose.
 
     `offline_from` installs from that folder of files alone (a bundle's `wheels/`): no index,
-    no mirror, no network; `origin` (the bundle's archive) is recorded with the choice."""
+    no mirror, no network; `origin` (the bundle's archive) is recorded with the choice. The
+    lock's other indexes (the PyTorch index of a torch build) come along, read through
+    `torch_mirror` where one is given."""
+    from envgen.kb import load_kb
     from envgen.kb.mirrors import DEFAULT
     from envgen.lock.index import lock_path
+    from envgen.mirrors import through_mirror
 
     variant, lock = use.choice.variant, use.choice.lock
     directory = use.lock.parent
@@ -62,6 +67,9 @@ def request_for(
         progress=progress,
         find_links=offline_from,
         offline=offline,
+        extra_index_urls=()
+        if offline
+        else through_mirror(lock.indexes, load_kb().torch.index.url, torch_mirror),
     )
 
 

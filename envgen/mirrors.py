@@ -375,3 +375,26 @@ def next_mirror_hint(
         "or HTTPS_PROXY; with no network at all, make a bundle where there is one (envgen "
         "bundle) and install it here with envgen create --from-bundle FILE"
     )
+
+
+def torch_index_mirror(value: str | None, option: str = "torch_mirror") -> IndexURL | None:
+    """`--torch-mirror`: a mirror of the PyTorch index (https only), validated as every index URL
+    is; None when none is given."""
+    if value is None or not value.strip():
+        return None
+    url = parse_index_url(value.strip(), option)
+    if url.scheme != "https":
+        raise _bad(option, value, "a PyTorch index mirror must be https")
+    return url
+
+
+def through_mirror(urls: tuple[str, ...], canonical: str, mirror: str | None) -> tuple[str, ...]:
+    """Each index under `canonical` (https://download.pytorch.org/whl) read through `mirror`,
+    which serves the same layout (`<mirror>/cu126`); the others, and all without a mirror, as
+    they are. Locks keep `urls` themselves: this is for installs and rendered files."""
+    if mirror is None:
+        return urls
+    base = canonical.rstrip("/") + "/"
+    return tuple(
+        mirror.rstrip("/") + "/" + url[len(base) :] if url.startswith(base) else url for url in urls
+    )

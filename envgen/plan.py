@@ -43,6 +43,9 @@ TARGETS: tuple[str, ...] = tuple(Target)
 CHANNELS: tuple[str, ...] = tuple(c for c in Channel if c is not Channel.AUTO)
 KERAS_CHOICES = ("2", "3", "tf")
 """`--keras` words; a Keras line (`2.3`, `2.2.4`, `3.12`) is accepted too (`keras_request`)."""
+KERAS_BACKENDS = ("tensorflow", "jax", "torch")
+"""`--keras-backend`: the framework Keras 3 runs on (envgen/kb/keras-backends.toml)."""
+DEFAULT_BACKEND = "tensorflow"
 
 
 class ExactVersion(str):
@@ -84,19 +87,32 @@ class Request:
     line: a minor (`2.3`) or a release (`2.2.4`)."""
     channel: Channel = Channel.PIP
     """How CUDA and cuDNN arrive: pip wheels, conda packages, or the system toolkit."""
+    keras_backend: str = DEFAULT_BACKEND
+    """The framework Keras 3 runs on: tensorflow, jax or torch (`KERAS_BACKEND`)."""
 
     def __post_init__(self) -> None:
         # Flags, ENVGEN_* variables and config keys hand over text: it becomes the enum here.
         object.__setattr__(self, "target", _choice(Target, self.target, "target"))
         object.__setattr__(self, "channel", _choice(Channel, self.channel, "channel"))
+        if self.keras_backend not in KERAS_BACKENDS:
+            raise OptionError(
+                "keras_backend",
+                f"expected one of {', '.join(KERAS_BACKENDS)}, got {shown(self.keras_backend)}",
+            )
 
     def to_dict(self) -> dict[str, Any]:
+        """The request as plans, lock indexes and digests record it; the Keras backend only
+        where it is not TensorFlow, so a TensorFlow request hashes as it always has."""
+        backend = (
+            {"keras-backend": self.keras_backend} if self.keras_backend != DEFAULT_BACKEND else {}
+        )
         return {
             "target": self.target,
             "python": self.python,
             "tensorflow": self.tensorflow,
             "keras": self.keras,
             "channel": self.channel,
+            **backend,
         }
 
 
@@ -174,6 +190,8 @@ class Plan:
     """Knowledge-base platform: linux-x86_64, linux-aarch64, windows-x86_64, macos-x86_64, macos-arm64."""
     python: str
     tensorflow: Pin
+    """The Keras backend's own package: tensorflow (or its platform's name), jax or torch. The
+    field keeps the name it had when TensorFlow was the only one; `framework` reads it too."""
     cuda: str | None
     cudnn: str | None
     cuda_channel: Channel | None
@@ -186,6 +204,16 @@ class Plan:
     rejections: tuple[Rejection, ...] = ()
     inputs: dict[str, str] = field(default_factory=dict)
     """Hashes of what the plan was decided from: profile, request, knowledge base."""
+    keras_backend: str = DEFAULT_BACKEND
+    """The framework Keras 3 runs on; KERAS_BACKEND in `environment` for every other one."""
+    indexes: tuple[str, ...] = ()
+    """Package indexes besides PyPI that a pin needs (the PyTorch index of an index-only build),
+    canonical URLs: a mirror is applied when installing."""
+
+    @property
+    def framework(self) -> Pin:
+        """The Keras backend's package pin (`tensorflow`, `jax[cuda13]`, `torch`)."""
+        return self.tensorflow
 
     def pip_packages(self) -> tuple[Pin, ...]:
         return tuple(p for p in self.packages if p.channel == "pip")
@@ -194,16 +222,22 @@ class Plan:
         return tuple(p for p in self.packages if p.channel == "conda")
 
     def to_dict(self) -> dict[str, Any]:
-        """The `plan` object of `envgen plan --json`."""
+        """The `plan` object of `envgen plan --json` (`tensorflow` too on TensorFlow plans, the
+        key it always had)."""
+        pin = {
+            "name": self.framework.name,
+            "version": self.framework.version,
+            "extras": list(self.framework.extras),
+        }
+        named = {"tensorflow": pin} if self.keras_backend == DEFAULT_BACKEND else {}
         return {
             "target": self.target,
             "platform": self.platform,
             "python": self.python,
-            "tensorflow": {
-                "name": self.tensorflow.name,
-                "version": self.tensorflow.version,
-                "extras": list(self.tensorflow.extras),
-            },
+            "keras-backend": self.keras_backend,
+            "framework": pin,
+            **named,
+            "indexes": list(self.indexes),
             "cuda": self.cuda,
             "cudnn": self.cudnn,
             "cuda-channel": self.cuda_channel,
@@ -216,8 +250,16 @@ class Plan:
     def fingerprint(self) -> dict[str, Any]:
         """What a lock of this plan depends on: the resolved request (every pin with its channel
         and extras, CUDA, cuDNN, Python, platform, target, environment), not the machine it was
-        planned on nor the words that explain it."""
+        planned on nor the words that explain it. The backend and the indexes count only where
+        they are not TensorFlow's and PyPI, so digests of TensorFlow plans made before Keras
+        had other backends here stay as they were."""
+        extra: dict[str, Any] = {}
+        if self.keras_backend != DEFAULT_BACKEND:
+            extra["keras-backend"] = self.keras_backend
+        if self.indexes:
+            extra["indexes"] = list(self.indexes)
         return {
+            **extra,
             "target": str(self.target),
             "platform": self.platform,
             "python": self.python,
@@ -253,12 +295,13 @@ class Plan:
         return of_json(self.to_dict())
 
 
-def _bare_spec(text: str, option: str) -> str:
-    """The specifier part of `text`, without a TensorFlow distribution's name in front.
+def _bare_spec(text: str, option: str, package: str) -> str:
+    """The specifier part of `text`, without the framework's distribution name in front.
 
     Users type what they would give pip: `tensorflow-gpu==1.12.0` (the name of 1.x GPU builds),
-    `tensorflow[and-cuda]==2.15.1`, `tensorflow_cpu>=2.12`. The name must be one of TensorFlow's
-    own distributions (tensorflow-distributions.toml); the version part selects releases."""
+    `tensorflow[and-cuda]==2.15.1`, `tensorflow_cpu>=2.12`, `jax==0.5.3`, `torch>=2.8`. For
+    TensorFlow the name must be one of its own distributions (tensorflow-distributions.toml),
+    for JAX and PyTorch the package itself; the version part selects releases."""
     from packaging.requirements import InvalidRequirement, Requirement
     from packaging.utils import canonicalize_name
 
@@ -267,28 +310,35 @@ def _bare_spec(text: str, option: str) -> str:
     try:
         req = Requirement(text)
     except InvalidRequirement:
-        return text  # not a requirement either: the specifier parser names the problem
-    from envgen.kb.distributions import load_distributions
+        # `jax 0.5.3`: the name, then a bare version; anything else the specifier parser names.
+        return text.removeprefix(package).strip()
+    if package == DEFAULT_BACKEND:
+        from envgen.kb.distributions import load_distributions
 
-    names = load_distributions().names
+        names: tuple[str, ...] = tuple(load_distributions().names)
+    else:
+        names = (package,)
     if canonicalize_name(req.name) not in names or req.marker is not None or req.url:
         raise OptionError(
             option,
-            f"{shown(text)} names {shown(req.name)}, not a TensorFlow distribution",
+            f"{shown(text)} names {shown(req.name)}, not a {package} distribution",
             hint="give a version (2.15, '==2.15.*') or one of: " + ", ".join(names),
         )
     return str(req.specifier)
 
 
-def tensorflow_spec(text: str | None, option: str = "tensorflow") -> SpecifierSet | None:
+def tensorflow_spec(
+    text: str | None, option: str = "tensorflow", package: str = DEFAULT_BACKEND
+) -> SpecifierSet | None:
     """`--tensorflow`: a PEP 440 specifier, or a bare version (`2.15` means `==2.15.*`), with or
     without a distribution's name in front (`tensorflow-gpu==1.12.0`); a bare wildcard
-    (`2.15.*`) means `==2.15.*`.
+    (`2.15.*`) means `==2.15.*`. `--why-not` takes the same for the framework `package`
+    (`jax==0.5.3`, `torch>=2.8`).
 
     `option` names the option the text came from, for the error."""
     if text is None or not text.strip():
         return None
-    spec = _bare_spec(text.strip(), option).strip()
+    spec = _bare_spec(text.strip(), option, package).strip()
     if not spec:
         return SpecifierSet()  # `tensorflow` alone: any release
     if is_dotted(spec):
@@ -330,7 +380,7 @@ def validate(request: Request) -> None:
     for name, value in request.to_dict().items():
         if isinstance(value, str) and bad_char(value) is not None:
             # The request is written into lock indexes and file headers, one value a line.
-            raise OptionError(name, f"holds a control character: {shown(value)}")
+            raise OptionError(name.replace("-", "_"), f"holds a control character: {shown(value)}")
     if request.python is not None and not (
         is_dotted(request.python, parts=2) and request.python == request.python.strip()
     ):
@@ -340,4 +390,26 @@ def validate(request: Request) -> None:
             "keras",
             f"expected 2, 3, tf or a Keras line like 2.3 or 2.2.4, got {shown(request.keras)}",
         )
+    if request.keras_backend != DEFAULT_BACKEND:
+        # Keras 2, tf.keras, a Keras line (keras.toml pairs lines with TensorFlow releases) and
+        # a TensorFlow version exist on the TensorFlow backend only.
+        if request.keras is not None and request.keras != "3":
+            what = (
+                "tf.keras is TensorFlow's own"
+                if request.keras == "tf"
+                else "Keras 2 runs on TensorFlow only"
+                if request.keras.startswith("2")
+                else f"a Keras line ({request.keras}) is paired with TensorFlow releases only"
+            )
+            raise OptionError(
+                "keras",
+                f"{what}, not with --keras-backend {request.keras_backend}",
+                hint="leave --keras out (Keras 3), or use --keras-backend tensorflow",
+            )
+        if request.tensorflow is not None:
+            raise OptionError(
+                "tensorflow",
+                f"names a TensorFlow, which --keras-backend {request.keras_backend} does not use",
+                hint="leave --tensorflow out, or use --keras-backend tensorflow",
+            )
     tensorflow_spec(request.tensorflow)

@@ -26,6 +26,7 @@ from envgen.digest import of_json
 from envgen.documents import shown
 from envgen.errors import OptionError, UsageError
 from envgen.files import CONTENT_KEY, MARKER, PLACEHOLDER, seal, write_text
+from envgen.kb import load_kb
 from envgen.kb.images import ImageTable, load_images
 from envgen.kb.mirrors import DEFAULT
 
@@ -92,6 +93,9 @@ class RenderOptions:
     """A hashed lock (relative to the output directory) for the Dockerfile to install from."""
     extra_indexes: tuple[str, ...] = ()
     """Second indexes a package truly needs (none by default: one index keeps installs safe)."""
+    torch_mirror: str | None = None
+    """A mirror of the PyTorch index (`--torch-mirror`), named in place of it; its login never
+    reaches a file."""
 
     def __post_init__(self) -> None:
         # The CLI refuses such a value with the option's name; this keeps any other caller from
@@ -155,6 +159,16 @@ def docker_variant(plan: Plan) -> str:
     return variant
 
 
+def plan_indexes(plan: Plan, options: RenderOptions) -> tuple[str, ...]:
+    """The plan's indexes besides PyPI as the files name them: canonical, or through the mirror
+    of the PyTorch index the options name (without its login)."""
+    from envgen.credentials import split_login
+    from envgen.mirrors import through_mirror
+
+    mirror = split_login(options.torch_mirror)[0] if options.torch_mirror else None
+    return through_mirror(plan.indexes, load_kb().torch.index.url, mirror)
+
+
 def inputs_hash(plan: Plan, options: RenderOptions) -> str:
     """A short hash of everything the output is made from (the templates are envgen's version)."""
     doc = {
@@ -166,6 +180,8 @@ def inputs_hash(plan: Plan, options: RenderOptions) -> str:
         "lockfile": options.lockfile,
         "extra-indexes": list(options.extra_indexes),
     }
+    if options.torch_mirror is not None:
+        doc["torch-mirror"] = plan_indexes(plan, options)
     if options.mirror.login is not None:
         doc["login"] = True  # the login itself is no input of the files: only that one is needed
     return of_json(doc)
@@ -279,6 +295,8 @@ def render(plan: Plan, options: RenderOptions, images: ImageTable | None = None)
     env = _environment()
     digest = inputs_hash(plan, options)
     mirror = options.mirror.mirror
+    backend = load_kb().keras_backends.get(plan.keras_backend)
+    short = f"{backend.short}{_major_minor(plan.tensorflow.version)}-{plan.target}"
     context: dict[str, Any] = {
         "marker": MARKER,
         "version": __version__,
@@ -291,14 +309,17 @@ def render(plan: Plan, options: RenderOptions, images: ImageTable | None = None)
         "trusted_host": options.mirror.trusted_host,
         # The index needs a login, which no file carries: the Dockerfile takes a netrc secret.
         "needs_login": options.mirror.login is not None,
-        "extra_indexes": options.extra_indexes,
+        # The plan's own (the PyTorch index of a torch build) first: canonical, or the mirror
+        # of it the options name.
+        "extra_indexes": (*plan_indexes(plan, options), *options.extra_indexes),
+        "framework_title": backend.title,
         "pip_pins": plan.pip_packages(),
         "conda_pins": plan.conda_packages(),
         "lockfile": options.lockfile,
         "conda_channel": conda_channel(options.mirror),
         "channels": [conda_channel(options.mirror)],
-        "name": f"tf{_major_minor(plan.tensorflow.version)}-{plan.target}",
-        "image_name": f"tf{_major_minor(plan.tensorflow.version)}-{plan.target}",
+        "name": short,
+        "image_name": short,
         "micromamba": images.micromamba,
         # .condarc: conda-forge by name, resolved through custom_channels to the mirror.
         "condarc_channels": [CONDA_CHANNEL],

@@ -15,15 +15,36 @@ from __future__ import annotations
 import weakref
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from envgen.versions import is_dotted, major_minor, parse_dotted
 
 if TYPE_CHECKING:
     from envgen.kb import KnowledgeBase
     from envgen.kb.keras import KerasLine
-    from envgen.kb.tensorflow import Build, Release, Wheels
+    from envgen.kb.tensorflow import Build, Release
     from envgen.profile import NvidiaDriver, OSInfo
+    from envgen.versions import DottedVersion
+
+
+class WheelSet(Protocol):
+    """What the wheel rules read of a project's wheels on one platform (TensorFlow's, jaxlib's,
+    a JAX CUDA plugin's, torch's)."""
+
+    @property
+    def python(self) -> tuple[DottedVersion, ...]: ...
+
+    @property
+    def glibc(self) -> DottedVersion | None: ...
+
+    @property
+    def macos(self) -> DottedVersion | None: ...
+
+    @property
+    def install_name(self) -> str: ...
+
+    def supports_python(self, python: str) -> bool: ...
+
 
 # Verdict levels: `pass` (fits), `note` (fits, with something worth saying), `fail` (does not fit).
 PASS, NOTE, FAIL = "pass", "note", "fail"
@@ -155,7 +176,7 @@ def cpu_features(kb: KnowledgeBase, needed: Sequence[str] | None, flags: Sequenc
 # --- Python, platform and OS ---------------------------------------------------------------------
 
 
-def python_wheel(wheels: Wheels, python: str, platform: str) -> Verdict:
+def python_wheel(wheels: WheelSet, python: str, platform: str) -> Verdict:
     """Is there a wheel for CPython `python` on `platform`?"""
     if wheels.supports_python(python):
         return _verdict("python-ok", python=python, platform=platform)
@@ -172,7 +193,7 @@ def python_wheel(wheels: Wheels, python: str, platform: str) -> Verdict:
     )
 
 
-def glibc(wheels: Wheels, have: str | None) -> Verdict:
+def glibc(wheels: WheelSet, have: str | None) -> Verdict:
     """Is the C library at least the wheel's manylinux floor? Unknown glibc is assumed to fit."""
     if wheels.glibc and have and parse_dotted(have) < parse_dotted(wheels.glibc):
         return _verdict("glibc", FAIL, needed=wheels.glibc, have=have)
@@ -197,10 +218,20 @@ class Architectures:
     """None: not known yet (a build row under review)."""
     sass: tuple[str, ...]
     ptx: tuple[str, ...]
+    floor: bool = True
+    """The framework ignores GPUs below `minimum` (TensorFlow); False: a GPU below every list has
+    no kernel (JAX, PyTorch: `cc-no-kernel`)."""
 
     @classmethod
     def of(cls, build: Build) -> Architectures:
         return cls(build.min_compute_capability, build.sass, build.ptx)
+
+    @classmethod
+    def of_lists(cls, sass: Sequence[str], ptx: Sequence[str]) -> Architectures:
+        """A build with no floor of its own (JAX, PyTorch): a GPU below every list has no
+        kernel (`cc-no-kernel`), rather than being ignored as TensorFlow ignores one."""
+        lowest = min((*sass, *ptx), key=parse_dotted)
+        return cls(lowest, tuple(sass), tuple(ptx), floor=False)
 
     @classmethod
     def from_names(cls, names: Iterable[object], build: Build) -> Architectures:
@@ -241,7 +272,7 @@ def compute_capability(
     if arch.minimum is None:
         return _verdict("cc-unreviewed", FAIL, cc=cc, minor=tensorflow or "?")
     have = parse_dotted(cc)
-    if have < parse_dotted(arch.minimum):
+    if arch.floor and have < parse_dotted(arch.minimum):
         return _verdict("cc-below-minimum", FAIL, cc=cc, min_cc=arch.minimum)
     if tensorflow is not None:
         from packaging.version import Version
@@ -552,6 +583,7 @@ __all__ = [
     "Boundaries",
     "DriverFloor",
     "Verdict",
+    "WheelSet",
     "boundaries",
     "compute_capability",
     "cpu_features",

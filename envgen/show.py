@@ -94,9 +94,14 @@ def show_profile(p: HardwareProfile) -> str:
 
 def show_plan(plan: Plan) -> str:
     """A table of pins with their reasons, then warnings."""
+    from envgen.plan import DEFAULT_BACKEND
+
     head = f"{plan.target.upper()} plan for {plan.platform}, Python {plan.python}"
+    if plan.keras_backend != DEFAULT_BACKEND:
+        head += f", Keras 3 on {plan.framework.name}"
     if plan.cuda:
-        head += f", CUDA {plan.cuda} / cuDNN {plan.cudnn} via {plan.cuda_channel}"
+        cudnn = f" / cuDNN {plan.cudnn}" if plan.cudnn else ""
+        head += f", CUDA {plan.cuda}{cudnn} via {plan.cuda_channel}"
     lines = [head, ""]
     rows = [
         (p.requirement() if p.channel == "pip" else f"{p.name} {p.version}", p.channel, p.reason)
@@ -107,6 +112,8 @@ def show_plan(plan: Plan) -> str:
         lines.append(f"  {req:<{width}}  {channel:<6}  {reason}")
     for key, value in plan.environment:
         lines.append(f"  set {key}={value}")
+    for url in plan.indexes:
+        lines.append(f"  index {url} (besides PyPI)")
     if plan.warnings:
         lines.append("")
         lines.extend(f"warning [{w.code}]: {w.message}" for w in plan.warnings)
@@ -142,14 +149,13 @@ def show_create(result: CreateResult) -> str:
     activate = activate_command(result.prefix)
     lines = [f"envgen create: done in {total:.1f} s"]
     if plan is not None:
-        cuda = (
-            f", CUDA {plan.cuda} / cuDNN {plan.cudnn} via {plan.cuda_channel}" if plan.cuda else ""
-        )
+        cudnn = f" / cuDNN {plan.cudnn}" if plan.cudnn else ""
+        cuda = f", CUDA {plan.cuda}{cudnn} via {plan.cuda_channel}" if plan.cuda else ""
         lines.append(
-            f"  chose    {plan.tensorflow.requirement()} for {plan.target.upper()}, "
+            f"  chose    {plan.framework.requirement()} for {plan.target.upper()}, "
             f"Python {plan.python}{cuda}"
         )
-        lines.append(f"  because  {plan.tensorflow.reason}")
+        lines.append(f"  because  {plan.framework.reason}")
     lines += [
         f"  variant  {result.choice}" if result.choice else f"  variant  {result.variant}",
         f"  image    {result.image}  (run: podman run --rm {result.image})"

@@ -78,6 +78,15 @@ def tf1_conda_gpu() -> Plan:
     )
 
 
+def jax_cpu_linux() -> Plan:
+    return resolved("linux-cpu-py312.toml", target="cpu", keras_backend="jax")
+
+
+def torch_pascal_index() -> Plan:
+    # The GTX 1080 Ti's torch: the cu126 build, which only the PyTorch index serves.
+    return resolved("linux-gtx1080ti-driver535-py311.toml", target="gpu", keras_backend="torch")
+
+
 REFERENCE: dict[str, Callable[[], Plan]] = {
     "cpu-linux": cpu_linux,
     "h100-linux": h100_linux,
@@ -85,6 +94,8 @@ REFERENCE: dict[str, Callable[[], Plan]] = {
     "windows-tf2.10-gpu": windows_tf210_gpu,
     "macos-arm64": macos_arm64,
     "tf1-conda-gpu": tf1_conda_gpu,
+    "jax-cpu-linux": jax_cpu_linux,
+    "torch-pascal-index": torch_pascal_index,
 }
 
 

@@ -42,6 +42,7 @@ from envgen.backends.prefix import (
     retarget,
     sibling,
     staged_prefix,
+    write_environment,
     write_marker,
 )
 from envgen.credentials import split_login
@@ -101,8 +102,9 @@ class BuildRequest:
     """Reach no network at all: no index (uv `--offline --no-index`, pip `--no-index`), no
     Python download; only `find_links`. Not hashed, for the same reason."""
     environment: tuple[tuple[str, str], ...] = ()
-    """Variables the environment sets when activated (the plan's: LD_LIBRARY_PATH over conda's
-    CUDA, TF_USE_LEGACY_KERAS=1); a conda prefix gets activate.d/deactivate.d scripts."""
+    """The variant's variables (KERAS_BACKEND, TF_USE_LEGACY_KERAS=1, LD_LIBRARY_PATH over conda's
+    CUDA): the environment's interpreter sets them at start (a `.pth`), a conda prefix's
+    activation too (activate.d/deactivate.d scripts)."""
 
     def input_hash(self, *extra: Path) -> str:
         """What the built prefix depends on: a change means rebuild.
@@ -308,5 +310,6 @@ __all__ = [
     "retarget",
     "sibling",
     "staged_prefix",
+    "write_environment",
     "write_marker",
 ]

@@ -46,6 +46,7 @@ from envgen.backends import (
     recover,
     refuse_edited_locks,
     staged_prefix,
+    write_environment,
     write_marker,
 )
 from envgen.backends.venv import INSTALL_TIMEOUT_S, VENV_TIMEOUT_S
@@ -457,7 +458,12 @@ class CondaBackend:
                         env=index_env(request, "uv"),
                         hint=install_hint(request),
                     )
+            # Both ways in: an activated shell runs activate.d (LD_LIBRARY_PATH for conda's
+            # CUDA), the prefix's interpreter run without activation reads the .pth
+            # (KERAS_BACKEND); each sets a variable only where it is not set already.
             write_activation(target, request.environment)
+            if python.exists():
+                write_environment(target, request.environment)
             write_marker(
                 target,
                 {

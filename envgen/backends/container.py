@@ -126,6 +126,10 @@ def build_argv(
         argv += ["--build-arg", f"BASE_IMAGE={request.base_image}"]
     if request.index_url:
         argv += ["--build-arg", f"PIP_INDEX_URL={split_login(request.index_url)[0]}"]
+    if request.extra_index_urls:
+        # The Dockerfile's second index (the PyTorch index, or the mirror of it asked for).
+        first = split_login(request.extra_index_urls[0])[0]
+        argv += ["--build-arg", f"PIP_EXTRA_INDEX_URL={first}"]
     if netrc is not None:
         argv += ["--secret", f"id=netrc,src={netrc}"]
     if request.force:

@@ -267,6 +267,32 @@ def write_marker(
     (staging / COMPLETE_MARKER).write_text(json.dumps(body, indent=2) + "\n", encoding="utf-8")
 
 
+# Beside the packages, read by the interpreter at start (templates/environment.pth.j2).
+ENVIRONMENT_FILE = "envgen-environment.pth"
+
+
+def write_environment(staging: Path, environment: tuple[tuple[str, str], ...]) -> Path | None:
+    """The plan's variables (KERAS_BACKEND) for every start of the environment's interpreter:
+    a `.pth` file in its site-packages that sets each unless the caller's environment already
+    does. Nothing where the plan sets none."""
+    if not environment:
+        return None
+    from envgen.environment import site_packages
+    from envgen.render import templates
+
+    text = (
+        templates()
+        .get_template("environment.pth.j2")
+        .render({"marker": MARKER, "version": __version__, "environment": environment})
+    )
+    path = site_packages(staging) / ENVIRONMENT_FILE
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise cannot_write(path, exc) from exc
+    return path
+
+
 @contextlib.contextmanager
 def staged_prefix(prefix: Path, *, force: bool) -> Iterator[Path]:
     """Yield a fresh staging directory next to `prefix`; on success, swap it into place.

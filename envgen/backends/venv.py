@@ -23,6 +23,7 @@ from envgen.backends import (
     prefix_lock,
     refuse_edited_locks,
     staged_prefix,
+    write_environment,
     write_marker,
 )
 from envgen.backends.installlog import read_uv_install
@@ -144,6 +145,7 @@ class VenvBackend:
                     install, timeout=INSTALL_TIMEOUT_S, show_progress=show, hint=hint, env=env
                 )
             log = read_uv_install(done.stderr) if installer == "uv" else None
+            write_environment(staging, request.environment)
             write_marker(
                 staging,
                 {

@@ -22,7 +22,7 @@ def run(args: Options) -> Result:
     from envgen.escape import single_line
     from envgen.kb import load_kb
     from envgen.lock import team
-    from envgen.mirrors import choose
+    from envgen.mirrors import choose, torch_index_mirror
 
     if args.base_image is not None:
         single_line(args.base_image, args.label("base_image"))
@@ -31,6 +31,7 @@ def run(args: Options) -> Result:
     prefix = Path(args.prefix) if args.prefix else project / DEFAULT_PREFIX
     backend = get_backend(args.backend, check=True)
     mirror = choose(args.mirror, kb.mirrors)
+    torch_index_mirror(args.torch_mirror)  # refused here, before anything is built
     profile = load_or_detect(args.profile)
     mode = "frozen" if args.frozen else "locked" if args.locked else "default"
     use = team.use(project / LOCK_DIR, profile, kb, mode=mode, target=args.target, force=args.force)
@@ -45,6 +46,7 @@ def run(args: Options) -> Result:
         force=args.force,
         base_image=args.base_image,
         progress=sys.stderr.isatty() and not args.json,
+        torch_mirror=args.torch_mirror,
     )
     _progress(f"build   {backend.name} {install.where(backend, request)}")
     with install.held(backend, prefix, wait=args.wait, on_wait=lambda s: _progress(f"build   {s}")):

@@ -17,10 +17,12 @@ def _command(args: Options) -> str:
     from envgen.escape import shell_join
 
     argv = ["envgen", "create"]
-    for flag in ("profile", "target", "python", "tensorflow", "keras", "channel", "mirror"):
+    flags = ("profile", "target", "python", "tensorflow", "keras", "channel", "keras_backend")
+    for flag in (*flags, "mirror", "torch_mirror"):
         value = getattr(args, flag)
         if value is not None and value != OPTIONS[flag].default:
-            argv += [f"--{flag}", redact_value(str(value)) if flag == "mirror" else str(value)]
+            shown = redact_value(str(value)) if flag.endswith("mirror") else str(value)
+            argv += [OPTIONS[flag].flag, shown]
     return shell_join(argv)
 
 
@@ -38,6 +40,9 @@ def run(args: Options) -> Result:
 
     if args.base_image is not None:
         single_line(args.base_image, args.label("base_image"))
+    from envgen.mirrors import torch_index_mirror
+
+    torch_mirror = torch_index_mirror(args.torch_mirror)
     request = request_from(args)
     profile = load_or_detect(args.profile)
     project = Path(args.output_dir)
@@ -58,12 +63,13 @@ def run(args: Options) -> Result:
         relock=args.relock,
         request_given=tuple(
             d
-            for d in ("python", "tensorflow", "keras", "channel")
+            for d in ("python", "tensorflow", "keras", "channel", "keras_backend")
             if args.source(d).kind != "default"
         ),
         from_bundle=Path(args.from_bundle) if args.from_bundle else None,
         mirror_source=args.label("mirror"),
         mirror_given=args.source("mirror").kind != "default",
+        torch_mirror=args.torch_mirror.strip() if torch_mirror is not None else None,
     )
     result = create(profile, load_kb(), request, options, _progress)
     return Result("create", result.to_dict(), show_create(result))

@@ -19,6 +19,9 @@ TABLES = (
     "signatures",
     "tensorflow",
     "keras",
+    "keras_backends",
+    "jax",
+    "torch",
     "distributions",
     "metal",
     "gpu_issues",
@@ -43,35 +46,57 @@ def run_check(_args: Options) -> Result:
         "hash": kb.digest,
         "tensorflow-releases": len(tf.releases),
         "tensorflow-minors": len(tf.builds),
+        "jax-releases": len(kb.jax.releases),
+        "torch-releases": len(kb.torch.releases),
+        "torch-builds": len(kb.torch.variants),
     }
     human = (
         f"knowledge base {kb.digest}: {len(files)} files valid; "
-        f"{len(tf.releases)} TensorFlow releases in {len(tf.builds)} minors"
+        f"{len(tf.releases)} TensorFlow releases in {len(tf.builds)} minors, "
+        f"{len(kb.jax.releases)} JAX releases, {len(kb.torch.releases)} PyTorch releases "
+        f"({len(kb.torch.variants)} CUDA builds)"
     )
     return Result("kb", summary, human)
 
 
 def run_update(args: Options) -> Result:
+    from envgen.kb.pypi import PyPI
     from envgen.kb.update import update_releases
+    from envgen.kb.update_frameworks import update_jax, update_torch
 
-    result = update_releases(write=args.write, pre=args.pre)
-    if not result.changed:
-        human = f"{result.path.name} is up to date with PyPI"
-    else:
-        human = result.diff + ("\nwritten." if result.written else "\n(not written: pass --write)")
-    for build in result.builds:
+    client = PyPI()
+    tensorflow = update_releases(write=args.write, pre=args.pre, client=client)
+    results = [
+        tensorflow,
+        update_jax(client, write=args.write),
+        update_torch(client, write=args.write),
+    ]
+    human_parts = []
+    for result in results:
+        if not result.changed:
+            human_parts.append(f"{result.path.name} is up to date with PyPI")
+        else:
+            human_parts.append(
+                result.diff + ("\nwritten." if result.written else "\n(not written: pass --write)")
+            )
+    human = "\n".join(human_parts)
+    for build in tensorflow.builds:
         human += (
             f"\nnew minor {build['minor']}: build row derived from PyPI (CUDA {build['cuda']}, "
             f"cuDNN {build['cudnn']}); unknown until reviewed: {', '.join(build['review'])}"
         )
-    if result.skipped:
+    skipped = [v for r in results for v in r.skipped]
+    if skipped:
         human += "\nskipped (no and-cuda pins to derive a build row from; add a "
-        human += "tensorflow-builds.toml row first): " + ", ".join(result.skipped)
+        human += "tensorflow-builds.toml row first): " + ", ".join(skipped)
     payload = {
-        "changed": result.changed,
-        "written": result.written,
-        "diff": result.diff,
-        "skipped": list(result.skipped),
-        "builds": [dict(b) for b in result.builds],
+        "changed": any(r.changed for r in results),
+        "written": any(r.written for r in results),
+        "diff": "".join(r.diff for r in results),
+        "skipped": skipped,
+        "builds": [dict(b) for b in tensorflow.builds],
+        "files": [
+            {"file": r.path.name, "changed": r.changed, "written": r.written} for r in results
+        ],
     }
     return Result("kb", payload, human)

@@ -22,10 +22,10 @@ def _command(args: Options) -> str:
     from envgen.escape import shell_join
 
     argv = ["envgen", "lock"]
-    for flag in ("profile", "target", "python", "tensorflow", "keras", "channel"):
+    for flag in ("profile", "target", "python", "tensorflow", "keras", "channel", "keras_backend"):
         value = getattr(args, flag)
         if value is not None and value != OPTIONS[flag].default:
-            argv += [f"--{flag}", str(value)]
+            argv += [OPTIONS[flag].flag, str(value)]
     argv += ["--platform", args.platform] if args.platform else []
     argv += ["--variants", args.variants] if args.variants else []
     argv += [arg for url in args.conda_channel or [] for arg in ("--conda-channel", url)]

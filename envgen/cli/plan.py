@@ -1,4 +1,5 @@
-"""`envgen plan`: decide the TensorFlow stack for this machine (or a profile) and explain it."""
+"""`envgen plan`: decide the Keras stack (TensorFlow, JAX or PyTorch) for this machine (or a
+profile) and explain it."""
 
 from __future__ import annotations
 
@@ -22,18 +23,22 @@ def request_from(opts: Options) -> Request:
         tensorflow=opts.tensorflow,
         keras=opts.keras,
         channel=opts.channel,
+        keras_backend=opts.keras_backend,
     )
     validate(request)
     return request
 
 
 def _with_pypi_note(plan: Plan, kb: KnowledgeBase) -> Plan:
-    """The plan with one more line when PyPI has a TensorFlow newer than the knowledge base."""
+    """The plan with one more line when PyPI has a TensorFlow newer than the knowledge base
+    (TensorFlow plans only: a JAX or PyTorch plan does not depend on it)."""
     import dataclasses
 
     from envgen.kb.newer import newer_release
-    from envgen.plan import Note
+    from envgen.plan import DEFAULT_BACKEND, Note
 
+    if plan.keras_backend != DEFAULT_BACKEND:
+        return plan
     known = max(r.version for r in kb.tensorflow.releases)
     newer = newer_release(known)
     if newer is None:

@@ -22,14 +22,18 @@ def regenerate_command(args: Options, mirror: str) -> str:
     argv = ["envgen", "render"]
     if args.profile:
         argv += ["--profile", args.profile]
-    for dest in ("target", "python", "tensorflow", "keras", "channel"):
+    for dest in ("target", "python", "tensorflow", "keras", "channel", "keras_backend"):
         value = getattr(args, dest)
         if value is not None and value != OPTIONS[dest].default:
-            argv += [f"--{dest}", str(value)]
+            argv += [OPTIONS[dest].flag, str(value)]
     if mirror != OPTIONS["mirror"].default:
         argv += ["--mirror", mirror]
     if args.allow_insecure_mirror:
         argv.append("--allow-insecure-mirror")
+    if args.torch_mirror:
+        from envgen.credentials import split_login
+
+        argv += ["--torch-mirror", split_login(args.torch_mirror)[0]]
     if args.lock:
         argv += ["--lock", args.lock]
     return shell_join(argv)
@@ -71,6 +75,9 @@ def run(args: Options) -> Result:
         kb.mirrors,
         allow_insecure=args.allow_insecure_mirror,
     )
+    from envgen.mirrors import torch_index_mirror
+
+    torch_mirror = torch_index_mirror(args.torch_mirror)
     request = request_from(args)
     plan = resolve(load_or_detect(args.profile), kb, request)
     if not isinstance(plan, Plan):
@@ -83,6 +90,7 @@ def run(args: Options) -> Result:
         formats=formats,
         command=regenerate_command(args, choice.shown),
         lockfile=args.lock,
+        torch_mirror=torch_mirror.public if torch_mirror is not None else None,
     )
     result = write(render(plan, options), out, force=args.force)
     lines = [f"{path}: {'written' if changed else 'unchanged'}" for path, changed in result.written]
@@ -102,6 +110,7 @@ def run(args: Options) -> Result:
                 "tensorflow": args.tensorflow,
                 "keras": args.keras,
                 "channel": args.channel,
+                "keras-backend": args.keras_backend,
                 # A URL is saved without its login: pyproject.toml is committed.
                 "mirror": choice.spec if choice.mirror.name == CUSTOM else args.mirror,
                 "outputs": list(formats),

@@ -31,10 +31,13 @@ if TYPE_CHECKING:
     from envgen.kb.gpu_issues import GpuIssueTable
     from envgen.kb.gpus import GpuTable
     from envgen.kb.images import ImageTable
+    from envgen.kb.jax import JaxTable
     from envgen.kb.keras import KerasTable
+    from envgen.kb.keras_backends import KerasBackendTable
     from envgen.kb.lock_platforms import LockPlatformTable
     from envgen.kb.metal import MetalTable
     from envgen.kb.mirrors import MirrorTable
+    from envgen.kb.pytorch import TorchTable
     from envgen.kb.remedies import RemedyTable
     from envgen.kb.signatures import SignatureTable
     from envgen.kb.tensorflow import TensorFlowTable
@@ -131,6 +134,24 @@ class KnowledgeBase:
         from envgen.kb.keras import load_keras
 
         return load_keras()
+
+    @functools.cached_property
+    def keras_backends(self) -> KerasBackendTable:
+        from envgen.kb.keras_backends import load_keras_backends
+
+        return load_keras_backends()
+
+    @functools.cached_property
+    def jax(self) -> JaxTable:
+        from envgen.kb.jax import load_jax
+
+        return load_jax()
+
+    @functools.cached_property
+    def torch(self) -> TorchTable:
+        from envgen.kb.pytorch import load_torch
+
+        return load_torch()
 
     @functools.cached_property
     def distributions(self) -> DistributionTable:

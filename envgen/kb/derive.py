@@ -28,6 +28,9 @@ from envgen.versions import DottedVersion
 # under this size have their METADATA read to find the shim target.
 SHIM_MAX_BYTES = 1_000_000
 
+# TensorFlow's first release; the other frameworks' tables start where Keras 3 does.
+OLDEST = Version("1.0.0")
+
 # manylinux aliases → glibc floor (PEP 513, PEP 571, PEP 599).
 MANYLINUX_LEGACY = {"manylinux1": "2.5", "manylinux2010": "2.12", "manylinux2014": "2.17"}
 
@@ -124,10 +127,15 @@ def platform_floors(plat_tag: str, platforms: Iterable[str]) -> dict[str, str | 
 
 
 def parse_index(
-    project: str, body: bytes, platforms: Iterable[str], *, pre: bool = False
+    project: str,
+    body: bytes,
+    platforms: Iterable[str],
+    *,
+    pre: bool = False,
+    oldest: Version = OLDEST,
 ) -> list[WheelFile]:
-    """The non-yanked wheels of a PEP 691 JSON simple-index page: final releases, and with
-    `pre` pre-releases too."""
+    """The non-yanked wheels of a PEP 691 JSON simple-index page from `oldest`: final releases,
+    and with `pre` pre-releases too (never development releases)."""
     try:
         doc = json.loads(body)
         files = doc["files"]
@@ -145,7 +153,7 @@ def parse_index(
             version = Version(match["ver"])
         except InvalidVersion:
             continue
-        if (version.is_prerelease and not pre) or version < Version("1.0.0"):
+        if (version.is_prerelease and not pre) or version.is_devrelease or version < oldest:
             continue
         found = platform_floors(match["plat"], known)
         if not found:
@@ -236,7 +244,7 @@ def _floor(wheels: list[WheelFile], platform: str, pythons: Iterable[str]) -> st
     return worst
 
 
-def _wheel_entry(
+def wheel_entry(
     package: str, wheels: list[WheelFile], platform: str, pythons: Iterable[str], *, shim: bool
 ) -> dict[str, Any]:
     listed = _sorted_pythons(pythons)
@@ -250,7 +258,7 @@ def _wheel_entry(
     return entry
 
 
-def _all_pythons(wheels: list[WheelFile]) -> set[str]:
+def all_pythons(wheels: list[WheelFile]) -> set[str]:
     return {py for w in wheels for py in w.pythons}
 
 
@@ -285,19 +293,19 @@ def _platform_entry(index: _Index, version: Version, platform: str) -> dict[str,
             _shim_target(index, small[0], platform) if small and len(small) == len(own) else None
         )
         if target is None:
-            return _wheel_entry(main, own, platform, _all_pythons(own), shim=False)
+            return wheel_entry(main, own, platform, all_pythons(own), shim=False)
         real = index.wheels(target, version, platform)
-        pythons = _all_pythons(own) & _all_pythons(real)
+        pythons = all_pythons(own) & all_pythons(real)
         if not pythons:  # a shim with nothing installable behind it
             return None
-        return _wheel_entry(target, real, platform, pythons, shim=True)
+        return wheel_entry(target, real, platform, pythons, shim=True)
     # Where `tensorflow` has no wheel, the build that platform's users installed under another
     # name (kb-tensorflow.md §2.3): the rows say what PyPI really holds.
     alternate = index.facts.distributions.alternates.get(platform)
     if alternate:
         real = index.wheels(alternate, version, platform)
         if real:
-            return _wheel_entry(alternate, real, platform, _all_pythons(real), shim=False)
+            return wheel_entry(alternate, real, platform, all_pythons(real), shim=False)
     return None
 
 
@@ -350,8 +358,8 @@ def derive_release(index: _Index, version: Version, gpu_package: str) -> dict[st
         for platform in facts.platforms:
             gpu = index.wheels(gpu_package, version, platform)
             if gpu:
-                row[f"gpu-{platform}"] = _wheel_entry(
-                    gpu_package, gpu, platform, _all_pythons(gpu), shim=False
+                row[f"gpu-{platform}"] = wheel_entry(
+                    gpu_package, gpu, platform, all_pythons(gpu), shim=False
                 )
     return row
 

@@ -71,6 +71,10 @@ class DriverTable:
                 return row.windows if os_name == "windows" else row.linux
         return None
 
+    def newest_driver(self) -> DottedVersion:
+        """The Linux driver of the newest toolkit NVIDIA's table lists (rows sorted by it)."""
+        return self.toolkits[-1].linux
+
     def max_cuda(self, driver: str, os_name: str) -> str | None:
         """The newest CUDA X.Y whose toolkit minimum `driver` meets, or None if it meets none."""
         have = DottedVersion(driver)

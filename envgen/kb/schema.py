@@ -55,10 +55,13 @@ def data_files() -> tuple[DataFile, ...]:
         gpu_issues,
         gpus,
         images,
+        jax,
         keras,
+        keras_backends,
         lock_platforms,
         metal,
         mirrors,
+        pytorch,
         remedies,
         signatures,
         tensorflow,
@@ -69,10 +72,12 @@ def data_files() -> tuple[DataFile, ...]:
         m.SCHEMA
         for m in (
             conda, cpu, cuda_arch, cudnn, distributions, doctor_checks, drivers, gpu_issues,
-            gpus, images, keras, lock_platforms, metal, mirrors, remedies, signatures, wording,
+            gpus, images, keras, keras_backends, lock_platforms, metal, mirrors, remedies,
+            signatures, wording,
         )
     ]  # fmt: skip
-    found += [tensorflow.BUILDS, tensorflow.RELEASES]
+    found += [tensorflow.BUILDS, tensorflow.RELEASES, jax.BUILDS, jax.RELEASES]
+    found += [pytorch.BUILDS, pytorch.RELEASES]
     return tuple(sorted(found, key=lambda f: f.name))
 
 

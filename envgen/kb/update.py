@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import typing
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +26,7 @@ from envgen.kb.distributions import load_distributions
 from envgen.kb.fields import declared, toml_name
 from envgen.kb.lock_platforms import load_lock_platforms
 from envgen.kb.pypi import Fetch, PyPI
-from envgen.kb.tensorflow import BUILDS_FILE, RELEASES_FILE, Build, Release, Wheels, load_builds
+from envgen.kb.tensorflow import BUILDS_FILE, RELEASES_FILE, Build, Release, load_builds
 
 FILE = RELEASES_FILE
 
@@ -105,31 +106,45 @@ def _value(value: Any) -> str:
     raise TypeError(f"cannot render {value!r}")
 
 
-def render_releases(rows: Iterable[Mapping[str, Any]]) -> str:
-    """The canonical text of `tensorflow-releases.toml` for these rows (sorted by version)."""
-    row_keys, table_keys, wheel_keys = _keys(Release), _family_keys(Release), _keys(Wheels)
-    out = [HEADER]
-    for row in sorted(rows, key=lambda r: Version(str(r["version"]))):
-        unknown = set(row) - set(row_keys) - set(table_keys)
+def render_rows(rows: Iterable[Mapping[str, Any]], *, header: str, row: type) -> str:
+    """The canonical text of a generated release table: `header`, then `[[release]]` rows of
+    class `row` sorted by version, keys in declaration order, each family key's inline table
+    with the keys of its value class."""
+    row_keys = _keys(row)
+    families: list[tuple[str, list[str]]] = []
+    types_of = typing.get_type_hints(row)
+    for f in dataclasses.fields(row):
+        k = declared(f)
+        if k.family is not None and k.family_keys is not None:
+            inner = _keys(typing.get_args(types_of[f.name])[1])
+            families += [(k.family + name, inner) for name in k.family_keys()]
+    out = [header]
+    for item in sorted(rows, key=lambda r: Version(str(r["version"]))):
+        unknown = set(item) - set(row_keys) - {name for name, _ in families}
         if unknown:
-            raise ValueError(f"release {row.get('version')}: unknown keys {sorted(unknown)}")
+            raise ValueError(f"release {item.get('version')}: unknown keys {sorted(unknown)}")
         out.append("\n[[release]]\n")
         for key in row_keys:
-            if key not in row:
+            if key not in item:
                 continue
-            value = row[key]
+            value = item[key]
             if isinstance(value, list) and len(value) > 1:
                 items = "".join(f"  {_value(v)},\n" for v in value)
                 out.append(f"{key} = [\n{items}]\n")
             else:
                 out.append(f"{key} = {_value(value)}\n")
-        for key in table_keys:
-            if key not in row:
+        for key, inner in families:
+            if key not in item:
                 continue
-            table = row[key]
-            parts = [f"{k} = {_value(table[k])}" for k in wheel_keys if k in table]
+            table = item[key]
+            parts = [f"{k} = {_value(table[k])}" for k in inner if k in table]
             out.append(f"{key} = {{ {', '.join(parts)} }}\n")
     return "".join(out)
+
+
+def render_releases(rows: Iterable[Mapping[str, Any]]) -> str:
+    """The canonical text of `tensorflow-releases.toml` for these rows (sorted by version)."""
+    return render_rows(rows, header=HEADER, row=Release)
 
 
 def render_build(row: Mapping[str, Any]) -> str:
@@ -179,33 +194,32 @@ class UpdateResult:
         return self.old_text != self.new_text or bool(self.builds_text)
 
 
-def packaged_path() -> Path:
-    """Where the packaged file lives in a source checkout (the file `--write` rewrites)."""
-    return Path(__file__).with_name(FILE)
+def packaged_path(file: str = FILE) -> Path:
+    """Where a packaged file lives in a source checkout (the file `--write` rewrites)."""
+    return Path(__file__).with_name(file)
 
 
-def update_releases(
-    fetch: Fetch | None = None, *, write: bool = False, pre: bool = False
+def result(
+    file: str,
+    new_text: str,
+    *,
+    write: bool,
+    skipped: tuple[str, ...] = (),
+    builds: tuple[Mapping[str, Any], ...] = (),
 ) -> UpdateResult:
-    """Re-derive the release rows from PyPI, and the build rows of minors the knowledge base
-    lacks; with `pre`, the pre-releases of the coming release too. With `write`, replace the
-    packaged releases file and append the new build rows.
-
-    Raises `ExternalToolError` when PyPI cannot be read. Prints nothing (the CLI shows `diff`).
-    """
-    derived = derive_releases(PyPI(fetch), facts(), pre=pre)
-    new_text = render_releases(derived.rows)
+    """The diff of `new_text` against the packaged `file`, and of tensorflow-builds.toml with
+    `builds` appended; with `write`, the file replaced and the build rows appended."""
     try:
-        old_text = data_text(FILE)
+        old_text = data_text(file)
     except FileNotFoundError:  # first run in a fresh checkout
         old_text = ""
-    builds_text = "".join(render_build(b) for b in derived.builds)
+    builds_text = "".join(render_build(b) for b in builds)
     diff = "".join(
         difflib.unified_diff(
             old_text.splitlines(keepends=True),
             new_text.splitlines(keepends=True),
-            fromfile=f"a/envgen/kb/{FILE}",
-            tofile=f"b/envgen/kb/{FILE}",
+            fromfile=f"a/envgen/kb/{file}",
+            tofile=f"b/envgen/kb/{file}",
         )
     )
     if builds_text:
@@ -218,7 +232,7 @@ def update_releases(
                 tofile=f"b/envgen/kb/{BUILDS_FILE}",
             )
         )
-    path = packaged_path()
+    path = packaged_path(file)
     written = False
     if write and (new_text != old_text or builds_text):
         if builds_text:
@@ -228,12 +242,29 @@ def update_releases(
         load_toml.cache_clear()
         written = True
     return UpdateResult(
-        path,
-        old_text,
-        new_text,
-        diff,
-        tuple(derived.skipped),
-        written,
-        tuple(derived.builds),
-        builds_text,
+        path, old_text, new_text, diff, skipped, written, tuple(builds), builds_text
+    )
+
+
+def update_releases(
+    fetch: Fetch | None = None,
+    *,
+    write: bool = False,
+    pre: bool = False,
+    client: PyPI | None = None,
+) -> UpdateResult:
+    """Re-derive the release rows from PyPI (through `client` when given, sharing its reads),
+    and the build rows of minors the knowledge base lacks; with `pre`, the pre-releases of the
+    coming release too. With `write`, replace the packaged releases file and append the new
+    build rows.
+
+    Raises `ExternalToolError` when PyPI cannot be read. Prints nothing (the CLI shows `diff`).
+    """
+    derived = derive_releases(client or PyPI(fetch), facts(), pre=pre)
+    return result(
+        FILE,
+        render_releases(derived.rows),
+        write=write,
+        skipped=tuple(derived.skipped),
+        builds=tuple(derived.builds),
     )

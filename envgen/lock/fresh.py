@@ -27,8 +27,9 @@ from envgen.lock.integrity import verify_files
 from envgen.plan import Plan, Request, Target
 from envgen.profile import HardwareProfile
 
-# The request keys a lock set holds the team to (the target only picks among its variants).
-REQUEST_KEYS = ("python", "tensorflow", "keras", "channel")
+# The request keys a lock set holds the team to (the target only picks among its variants), as
+# Request's attributes; the index writes them in kebab case (`keras-backend`).
+REQUEST_KEYS = ("python", "tensorflow", "keras", "channel", "keras_backend")
 _NAME = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*(?:\[[^\]]*\])?)\s*(.*)$")
 
 
@@ -46,8 +47,8 @@ class Freshness:
 
 def team_request(index: LockIndex) -> Request:
     """The request the set was made from."""
-    fields = {k: v for k, v in index.request.items() if k in (*REQUEST_KEYS, "target")}
-    return Request(**fields)
+    fields = {k.replace("-", "_"): v for k, v in index.request.items()}
+    return Request(**{k: v for k, v in fields.items() if k in (*REQUEST_KEYS, "target")})
 
 
 def _pins(lines: Sequence[str]) -> dict[str, str]:

@@ -38,7 +38,9 @@ class PlatformLock:
     os: str
     arch: str
     python: str
-    tensorflow: str
+    framework: str
+    """The framework's requirement (`tensorflow-cpu==2.21.0`, `jax[cuda13]==0.12.0.1`); the
+    file's key is `tensorflow` for TensorFlow, as it always was, `framework` otherwise."""
     plan_digest: str
     """The digest of the plan's resolved request (Plan.fingerprint), not of any profile."""
     packages: int
@@ -47,6 +49,13 @@ class PlatformLock:
     plan: tuple[str, ...] = ()
     """The plan's pins as written (`tensorflow-cpu==2.21.0`, `numpy>=1.26.0,<2`), to name what
     changed when the plan changes."""
+    indexes: tuple[str, ...] = ()
+    """Indexes besides PyPI the lock's packages come from (canonical URLs, in uv's order)."""
+
+    @property
+    def tensorflow(self) -> str:
+        """The framework's requirement under the name TensorFlow sets have always used."""
+        return self.framework
 
 
 @dataclass(frozen=True)
@@ -66,8 +75,8 @@ class Variant:
     cpu_features: tuple[str, ...] = ()
     """x86-64 features its TensorFlow build needs (the CPU variant on a CPU without AVX)."""
     environment: tuple[tuple[str, str], ...] = ()
-    """Variables the environment must set (the plan's: LD_LIBRARY_PATH over conda's CUDA,
-    TF_USE_LEGACY_KERAS=1 for tf-keras); a built prefix's activation scripts set them."""
+    """Variables the environment must set, sorted (the plan's: KERAS_BACKEND, LD_LIBRARY_PATH
+    over conda's CUDA, TF_USE_LEGACY_KERAS=1 for tf-keras); a built environment sets them."""
 
     @property
     def platforms(self) -> tuple[str, ...]:
@@ -174,12 +183,13 @@ def render_index(index: LockIndex, header: list[str]) -> str:
                 ("os", lk.os),
                 ("arch", lk.arch),
                 ("python", lk.python),
-                ("tensorflow", lk.tensorflow),
+                (_framework_key(lk.framework), lk.framework),
                 ("plan-digest", lk.plan_digest),
                 ("packages", lk.packages),
                 ("pylock", lk.pylock),
                 ("requirements", lk.requirements),
                 ("plan", list(lk.plan)),
+                ("indexes", list(lk.indexes) or None),
             ):
                 if value is not None:
                     lock.add(key, value)
@@ -192,6 +202,29 @@ def render_index(index: LockIndex, header: list[str]) -> str:
         files.add(name, digest)
     doc.add("files", files)
     return tomlkit.dumps(doc)
+
+
+def _framework_key(requirement: str) -> str:
+    """`tensorflow` for a TensorFlow requirement (sets made before other frameworks read the
+    same), `framework` for JAX's and PyTorch's."""
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    from envgen.kb.distributions import load_distributions
+
+    try:
+        name = Requirement(requirement).name
+    except InvalidRequirement:
+        return "framework"
+    return "tensorflow" if name in load_distributions().names else "framework"
+
+
+def _urls(table: Table, key: str) -> tuple[str, ...]:
+    """A list of https index URLs, each one line."""
+    urls = table.strings(key)
+    for url in urls:
+        if not url.startswith("https://") or any(c.isspace() for c in url):
+            raise table.fail(key, f"expected https index URLs, got {shown(url)}")
+    return urls
 
 
 _VARIABLE = re.compile(r"[A-Z_][A-Z0-9_]*")
@@ -228,12 +261,13 @@ def parse_index(text: str, origin: str = INDEX) -> LockIndex:
                 os=lk.text("os"),
                 arch=lk.text("arch"),
                 python=lk.text("python"),
-                tensorflow=lk.text("tensorflow"),
+                framework=lk.string("framework") or lk.text("tensorflow"),
                 plan_digest=lk.text("plan-digest"),
                 packages=lk.integer("packages") or 0,
                 pylock=lk.file_name("pylock"),
                 requirements=lk.file_name("requirements"),
                 plan=lk.strings("plan"),
+                indexes=_urls(lk, "indexes"),
             )
             for lk in row.tables("lock")
         ]
@@ -264,8 +298,15 @@ def parse_index(text: str, origin: str = INDEX) -> LockIndex:
     request = doc.table("request")
     request_values: dict[str, Any] = {}
     if request is not None:
-        for key in ("target", "python", "tensorflow", "keras", "channel"):
-            value = request.string(key)
+        from envgen.plan import CHANNELS, KERAS_BACKENDS, TARGETS
+
+        choices = {
+            "target": TARGETS,
+            "channel": (*CHANNELS, "auto"),
+            "keras-backend": KERAS_BACKENDS,
+        }
+        for key in ("target", "python", "tensorflow", "keras", "channel", "keras-backend"):
+            value = request.string(key, choices=choices.get(key, ()))
             if value is not None:
                 request_values[key] = value
         variants_asked = request.strings("variants")

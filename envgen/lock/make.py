@@ -25,6 +25,7 @@ from envgen.digest import of_json, sha256
 from envgen.errors import InputFileError, NoSolutionError, UsageError
 from envgen.kb import KnowledgeBase
 from envgen.kb.lock_platforms import LockPlatform
+from envgen.kb.tensorflow import Release
 from envgen.lock import conda as conda_lock
 from envgen.lock import pip as pip_lock
 from envgen.lock import uv as uv_lock
@@ -39,7 +40,8 @@ from envgen.lock.index import (
 )
 from envgen.lock.integrity import verify_files
 from envgen.lock.machine import Machine
-from envgen.plan import Plan, Request
+from envgen.plan import DEFAULT_BACKEND, Plan, Request
+from envgen.versions import DottedVersion
 
 
 def variant_name(plan: Plan) -> str:
@@ -51,7 +53,8 @@ def variant_name(plan: Plan) -> str:
 
 
 def request_record(request: Request, variants: Sequence[str]) -> dict[str, object]:
-    """The team's request as the index records it: mirror-neutral, the variants asked for."""
+    """The team's request as the index records it: mirror-neutral, the variants asked for (the
+    Keras backend only where it is not TensorFlow: `Request.to_dict`)."""
     out: dict[str, object] = {k: str(v) for k, v in request.to_dict().items() if v is not None}
     out["variants"] = list(dict.fromkeys(variants))
     return out
@@ -91,29 +94,53 @@ def _needs(plan: Plan, os_name: str, kb: KnowledgeBase) -> tuple[str | None, dic
     """(min compute capability, {driver kind: min driver}) for a GPU plan on `os_name`.
 
     The rule book's floor for the build (TensorFlow's documented minimum where at least NVIDIA's,
-    else NVIDIA's): a Linux lock also runs under WSL2, where the Windows driver is the one that
-    counts, so it gets a `wsl` minimum too.
+    else NVIDIA's; JAX's documented minimum likewise): a Linux lock also runs under WSL2, where
+    the Windows driver is the one that counts, so it gets a `wsl` minimum too.
     """
     from envgen import rules
     from envgen.profile import OSInfo
+    from envgen.resolve.frameworks import build_of
 
     if plan.target != "gpu" or plan.cuda is None:
         return None, {}
-    release = kb.tensorflow.release(plan.tensorflow.version) if plan.tensorflow.exact else None
-    cc = release.min_compute_capability if release is not None else None
+    release = _tensorflow_release(plan, kb)
+    found = build_of(kb, plan) if plan.keras_backend != DEFAULT_BACKEND else None
+    cc: str | None = release.min_compute_capability if release is not None else None
+    if found is not None and found.arch is not None:
+        cc = min((*found.arch.sass, *found.arch.ptx), key=DottedVersion)
     kinds = {"linux": OSInfo(name="linux"), "wsl": OSInfo(name="linux", wsl=True)}
     if os_name != "linux":
         kinds = {os_name: OSInfo(name=os_name)}
     out: dict[str, str] = {}
     for kind, os_info in kinds.items():
-        floor = (
-            rules.driver_floor(kb, release.build, os_info)
-            if release is not None
-            else rules.cuda_driver_floor(kb, plan.cuda, os_info)
-        )
+        if release is not None:
+            floor = rules.driver_floor(kb, release.build, os_info)
+        else:
+            documented = found.driver_documented if found is not None else None
+            floor = rules.cuda_driver_floor(
+                kb, plan.cuda, os_info, documented=documented if kind == "linux" else None
+            )
         if floor.driver is not None:
             out[kind] = str(floor.driver)
     return (str(cc) if cc is not None else None), out
+
+
+def _tensorflow_release(plan: Plan, kb: KnowledgeBase) -> Release | None:
+    """The TensorFlow release a TensorFlow plan pins exactly; None for other frameworks."""
+    if plan.keras_backend != DEFAULT_BACKEND or not plan.framework.exact:
+        return None
+    return kb.tensorflow.release(plan.framework.version)
+
+
+def _cpu_features(plan: Plan, kb: KnowledgeBase) -> tuple[str, ...]:
+    """The x86-64 features the plan's framework build needs (AVX for TensorFlow and jaxlib)."""
+    from envgen.resolve.frameworks import build_of
+
+    release = _tensorflow_release(plan, kb)
+    if release is not None:
+        return tuple(release.cpu_features or ())
+    found = build_of(kb, plan) if plan.keras_backend != DEFAULT_BACKEND else None
+    return found.cpu_features if found is not None else ()
 
 
 def _reusable(previous: tuple[LockIndex, Path] | None) -> dict[tuple[str, str], dict[str, str]]:
@@ -249,12 +276,13 @@ def make_lock_set(
                     os=plat.os_name,
                     arch=plat.arch,
                     python=plan.python,
-                    tensorflow=plan.tensorflow.requirement(),
+                    framework=plan.framework.requirement(),
                     plan_digest=plan.resolved_digest(),
                     packages=packages,
                     pylock=pylock_name,
                     requirements=req_name,
                     plan=plan.pin_lines(),
+                    indexes=plan.indexes,
                 )
             )
         conda_name = None
@@ -285,9 +313,6 @@ def make_lock_set(
                 custom={"envgen-variant": name, "envgen-input-hash": digest},
             )
         first = plans[members[0]]
-        release = (
-            kb.tensorflow.release(first.tensorflow.version) if first.tensorflow.exact else None
-        )
         out_variants.append(
             Variant(
                 name=name,
@@ -299,8 +324,8 @@ def make_lock_set(
                 min_driver=tuple(sorted(drivers.items())),
                 conda_lock=conda_name,
                 locks=tuple(locks),
-                cpu_features=tuple(release.cpu_features or ()) if release is not None else (),
-                environment=tuple(first.environment),
+                cpu_features=_cpu_features(first, kb),
+                environment=tuple(sorted(first.environment)),
             )
         )
     index = LockIndex(

@@ -62,7 +62,14 @@ _UV_SCRUB = (
 
 
 def uv_argv(uv: str, plan: Plan, platform: LockPlatform, *, fmt: str, index: str) -> list[str]:
-    """The `uv pip compile` command for one answer: fmt is "pylock" or "requirements"."""
+    """The `uv pip compile` command for one answer: fmt is "pylock" or "requirements".
+
+    A plan's other indexes (the PyTorch index of an index-only build) come before PyPI, as
+    `--index`: uv's default strategy takes each package from the first index that has it, the
+    way PyTorch's own instructions install (`pip install torch --index-url <its index>`), and an
+    install hands uv the same indexes in the same order. Always the canonical URLs: the lock
+    records them, a mirror is applied when installing."""
+    extra = [a for url in plan.indexes for a in ("--index", url)]
     argv = [
         uv,
         "pip",
@@ -71,6 +78,7 @@ def uv_argv(uv: str, plan: Plan, platform: LockPlatform, *, fmt: str, index: str
         "--quiet",
         "--no-config",
         "--no-header",
+        *extra,
         "--default-index",
         index,
         "--python-version",
@@ -124,7 +132,8 @@ class _Job:
         return run(argv, timeout=UV_TIMEOUT, check=False, env=self._env, input_text=self._text)
 
     def failed(self, done: Completed) -> ExternalToolError:
-        return uv_failure(done.stderr or done.stdout, self.where, self.index)
+        indexes = " and ".join([*self.plan.indexes, self.index])
+        return uv_failure(done.stderr or done.stdout, self.where, indexes)
 
     def joined(self, requirements: Completed, pylock: Completed) -> PipLock | None:
         """Both answers as one lock, or None when they do not match (the pylock came from a
@@ -203,13 +212,15 @@ def lock_plans(
 
 def _leads(plans: Sequence[Plan]) -> list[int]:
     """The plans that resolve online: most pins first, each one that asks for a package no
-    earlier lead asked for (tensorflow-cpu on Linux beside tensorflow elsewhere). The others
-    follow offline, from the pages the leads revalidated."""
+    earlier lead asked for (tensorflow-cpu on Linux beside tensorflow elsewhere), or reads an
+    index no earlier lead read (the PyTorch index of a torch build). The others follow offline,
+    from the pages the leads revalidated."""
     order = sorted(range(len(plans)), key=lambda i: (-len(plans[i].pip_packages()), i))
     asked: set[str] = set()
     leads = []
     for i in order:
-        names = {canonicalize_name(p.name) for p in plans[i].pip_packages()}
+        names: set[str] = {canonicalize_name(p.name) for p in plans[i].pip_packages()}
+        names |= {f"index {url}" for url in plans[i].indexes}
         if not names <= asked:
             leads.append(i)
             asked |= names

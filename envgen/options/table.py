@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from envgen.options.types import Command, Option
 
-_REQUEST = ("profile", "target", "python", "tensorflow", "keras", "channel")
+_REQUEST = ("profile", "target", "python", "tensorflow", "keras", "channel", "keras_backend")
 
 OPTIONS: dict[str, Option] = {
     o.dest: o
@@ -50,6 +50,14 @@ OPTIONS: dict[str, Option] = {
             default=False,
         ),
         Option(
+            "keras_backend",
+            "the framework Keras 3 runs on (default tensorflow); KERAS_BACKEND is set in every "
+            "output",
+            choices=("tensorflow", "jax", "torch"),
+            default="tensorflow",
+            config="keras-backend",
+        ),
+        Option(
             "why_not",
             "explain why each release matching SPEC does (not) fit",
             metavar="SPEC",
@@ -60,6 +68,13 @@ OPTIONS: dict[str, Option] = {
             metavar="NAME|URL|auto",
             default="pypi",
             config="mirror",
+        ),
+        Option(
+            "torch_mirror",
+            "a mirror of the PyTorch index (https://download.pytorch.org/whl, same layout: "
+            "<URL>/cu126) for torch builds only it serves; locks keep the canonical URL",
+            metavar="URL",
+            config="torch-mirror",
         ),
         Option(
             "allow_insecure_mirror",
@@ -240,6 +255,7 @@ COMMANDS: tuple[Command, ...] = (
             "base_image",
             "output_dir",
             "mirror",
+            "torch_mirror",
             "locked",
             "frozen",
             "relock",
@@ -274,6 +290,7 @@ COMMANDS: tuple[Command, ...] = (
             "base_image",
             "output_dir",
             "mirror",
+            "torch_mirror",
             "locked",
             "frozen",
             "force",
@@ -347,7 +364,17 @@ COMMANDS: tuple[Command, ...] = (
         "verify",
         "prove an environment works: imports, devices, GPU compute, installed versions",
         "envgen.cli.verify",
-        ("prefix", "interpreter", "target", "lock", "profile", "report", "timeout", "force"),
+        (
+            "prefix",
+            "interpreter",
+            "target",
+            "lock",
+            "profile",
+            "report",
+            "timeout",
+            "force",
+            "keras_backend",
+        ),
         description=(
             "Run a probe with the environment's own interpreter: installed versions against a "
             "lock, import of TensorFlow (or PyTorch/JAX) in a child process, devices, a matmul "
@@ -375,8 +402,8 @@ COMMANDS: tuple[Command, ...] = (
             ),
             Command(
                 "update",
-                "re-derive tensorflow-releases.toml from PyPI metadata and print the diff "
-                "(network)",
+                "re-derive the TensorFlow, JAX and PyTorch release tables from PyPI metadata "
+                "and print the diff (network)",
                 "envgen.cli.kb",
                 ("write", "pre"),
                 handler="run_update",
@@ -411,6 +438,7 @@ COMMANDS: tuple[Command, ...] = (
         (
             *_REQUEST,
             "mirror",
+            "torch_mirror",
             "allow_insecure_mirror",
             "output_dir",
             "format",

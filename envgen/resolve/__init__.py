@@ -18,6 +18,7 @@ one constraint relaxed, cheapest first (`remedies.py`).
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from packaging.specifiers import SpecifierSet
@@ -25,9 +26,19 @@ from packaging.specifiers import SpecifierSet
 from envgen.errors import NoSolutionError
 from envgen.kb import KnowledgeBase
 from envgen.kb.tensorflow import Release
-from envgen.plan import Note, Plan, Rejection, Request, Target, tensorflow_spec, validate
+from envgen.plan import (
+    DEFAULT_BACKEND,
+    Note,
+    Plan,
+    Rejection,
+    Request,
+    Target,
+    tensorflow_spec,
+    validate,
+)
 from envgen.profile import HardwareProfile
-from envgen.resolve.candidate import Context, Outcome, Reason, evaluate
+from envgen.resolve import framework_pins, frameworks
+from envgen.resolve.candidate import Context, Judged, Outcome, Reason, evaluate
 from envgen.resolve.pins import group, plan
 from envgen.resolve.remedies import Remedy, remedies
 
@@ -41,10 +52,13 @@ class NoSolution:
     found: tuple[Remedy, ...] = ()
     """The remedies with the numbers each quotes and the plan it names (`remedies` is their text)."""
 
+    package: str = "tensorflow"
+    """The framework's package, for the hint."""
+
     def to_error(self) -> NoSolutionError:
         return NoSolutionError(
             self.message,
-            hint="`envgen plan --why-not tensorflow==X.Y` explains a single release",
+            hint=f"`envgen plan --why-not {self.package}==X.Y` explains a single release",
             remedies=list(self.remedies),
             rejections=[r.to_dict() for r in self.rejections],
         )
@@ -68,23 +82,21 @@ def resolve(profile: HardwareProfile, kb: KnowledgeBase, request: Request) -> Pl
 def why_not(
     profile: HardwareProfile, kb: KnowledgeBase, request: Request, spec: str
 ) -> list[Rejection]:
-    """Every release matching `spec`, with the reasons it fails here (empty reasons: it fits)."""
+    """Every release (or build) of the requested framework matching `spec`, with the reasons it
+    fails here (empty reasons: it fits)."""
     validate(request)
-    wanted = tensorflow_spec(spec, "why_not")
+    package = kb.keras_backends.get(request.keras_backend).package
+    wanted = tensorflow_spec(spec, "why_not", package)
     platform = platform_of(profile, kb)
     target = _target(profile, request)
-    out = []
-    for release in candidates(kb, wanted):
-        if platform is None:
-            reason = _no_platform(profile, kb)
-            out.append(Rejection(f"tensorflow=={release.version}", (reason.text,)))
-            continue
-        ctx = Context(profile, kb, request, platform, _python(profile, request), target)
-        outcome = evaluate(ctx, release)
-        out.append(
-            Rejection(f"tensorflow=={release.version}", tuple(r.text for r in outcome.reasons))
-        )
-    return out
+    if platform is None:
+        reason = _no_platform(profile, kb)
+        return [Rejection(f"{package} {spec}", (reason.text,))]
+    ctx = Context(profile, kb, request, platform, _python(profile, request), target)
+    return [
+        Rejection(f"{o.name}=={o.version_text}", tuple(r.text for r in o.reasons))
+        for o in _candidates(ctx, wanted)
+    ]
 
 
 # --- resolution ----------------------------------------------------------------------------------
@@ -133,9 +145,12 @@ def _resolve(
     target = _target(profile, request)
     if platform is None:
         reason = _no_platform(profile, kb)
-        text = kb.remedies.render(reason.code, **dict(reason.data))
+        text = kb.remedies.render(reason.code, request.keras_backend, **dict(reason.data))
         found = (Remedy(reason.code, reason.data, text),) if explain else ()
-        return NoSolution(reason.text, tuple(r.text for r in found), (), found=found)
+        package = kb.keras_backends.get(request.keras_backend).package
+        return NoSolution(
+            reason.text, tuple(r.text for r in found), (), found=found, package=package
+        )
     ctx = Context(profile, kb, request, platform, _python(profile, request), target)
 
     if request.target == "auto" and target == "gpu":
@@ -153,11 +168,9 @@ def _resolve(
             return dataclasses.replace(cpu, warnings=(note, *cpu.warnings), request=request)
         return gpu
 
-    wanted = tensorflow_spec(request.tensorflow)
-    rejected: list[Outcome] = []
-    chosen: Outcome | None = None
-    for release in candidates(kb, wanted):
-        outcome = evaluate(ctx, release)
+    rejected: list[Judged] = []
+    chosen: Judged | None = None
+    for outcome in _candidates(ctx, tensorflow_spec(request.tensorflow)):
         if not outcome.reasons:
             chosen = outcome
             break
@@ -165,32 +178,48 @@ def _resolve(
     rejections = group(rejected)
     if chosen is None:
         return _no_solution(ctx, rejected, rejections, explain=explain)
-    return plan(ctx, chosen, rejections)
+    if isinstance(chosen, Outcome):
+        return plan(ctx, chosen, rejections)
+    assert isinstance(chosen, frameworks.Build)
+    return framework_pins.plan(ctx, chosen, rejections)
+
+
+def _candidates(ctx: Context, wanted: SpecifierSet | None) -> Iterator[Judged]:
+    """The requested framework's candidates for this machine, newest first, each judged."""
+    if ctx.request.keras_backend != DEFAULT_BACKEND:
+        yield from frameworks.candidates(ctx, wanted)
+        return
+    for release in candidates(ctx.kb, wanted):
+        yield evaluate(ctx, release)
 
 
 def _no_solution(
-    ctx: Context, rejected: list[Outcome], rejections: tuple[Rejection, ...], *, explain: bool
+    ctx: Context, rejected: list[Judged], rejections: tuple[Rejection, ...], *, explain: bool
 ) -> NoSolution:
+    backend = ctx.kb.keras_backends.get(ctx.request.keras_backend)
     if not rejected:
         message = ctx.say("no-match", spec=str(ctx.request.tensorflow))
     else:
         newest = rejected[0]
         message = ctx.say(
             "no-solution",
+            framework=backend.title,
             what="GPU" if ctx.target == "gpu" else "CPU",
             python=ctx.python,
-            version=str(newest.release.version),
+            version=newest.version_text,
             reasons="; ".join(r.text for r in newest.reasons),
         )
     if not explain:
-        return NoSolution(message, (), rejections)
+        return NoSolution(message, (), rejections, package=backend.package)
 
     def replan(profile: HardwareProfile, request: Request) -> Plan | None:
         result = _resolve(profile, ctx.kb, request, explain=False)
         return result if isinstance(result, Plan) else None
 
     found = remedies(ctx, rejected, replan)
-    return NoSolution(message, tuple(r.text for r in found), rejections, found=found)
+    return NoSolution(
+        message, tuple(r.text for r in found), rejections, found=found, package=backend.package
+    )
 
 
 __all__ = [

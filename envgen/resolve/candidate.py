@@ -9,7 +9,9 @@ candidate needs for its plan (the channel, the CUDA pins, whether the GPUs run i
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from packaging.requirements import Requirement
 
@@ -30,6 +32,25 @@ class Reason:
     data: tuple[tuple[str, str], ...] = ()
 
 
+class Judged(Protocol):
+    """A candidate judged by the rules (a TensorFlow release, a JAX or PyTorch build): what a
+    rejection, its grouping and a no-solution read of it."""
+
+    reasons: list[Reason]
+
+    @property
+    def name(self) -> str:
+        """The requirement's name in a rejection: `tensorflow`, `jax[cuda13]`, `torch`."""
+
+    @property
+    def version_text(self) -> str:
+        """The version in a rejection: `2.21.0`, `2.14.1+cu126`."""
+
+    @property
+    def group_key(self) -> tuple[str, ...]:
+        """Neighbours failing for the same reasons with the same key make one rejection."""
+
+
 @dataclass
 class Outcome:
     """One candidate's verdict and, when it passes, what the plan needs from the checks."""
@@ -48,6 +69,18 @@ class Outcome:
     """The rule book on the Keras asked for: which Keras package, if any, the plan pins."""
     environment: list[tuple[str, str]] = field(default_factory=list)
     """Variables the environment must set for this candidate's CUDA to be found."""
+
+    @property
+    def name(self) -> str:
+        return "tensorflow"
+
+    @property
+    def version_text(self) -> str:
+        return str(self.release.version)
+
+    @property
+    def group_key(self) -> tuple[str, ...]:
+        return (self.release.minor,)
 
 
 @dataclass(frozen=True)
@@ -121,18 +154,36 @@ def _check_wheel(ctx: Context, out: Outcome) -> None:
         out.passed.append(ctx.say("python-ok", python=py, platform=p, floor=floor))
 
 
+class Sink(Protocol):
+    """What a check writes into: a TensorFlow `Outcome` or a framework's build outcome."""
+
+    reasons: list[Reason]
+    passed: list[str]
+    warnings: list[Note]
+    ptx_only: bool
+
+
 def _check_cpu(ctx: Context, out: Outcome) -> None:
+    check_cpu(ctx, out, out.release.cpu_features, str(out.release.minor))
+
+
+def check_cpu(
+    ctx: Context, out: Sink, needed: Sequence[str] | None, minor: str, *, tensorflow: bool = True
+) -> None:
+    """Does the CPU have the x86-64 features the build needs (None: not known yet, an unreviewed
+    build row)? `minor` fills the remedies.
+    `tensorflow`: say which of the CPU's features its start-up log will call unused."""
     if not ctx.platform.endswith("x86_64"):
         return
-    verdict = rules.cpu_features(ctx.kb, out.release.cpu_features, ctx.profile.cpu.flags)
+    verdict = rules.cpu_features(ctx.kb, needed, ctx.profile.cpu.flags)
     if verdict.code in ("cpu-unknown", "cpu-build-unknown"):
-        out.warnings.append(ctx.note(verdict, minor=out.release.minor))
+        out.warnings.append(ctx.note(verdict, minor=minor))
     elif not verdict.ok:
-        out.reasons.append(ctx.reason(verdict, code="cpu", minor=out.release.minor))
+        out.reasons.append(ctx.reason(verdict, code="cpu", minor=minor))
     else:
-        if out.release.cpu_features:
+        if needed:
             out.passed.append(verdict.text(ctx.kb))
-        if verdict.get("extra"):
+        if tensorflow and verdict.get("extra"):
             # Informational: the start-up log names the CPU's features the wheel does not use.
             out.warnings.append(
                 Note("cpu-build-note", ctx.say("cpu-build-note", **verdict.as_dict()))
@@ -156,12 +207,30 @@ def _check_keras(ctx: Context, out: Outcome) -> None:
 
 
 def _check_gpus(ctx: Context, out: Outcome) -> None:
+    r = out.release
+    check_gpus(
+        ctx,
+        out,
+        rules.Architectures.of(r.build),
+        tensorflow=str(r.version),
+        cudnn=(r.cudnn, r.cuda),
+    )
+
+
+def check_gpus(
+    ctx: Context,
+    out: Sink,
+    arch: rules.Architectures,
+    *,
+    tensorflow: str | None = None,
+    cudnn: tuple[str, str] | None = None,
+) -> None:
+    """Can some visible GPU run a build with these architectures? The rest are ignored, with a
+    warning each; `ptx_only` when every usable one runs it through PTX JIT."""
     gpus = ctx.profile.gpus
     if ctx.profile.nvidia is None or not gpus:
         out.reasons.append(Reason("no-gpu", ctx.say("no-gpu")))
         return
-    r = out.release
-    arch = rules.Architectures.of(r.build)
     usable: list[tuple[GPU, Verdict]] = []
     failures: list[str] = []
     known_issue = False
@@ -170,11 +239,7 @@ def _check_gpus(ctx: Context, out: Outcome) -> None:
             failures.append(ctx.say("cc-unknown", gpu=gpu.name))
             continue
         verdict = rules.compute_capability(
-            ctx.kb,
-            arch,
-            gpu.compute_capability,
-            tensorflow=str(r.version),
-            cudnn=(r.cudnn, r.cuda),
+            ctx.kb, arch, gpu.compute_capability, tensorflow=tensorflow, cudnn=cudnn
         )
         if verdict.ok:
             usable.append((gpu, verdict))
@@ -200,16 +265,27 @@ def _check_gpus(ctx: Context, out: Outcome) -> None:
             out.warnings.append(
                 Note(
                     "ptx-jit",
-                    ctx.say("ptx-jit", gpu=gpu.name, cc=v.get("cc"), sass=", ".join(r.sass)),
+                    ctx.say("ptx-jit", gpu=gpu.name, cc=v.get("cc"), sass=", ".join(arch.sass)),
                 )
             )
 
 
 def _check_driver(ctx: Context, out: Outcome) -> None:
+    check_driver(ctx, out, rules.driver_floor(ctx.kb, out.release.build, ctx.profile.os))
+
+
+def check_driver(ctx: Context, out: Sink, floor: rules.DriverFloor) -> None:
+    """Does the driver run software built with the floor's CUDA (PTX JIT included)? Where no
+    table knows a minimum for that CUDA on this OS (NVIDIA lists none for CUDA 13 on Windows),
+    the build is not planned: a driver cannot be judged against nothing."""
     nvidia = ctx.profile.nvidia
     if nvidia is None:
         return
-    floor = rules.driver_floor(ctx.kb, out.release.build, ctx.profile.os)
+    if floor.driver is None:
+        column = rules.driver_os(ctx.profile.os)
+        text = ctx.say("driver-unknown", cuda=floor.cuda, os=column, driver=nvidia.driver)
+        out.reasons.append(Reason("driver-unknown", text))
+        return
     verdict = rules.driver(ctx.kb, floor, nvidia, ctx.profile.os, ptx_only=out.ptx_only)
     if not verdict.ok:
         # Remedies re-plan with the driver this names: the floor, or (PTX) the toolkit minimum.

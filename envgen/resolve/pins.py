@@ -17,7 +17,7 @@ from envgen import rules
 from envgen.digest import of_json
 from envgen.plan import Channel, ExactVersion, Note, Pin, Plan, Rejection, VersionSpec
 from envgen.profile import digest as profile_digest
-from envgen.resolve.candidate import Context, Outcome
+from envgen.resolve.candidate import Context, Judged, Outcome
 
 
 def plan(ctx: Context, chosen: Outcome, rejections: tuple[Rejection, ...]) -> Plan:
@@ -134,17 +134,19 @@ def plan(ctx: Context, chosen: Outcome, rejections: tuple[Rejection, ...]) -> Pl
     )
 
 
-def group(outcomes: Iterable[Outcome]) -> tuple[Rejection, ...]:
-    """One rejection per run of releases of a minor that fail for the same reasons."""
-    groups: list[tuple[str, list[Version], tuple[str, ...]]] = []
+def group(outcomes: Iterable[Judged]) -> tuple[Rejection, ...]:
+    """One rejection per run of neighbours (releases of a minor, builds of a tag) that fail for
+    the same reasons: `tensorflow==2.20.0, 2.20.1`."""
+    groups: list[tuple[tuple[str, ...], str, list[str], tuple[str, ...]]] = []
     for o in outcomes:
         texts = tuple(r.text for r in o.reasons)
-        if groups and groups[-1][0] == o.release.minor and groups[-1][2] == texts:
-            groups[-1][1].append(o.release.version)
+        key = (o.name, *o.group_key)
+        if groups and groups[-1][0] == key and groups[-1][3] == texts:
+            groups[-1][2].append(o.version_text)
         else:
-            groups.append((o.release.minor, [o.release.version], texts))
+            groups.append((key, o.name, [o.version_text], texts))
     out = []
-    for _minor, versions, texts in groups:
-        label = f"tensorflow=={', '.join(str(v) for v in sorted(versions))}"
+    for _key, name, versions, texts in groups:
+        label = f"{name}=={', '.join(sorted(versions, key=Version))}"
         out.append(Rejection(label, texts))
     return tuple(out)

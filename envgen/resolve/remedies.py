@@ -13,10 +13,12 @@ import dataclasses
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+from packaging.version import Version
+
 from envgen import rules
-from envgen.plan import Plan, Request
+from envgen.plan import DEFAULT_BACKEND, Plan, Request
 from envgen.profile import HardwareProfile, NvidiaDriver, complete
-from envgen.resolve.candidate import Context, Outcome
+from envgen.resolve.candidate import Context, Judged
 from envgen.versions import parse_dotted
 
 Replan = Callable[..., Plan | None]
@@ -45,17 +47,26 @@ class Remedy:
 class Relaxation:
     codes: frozenset[str]
     """Reason codes that make this relaxation worth trying; empty means always."""
-    find: Callable[[Context, list[Outcome], Replan], Found]
+    find: Callable[[Context, list[Judged], Replan], Found]
 
 
-def _data(outcomes: list[Outcome], code: str) -> Iterator[dict[str, str]]:
+def _shown(ctx: Context, plan: Plan) -> dict[str, str]:
+    """How a remedy names the plan it found: `framework` ("TensorFlow 2.21.0", "PyTorch
+    2.14.1+cu126 from https://download.pytorch.org/whl/cu126"), and `tensorflow`, its version."""
+    title = ctx.kb.keras_backends.get(plan.keras_backend).title
+    where = f" from {plan.indexes[0]}" if plan.indexes else ""
+    version = plan.framework.version
+    return {"framework": f"{title} {version}{where}", "tensorflow": version}
+
+
+def _data(outcomes: list[Judged], code: str) -> Iterator[dict[str, str]]:
     for o in outcomes:
         for r in o.reasons:
             if r.code == code:
                 yield dict(r.data)
 
 
-def _other_python(_ctx: Context, rejected: list[Outcome], replan: Replan) -> Found:
+def _other_python(ctx: Context, rejected: list[Judged], replan: Replan) -> Found:
     # Each Python the failing releases have wheels for, newest first; the first that plans.
     pythons = {p for d in _data(rejected, "python") for p in d.get("pythons", "").split(",") if p}
     for py in sorted(pythons, key=parse_dotted, reverse=True):
@@ -64,9 +75,9 @@ def _other_python(_ctx: Context, rejected: list[Outcome], replan: Replan) -> Fou
             yield (
                 "other-python",
                 {
+                    **_shown(ctx, plan),
                     "python": py,
-                    "tensorflow": plan.tensorflow.version,
-                    "package": plan.tensorflow.name,
+                    "package": plan.framework.name,
                     "platform": plan.platform,
                 },
                 plan,
@@ -74,53 +85,61 @@ def _other_python(_ctx: Context, rejected: list[Outcome], replan: Replan) -> Fou
             return
 
 
-def _upgrade_driver(ctx: Context, rejected: list[Outcome], replan: Replan) -> Found:
+def _upgrade_driver(ctx: Context, rejected: list[Judged], replan: Replan) -> Found:
     nvidia = ctx.profile.nvidia
     if nvidia is None:
         return
-    # The newest candidate held back by the driver alone (and perhaps Python): re-plan with the
-    # driver it needs. The plan may name another release (on this Python the newest candidate
-    # has no wheel), so the remedy quotes the driver and CUDA of the release it names, never the
+    # The newest release held back by the driver alone (and perhaps Python): re-plan with the
+    # lowest driver any of its builds needs (a JAX release's CUDA 12 plugin before its CUDA 13
+    # one). The plan may name another release (on this Python the newest candidate has no
+    # wheel), so the remedy quotes the driver and CUDA of the release it names, never the
     # candidate's (issue 14: "TensorFlow 2.13.1 needs CUDA 12.5" was 2.21's CUDA).
-    for o in rejected:
-        only = [r for r in o.reasons if r.code != "python"]
-        if len(only) == 1 and only[0].code == "driver":
-            needed = dict(only[0].data)["needed_driver"]
-            newer = dataclasses.replace(nvidia, driver=needed, cuda=None)
-            plan = replan(profile=dataclasses.replace(ctx.profile, nvidia=newer))
-            if plan is None:
-                return
-            driver = _driver_for(ctx, plan, replan) or needed
-            cuda = plan.cuda or ""
-            fields = {"driver": driver, "tensorflow": plan.tensorflow.version, "cuda": cuda}
-            yield "upgrade-driver", fields, plan
-            return
+    held = [
+        (o, dict(only[0].data))
+        for o in rejected
+        if len(only := [r for r in o.reasons if r.code != "python"]) == 1
+        and only[0].code == "driver"
+    ]
+    if not held:
+        return
+    newest = [(o, d) for o, d in held if _public(o) == _public(held[0][0])]
+    _o, data = min(newest, key=lambda od: parse_dotted(od[1]["needed_driver"]))
+    needed = data["needed_driver"]
+    newer = dataclasses.replace(nvidia, driver=needed, cuda=None)
+    plan = replan(profile=dataclasses.replace(ctx.profile, nvidia=newer))
+    if plan is None:
+        return
+    driver = _driver_for(ctx, plan, replan) or needed
+    fields = {**_shown(ctx, plan), "driver": driver, "cuda": plan.cuda or data["cuda"]}
+    yield "upgrade-driver", fields, plan
+
+
+def _public(outcome: Judged) -> str:
+    return Version(outcome.version_text).public
 
 
 def _driver_for(ctx: Context, plan: Plan, replan: Replan) -> str | None:
-    """The lowest driver that gives `plan` here: its release's floor when re-planning with that
-    floor gives the same release (a GPU running the build only through PTX needs more)."""
+    """The lowest driver that gives `plan` here: the floor the plan pins (its build's) when
+    re-planning with that floor gives the same build (a GPU running the build only through PTX
+    needs more)."""
     nvidia = ctx.profile.nvidia
-    release = ctx.kb.tensorflow.release(plan.tensorflow.version)
-    if nvidia is None or release is None:
-        return None
-    floor = rules.driver_floor(ctx.kb, release.build, ctx.profile.os).driver
-    if floor is None:
+    floor = _driver_pin(plan)
+    if nvidia is None or floor is None:
         return None
     at_floor = dataclasses.replace(nvidia, driver=floor, cuda=None)
     again = replan(profile=dataclasses.replace(ctx.profile, nvidia=at_floor))
-    same = again is not None and again.tensorflow.version == plan.tensorflow.version
+    same = again is not None and again.framework.version == plan.framework.version
     return floor if same else None
 
 
-def _use_wsl2(ctx: Context, _rejected: list[Outcome], replan: Replan) -> Found:
+def _use_wsl2(ctx: Context, _rejected: list[Judged], replan: Replan) -> Found:
     wsl_os = dataclasses.replace(ctx.profile.os, name="linux", wsl=True, glibc=None)
     plan = replan(profile=dataclasses.replace(ctx.profile, os=wsl_os))
     if plan is not None:
-        yield "use-wsl2", {"tensorflow": plan.tensorflow.version}, plan
+        yield "use-wsl2", _shown(ctx, plan), plan
 
 
-def _upgrade_macos(ctx: Context, rejected: list[Outcome], replan: Replan) -> Found:
+def _upgrade_macos(ctx: Context, rejected: list[Judged], replan: Replan) -> Found:
     # The newest release held back only by the OS (and perhaps Python): the macOS it needs.
     for o in rejected:
         only = [r for r in o.reasons if r.code != "python"]
@@ -129,60 +148,75 @@ def _upgrade_macos(ctx: Context, rejected: list[Outcome], replan: Replan) -> Fou
             newer_os = dataclasses.replace(ctx.profile.os, release=macos)
             plan = replan(profile=dataclasses.replace(ctx.profile, os=newer_os))
             if plan is not None:
-                yield "upgrade-macos", {"macos": macos, "tensorflow": plan.tensorflow.version}, plan
+                yield "upgrade-macos", {**_shown(ctx, plan), "macos": macos}, plan
             return
 
 
-def _target_cpu(ctx: Context, _rejected: list[Outcome], replan: Replan) -> Found:
+def _target_cpu(ctx: Context, _rejected: list[Judged], replan: Replan) -> Found:
     if ctx.target == "gpu" and (plan := replan(target="cpu")) is not None:
-        yield "target-cpu", {"tensorflow": plan.tensorflow.version}, plan
+        yield "target-cpu", _shown(ctx, plan), plan
 
 
-def _other_tensorflow(ctx: Context, _rejected: list[Outcome], replan: Replan) -> Found:
+def _other_tensorflow(ctx: Context, _rejected: list[Judged], replan: Replan) -> Found:
     if ctx.request.tensorflow and (plan := replan(tensorflow=None)) is not None:
         yield (
             "other-tensorflow",
-            {
-                "tensorflow": plan.tensorflow.version,
-                "requested": ctx.request.tensorflow,
-            },
+            {**_shown(ctx, plan), "requested": ctx.request.tensorflow},
             plan,
         )
 
 
-def _other_channel(ctx: Context, _rejected: list[Outcome], replan: Replan) -> Found:
+def _other_channel(ctx: Context, _rejected: list[Judged], replan: Replan) -> Found:
     for channel in ("pip", "conda", "system"):
         if channel != ctx.request.channel and (plan := replan(channel=channel)) is not None:
-            yield "other-channel", {"channel": channel, "tensorflow": plan.tensorflow.version}, plan
+            yield "other-channel", {**_shown(ctx, plan), "channel": channel}, plan
             return
 
 
-def _install_driver(ctx: Context, _rejected: list[Outcome], replan: Replan) -> Found:
+def _install_driver(ctx: Context, _rejected: list[Judged], replan: Replan) -> Found:
     # A GPU the profile names but no driver: the driver the newest GPU build needs.
     if ctx.profile.nvidia is not None or not ctx.profile.gpus:
         return
-    newest = ctx.kb.tensorflow.releases[-1]
-    floor = rules.driver_floor(ctx.kb, newest.build, ctx.profile.os).driver
+    floor: str | None
+    if ctx.request.keras_backend == DEFAULT_BACKEND:
+        newest = ctx.kb.tensorflow.releases[-1]
+        floor = rules.driver_floor(ctx.kb, newest.build, ctx.profile.os).driver
+    else:
+        # Planned as if the newest driver NVIDIA's table knows were there: what that plan
+        # needs is the driver to install.
+        newest_driver = NvidiaDriver(driver=ctx.kb.drivers.newest_driver(), source="remedy")
+        probe = replan(
+            profile=complete(dataclasses.replace(ctx.profile, nvidia=newest_driver), ctx.kb)
+        )
+        floor = _driver_pin(probe)
     if floor:
         driver = NvidiaDriver(driver=floor, source="remedy")
         plan = replan(profile=complete(dataclasses.replace(ctx.profile, nvidia=driver), ctx.kb))
         if plan is not None:
-            yield "install-driver", {"driver": floor, "tensorflow": plan.tensorflow.version}, plan
+            yield "install-driver", {**_shown(ctx, plan), "driver": floor}, plan
 
 
-def _native_arm64(ctx: Context, _rejected: list[Outcome], replan: Replan) -> Found:
+def _driver_pin(plan: Plan | None) -> str | None:
+    """The driver floor a GPU plan pins (`nvidia-driver>=X`), if any."""
+    for pin in plan.packages if plan is not None else ():
+        if pin.name == "nvidia-driver":
+            return str(pin.version).removeprefix(">=")
+    return None
+
+
+def _native_arm64(ctx: Context, _rejected: list[Judged], replan: Replan) -> Found:
     rosetta = ctx.profile.cpu.apple_silicon and ctx.profile.os.arch == "x86_64"
     if ctx.profile.os.rosetta or rosetta:
         native = dataclasses.replace(ctx.profile.os, arch="arm64", rosetta=False)
         plan = replan(profile=dataclasses.replace(ctx.profile, os=native))
         if plan is not None:
-            yield "native-arm64", {"tensorflow": plan.tensorflow.version}, plan
+            yield "native-arm64", _shown(ctx, plan), plan
 
 
-def _other_keras(ctx: Context, _rejected: list[Outcome], replan: Replan) -> Found:
+def _other_keras(ctx: Context, _rejected: list[Judged], replan: Replan) -> Found:
     asked = ctx.request.keras
-    if not asked:
-        return
+    if not asked or ctx.request.keras_backend != DEFAULT_BACKEND:
+        return  # Keras 3 is the one Keras on JAX and PyTorch (plan.validate)
     # A Keras major that does not fit: the other one; a Keras line that does not fit: its major
     # (the pairing of the TensorFlow that does fit), then tf.keras alone.
     order = ("3",) if asked == "2" else ("2",) if asked == "3" else (asked.split(".")[0], "tf")
@@ -194,15 +228,15 @@ def _other_keras(ctx: Context, _rejected: list[Outcome], replan: Replan) -> Foun
             names = ("keras", "tf-keras", "keras-nightly")
             pin = next((p.requirement() for p in plan.packages if p.name in names), "")
             fields = {
+                **_shown(ctx, plan),
                 "keras": other,
-                "tensorflow": plan.tensorflow.version,
                 "with_pin": f" ({pin})" if pin else "",
             }
             yield "other-keras", fields, plan
             return
 
 
-def _ngc_container(ctx: Context, rejected: list[Outcome], _replan: Replan) -> Found:
+def _ngc_container(ctx: Context, rejected: list[Judged], _replan: Replan) -> Found:
     # What does run TensorFlow on a GPU the PyPI wheels cannot use: NVIDIA's own TensorFlow
     # container, built with a newer CUDA and for Linux arm64 as well (remedies.toml cites both).
     # Only for a GPU that works in principle: not one below every build's floor.
@@ -214,8 +248,22 @@ def _ngc_container(ctx: Context, rejected: list[Outcome], _replan: Replan) -> Fo
         yield "ngc-container", {"platform": ctx.platform}
 
 
-def _always(code: str) -> Callable[[Context, list[Outcome], Replan], Found]:
-    def find(_ctx: Context, _rejected: list[Outcome], _replan: Replan) -> Found:
+def _other_backend(ctx: Context, _rejected: list[Judged], replan: Replan) -> Found:
+    # Keras 3 on another framework: every pip TensorFlow up to 2.21 fails on Blackwell GPUs,
+    # while JAX and PyTorch run there (tensorflow-gpu-issues.toml).
+    from envgen.plan import KERAS_BACKENDS
+
+    for backend in KERAS_BACKENDS:
+        if backend == ctx.request.keras_backend:
+            continue
+        plan = replan(keras_backend=backend, tensorflow=None, keras=None)
+        if plan is not None:
+            title = ctx.kb.keras_backends.get(backend).title
+            yield "other-backend", {**_shown(ctx, plan), "backend": backend, "title": title}, plan
+
+
+def _always(code: str) -> Callable[[Context, list[Judged], Replan], Found]:
+    def find(_ctx: Context, _rejected: list[Judged], _replan: Replan) -> Found:
         yield code, {}
 
     return find
@@ -233,6 +281,7 @@ RELAXATIONS: tuple[Relaxation, ...] = (
     Relaxation(frozenset(), _native_arm64),
     Relaxation(frozenset(), _other_keras),
     Relaxation(frozenset({"gpu-cc", "no-gpu-build"}), _ngc_container),
+    Relaxation(frozenset({"gpu-cc", "driver", "no-gpu-build", "windows-gpu"}), _other_backend),
     Relaxation(frozenset({"cpu"}), _always("no-avx-wheel")),
     Relaxation(
         frozenset({"cpu", "gpu-cc", "no-wheel", "no-gpu-build", "glibc"}),
@@ -243,7 +292,7 @@ RELAXATIONS: tuple[Relaxation, ...] = (
 
 def remedies(
     ctx: Context,
-    rejected: list[Outcome],
+    rejected: list[Judged],
     resolve: Callable[[HardwareProfile, Request], Plan | None],
 ) -> tuple[Remedy, ...]:
     """Every remedy the relaxations find, cheapest first, without repeats."""
@@ -255,12 +304,17 @@ def remedies(
 
     codes = {r.code for o in rejected for r in o.reasons}
     found: list[tuple[int, Remedy]] = []
+    backend = ctx.request.keras_backend
     for row in RELAXATIONS:
         if row.codes and not row.codes & codes:
             continue
         for code, fields, *plan in row.find(ctx, rejected, replan):
-            text = ctx.kb.remedies.render(code, **fields)
+            # A remedy worded for other frameworks only (TensorFlow's source builds) is left out.
+            row_of = ctx.kb.remedies.find(code, backend)
+            if row_of is None:
+                continue
+            text = ctx.kb.remedies.render(code, backend, **fields)
             if all(text != r.text for _, r in found):
                 remedy = Remedy(code, tuple(fields.items()), text, plan[0] if plan else None)
-                found.append((ctx.kb.remedies.effort(code), remedy))
+                found.append((row_of.effort, remedy))
     return tuple(r for _, r in sorted(found, key=lambda f: f[0]))

@@ -1,7 +1,7 @@
 """Render: golden files per reference profile, determinism, headers, mirrors, Dockerfile variants.
 
 Goldens live in tests/data/golden/render/<profile>/; after an intended change, regenerate them with
-`ENVGEN_UPDATE_GOLDEN=1 pytest tests/unit/test_render.py` and review the diff like code.
+`ENVGEN_TEST_UPDATE_GOLDEN=1 pytest tests/unit/test_render.py` and review the diff like code.
 """
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ def _options(profile: str, **kw: object) -> RenderOptions:
 def test_golden(profile: str) -> None:
     result = render(REFERENCE[profile](), _options(profile))
     directory = GOLDEN / profile
-    if os.environ.get("ENVGEN_UPDATE_GOLDEN") == "1":
+    if os.environ.get("ENVGEN_TEST_UPDATE_GOLDEN") == "1":
         directory.mkdir(parents=True, exist_ok=True)
         for old in directory.iterdir():
             old.unlink()

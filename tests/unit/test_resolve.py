@@ -182,6 +182,25 @@ def test_tensorflow_spec_refuses_other_names_and_junk(text: str) -> None:
         tensorflow_spec(text)
 
 
+@pytest.mark.parametrize(
+    ("text", "package", "expected"),
+    [
+        # `--why-not` on a JAX or PyTorch request: the package's own name in front, or none.
+        ("jax==0.5.3", "jax", "==0.5.3"),
+        ("jax 0.5.3", "jax", "==0.5.3"),
+        ("torch>=2.8", "torch", ">=2.8"),
+        ("0.5", "jax", "==0.5.*"),
+    ],
+)
+def test_framework_spec(text: str, package: str, expected: str) -> None:
+    assert str(tensorflow_spec(text, "why_not", package)) == expected
+
+
+def test_framework_spec_refuses_another_framework() -> None:
+    with pytest.raises(UsageError, match=r"^--why-not: 'tensorflow==2.15' names 'tensorflow'"):
+        tensorflow_spec("tensorflow==2.15", "why_not", "jax")
+
+
 def test_why_not_takes_the_gpu_package_name(data_dir: Path) -> None:
     # `--why-not tensorflow-gpu==1.12.0`: the name 1.x users type selects that release.
     rows = why_not(

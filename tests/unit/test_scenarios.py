@@ -1339,6 +1339,7 @@ def _request_change(code: str, f: dict[str, str]) -> dict[str, object]:
         "other-channel": {"channel": Channel(f["channel"]) if "channel" in f else None},
         "other-keras": {"keras": f.get("keras")},
         "other-tensorflow": {"tensorflow": None},
+        "other-backend": {"keras_backend": f.get("backend"), "tensorflow": None, "keras": None},
     }
     return changes.get(code, {})
 
@@ -1362,6 +1363,8 @@ def _remedy_problems(kb: KnowledgeBase, s: Scenario, r: Remedy) -> list[str]:
     f = dict(r.fields)
     if "tensorflow" not in f:
         return []  # advice that names no release (build from source, a community build, NGC)
+    if r.code == "other-backend":
+        return _other_backend_problems(kb, s, r)
     release = kb.tensorflow.release(f["tensorflow"])
     if release is None:
         return [f"{r.text}: names {f['tensorflow']}, which the knowledge base does not have"]
@@ -1384,6 +1387,20 @@ def _remedy_problems(kb: KnowledgeBase, s: Scenario, r: Remedy) -> list[str]:
         if wheels is None or not wheels.supports_python(f["python"]):
             problems.append(f"{r.text}: no {f['platform']} wheel of it for Python {f['python']}")
     return problems
+
+
+def _other_backend_problems(kb: KnowledgeBase, s: Scenario, r: Remedy) -> list[str]:
+    """Keras 3 on JAX or PyTorch: re-planned independently with that backend, the same build."""
+    f = dict(r.fields)
+    profile = load_or_detect(str(PROFILES / s.profile), environ={})
+    request = dataclasses.replace(s.request(), **_request_change(r.code, f))  # type: ignore[arg-type]
+    again = resolve(profile, kb, request)
+    if not isinstance(again, Plan) or again.framework.version != f["tensorflow"]:
+        got = again.framework.version if isinstance(again, Plan) else "no solution"
+        return [f"{r.text}: re-planned independently it gives {got}"]
+    if again.keras_backend != f["backend"] or r.plan is None or r.plan.framework != again.framework:
+        return [f"{r.text}: names another plan than {again.framework.requirement()}"]
+    return []
 
 
 def _no_fits() -> list[object]:

@@ -85,6 +85,9 @@ def test_plan_says_so_in_one_line(
     ]
     assert main(["plan", "--profile", profile, "--no-pypi-check"]) == 0
     assert "kb-behind" not in capsys.readouterr().out
+    # A JAX plan does not depend on TensorFlow's releases: no line about them.
+    assert main(["plan", "--profile", profile, "--keras-backend", "jax"]) == 0
+    assert "kb-behind" not in capsys.readouterr().out
 
 
 def test_plan_works_offline(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
