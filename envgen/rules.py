@@ -201,6 +201,17 @@ class Architectures:
     def from_names(cls, names: Iterable[object], build: Build) -> Architectures:
         """From `tf.sysconfig.get_build_info()['cuda_compute_capabilities']` (`sm_89`,
         `compute_90`, `sm_90a`); the build row's lists where the names say nothing."""
+        found = cls.from_arch_list(names)
+        if found is None:
+            return cls.of(build)
+        floor = max(found.minimum, build.min_compute_capability, key=parse_dotted)
+        return cls(floor, found.sass, found.ptx)
+
+    @classmethod
+    def from_arch_list(cls, names: Iterable[object]) -> Architectures | None:
+        """From a build's own architecture names (`sm_89`, `compute_90`, `sm_90a`: TensorFlow's
+        build info, `torch.cuda.get_arch_list()`); the floor is the lowest one. None when the
+        names say nothing."""
         sass: list[str] = []
         ptx: list[str] = []
         for name in names:
@@ -211,9 +222,8 @@ class Architectures:
             # Only explicit compute_ entries count as PTX: a conservative reading.
             (sass if kind == "sm" else ptx).append(f"{digits[:-1]}.{digits[-1]}")
         if not sass and not ptx:
-            return cls.of(build)
-        lowest = min(sass + ptx, key=parse_dotted)
-        return cls(max(lowest, build.min_compute_capability, key=parse_dotted), (*sass,), (*ptx,))
+            return None
+        return cls(min(sass + ptx, key=parse_dotted), (*sass,), (*ptx,))
 
 
 def compute_capability(
