@@ -157,30 +157,84 @@ class _Pending:
     keys: list[str] = field(default_factory=list)
     jobs: list[tuple[str, str, str, int | None, str]] = field(default_factory=list)
     """(RECORD path, file, wanted sha256, size, stat key before hashing)."""
+    deferred: list[tuple[str, str]] = field(default_factory=list)
+    """(RECORD path, file) still to stat: the quick check stats all files at once, in chunks."""
 
 
 def _read_dist(site: str, distinfo: Path, hashed: bool) -> _Pending:
     data = read_bytes(distinfo / "RECORD", what="RECORD", limit=LOCK_FILE)
     pending = _Pending(hashlib.sha256(data).hexdigest())
-    stat = os.stat
-    for entry in parse_record(decode_text(data, f"RECORD {distinfo / 'RECORD'}")):
+    text = decode_text(data, f"RECORD {distinfo / 'RECORD'}")
+    if not hashed:
+        _stat_only(site, text, pending)
+        return pending
+    for entry in parse_record(text):
         target, inside = _inside(site, entry.path)
-        pending.files += 1
-        try:
-            info = stat(target)
-            key = f"{info.st_size}:{info.st_mtime_ns}:{info.st_ctime_ns}:{info.st_ino}"
-        except OSError:
-            key = "missing"
-            if len(pending.missing) < KEEP_PATHS:
-                pending.missing.append(entry.path)
-        pending.keys.append(f"{entry.path}\0{key}")
+        key = _key(target, entry.path, pending)
         if not inside:
             pending.outside += 1
         elif entry.sha256 is not None:
             pending.hashed += 1
-            if hashed and key != "missing":
+            if key != "missing":
                 pending.jobs.append((entry.path, target, entry.sha256, entry.size, key))
     return pending
+
+
+def _key(target: str, path: str, pending: _Pending) -> str:
+    """The state of one listed file, added to the distribution's keys."""
+    pending.files += 1
+    try:
+        info = os.stat(target)  # noqa: PTH116 - strings, see _inside
+        key = f"{info.st_size}:{info.st_mtime_ns}:{info.st_ctime_ns}:{info.st_ino}"
+    except OSError:
+        key = "missing"
+        if len(pending.missing) < KEEP_PATHS:
+            pending.missing.append(path)
+    pending.keys.append(f"{path}\0{key}")
+    return key
+
+
+def _stat_only(site: str, text: str, pending: _Pending) -> None:
+    """The quick check's reading: each row's path and file, nothing else (a framework's RECORD has
+    tens of thousands of rows); `_stat_all` then takes the same state the hashing scan does."""
+    plain = site + os.sep
+    lines = text.splitlines()
+    # Without a quote anywhere, no field holds a comma: the path is what precedes the last two.
+    paths = (
+        (row[0] if row else "" for row in csv.reader(lines))
+        if '"' in text
+        else (line.rsplit(",", 2)[0] for line in lines)
+    )
+    deferred = pending.deferred
+    for path in paths:
+        if not path:
+            continue
+        if ".." in path or path[0] in "/\\" or ":" in path:
+            deferred.append((path, _inside(site, path)[0]))
+        else:
+            deferred.append((path, plain + path))
+    pending.files += len(deferred)
+
+
+def _stat_all(pendings: Sequence[_Pending]) -> None:
+    """Stat every deferred file of `pendings`, adding the keys in RECORD order.
+
+    In one thread: each call is a few microseconds in the kernel, and threads around it contend
+    for the GIL more than they save (measured on 21,406 files here: 0.094 s in one thread, 0.107
+    s in two, 0.139 s in four)."""
+    stat = os.stat
+    for pending in pendings:
+        for path, target in pending.deferred:
+            try:
+                info = stat(target)
+            except OSError:
+                if len(pending.missing) < KEEP_PATHS:
+                    pending.missing.append(path)
+                pending.keys.append(f"{path}\0missing")
+                continue
+            key = f"{info.st_size}:{info.st_mtime_ns}:{info.st_ctime_ns}:{info.st_ino}"
+            pending.keys.append(f"{path}\0{key}")
+        pending.deferred.clear()
 
 
 def _read_or_none(site: str, distinfo: Path, hashed: bool) -> _Pending | None:
@@ -226,7 +280,8 @@ def scan(
     (site -> dist-info names). `hashed` hashes each file with a sha256 in RECORD, in `workers`
     threads (default: one fewer than the CPUs, so that a probe beside it keeps one); `stop`
     abandons the hashing (what is left reads as changed, so it proves nothing)."""
-    count = workers or max(1, (os.cpu_count() or 1) - 1)
+    # The quick check reads and stats in one thread (see _stat_all); hashing uses the CPUs.
+    count = workers or (max(1, (os.cpu_count() or 1) - 1) if hashed else 1)
     listed: list[tuple[str, list[Path]]] = []
     for name in site_dirs:
         try:
@@ -236,8 +291,9 @@ def scan(
         if only is not None:
             infos = [p for p in infos if p.name in only.get(name, set())]
         listed.append((name, infos))
-    # Reading RECORDs and stat-ing their files, in threads: the stat calls release the GIL, and
-    # on a virtual machine's file system they are most of the time.
+    # Reading RECORDs (and for the hashing scan, stat-ing their files) in threads: the file
+    # system calls release the GIL, and on a virtual machine's file system they are most of the
+    # time.
     work = [(name, info) for name, infos in listed for info in infos]
     with ThreadPoolExecutor(max_workers=count) as pool:
         read = list(pool.map(lambda w: _read_or_none(w[0], w[1], hashed), work))
@@ -248,6 +304,7 @@ def scan(
     for name, infos in listed:
         dists = {i.name: found[name, i.name] for i in infos if (name, i.name) in found}
         sites.append((name, _entries_digest(Path(name)), dists))
+    _stat_all([p for _, _, dists in sites for p in dists.values()])
     jobs = [job for _, _, dists in sites for p in dists.values() for job in p.jobs]
     results = iter(_hash_all(jobs, workers, stop))
     out = []
