@@ -96,3 +96,19 @@ def test_a_failed_backend_import_with_no_known_message_is_reported(data_dir: Pat
         "import JAX failed (exit status 1): ImportError: cannot import name 'xla_client'"
     )
     assert finding.command == "envgen create --target auto --keras-backend jax"
+
+
+def test_the_doctor_on_the_h200_saw_both_backends(data_dir: Path) -> None:
+    """`envgen doctor --prefix` on the device: JAX and PyTorch imported, each on the H200; with
+    no visible GPU, JAX's plugin failure is the one finding, read from its import."""
+    seen = json.loads((data_dir / CAPTURE / "doctor.json").read_text())
+    assert seen["ok"] is True
+    assert seen["findings"] == []
+    backends = seen["environment"]["backends"]
+    assert backends["jax"]["gpus"] == ["NVIDIA H200:0"]
+    assert backends["torch"]["gpus"] == ["NVIDIA H200 (sm_90)"]
+    hidden = json.loads((data_dir / CAPTURE / "doctor-novisible.json").read_text())
+    assert [(f["code"], f["origin"]) for f in hidden["findings"]] == [
+        ("jax-cuda-plugin-failed", "import")
+    ]
+    assert "cuInit returned CUDA_ERROR_NO_DEVICE" in hidden["findings"][0]["cause"]
