@@ -14,7 +14,9 @@ Each distribution's state carries a digest of every file's (size, modification t
 time, inode): a file rewritten since has a new change time whatever its content, which the
 process cannot set back (`utime` sets only the modification time). That digest, kept with the
 hashes of the last full verification (`stamp.py`), is what lets a re-run prove in milliseconds
-that nothing was touched, and re-hash only the distributions where something was.
+that nothing was touched, and re-hash only the distributions where something was. (uv links
+installed files from its cache: installing the same wheel into another environment adds a link
+and so changes the change time of this one's files. That costs a re-hash, never a wrong answer.)
 """
 
 from __future__ import annotations
