@@ -128,7 +128,10 @@ def main() -> int:
             "--output-dir", str(work / f"locks{next(counter)}"),
         ]  # fmt: skip
 
-    base_env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    # envgen runs with its bytecode cached, as an installed envgen does (pip compiles it); this
+    # machine's PYTHONDONTWRITEBYTECODE would otherwise recompile every module on every run.
+    base_env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    base_env |= {"PYTHONPATH": str(ROOT), "PYTHONPYCACHEPREFIX": str(work / "pycache")}
     one, every = f"one platform ({first})", f"all platforms ({','.join(platforms)})"
     ok = True
 

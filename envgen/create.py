@@ -105,6 +105,8 @@ class CreateResult:
     """Lock files written by this run (none when the committed set was used as it is)."""
     bundle: str | None = None
     """The bundle installed from (its archive and sha256); `lock` is then a path inside it."""
+    build: dict[str, object] | None = None
+    """The install's phases (resolve, download, install, bytecode) and what it fetched."""
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -122,6 +124,7 @@ class CreateResult:
             "verify-report": str(self.report_path) if self.report_path else None,
             **({"image": self.image} if self.image else {}),
             **({"bundle": self.bundle} if self.bundle else {}),
+            **({"build": self.build} if self.build else {}),
         }
 
 
@@ -462,6 +465,13 @@ def _build_and_verify(
         clock.step("verify", time.perf_counter(), f"image check passed: {built.check}")
         return
     how = "reused (same lock)" if built.reused else f"installed with {built.installer}"
+    if built.install_log is not None and built.install_log.phases:
+        got = install.fetched(built, use, request)
+        how += f": {built.install_log.describe()}" + (f"; {got.describe()}" if got else "")
+        out.build = {
+            "phases": built.install_log.to_dict(),
+            **({"fetched": got.to_dict()} if got else {}),
+        }
     clock.step("build", start, f"{prefix} {how}")
 
     if options.verify:

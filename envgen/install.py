@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from envgen.backends import Backend, BuildRequest, BuildResult
 
 if TYPE_CHECKING:
+    from envgen.backends.installlog import Fetched
     from envgen.lock.team import Use
     from envgen.mirrors import MirrorChoice
 
@@ -49,6 +50,7 @@ def request_for(
         prefix=prefix,
         python=lock.python,
         lock=use.lock,
+        pylock=lock_path(directory, lock.pylock) if lock.pylock else None,
         index_url=None if mirror.mirror.name == DEFAULT or offline else mirror.install_url,
         force=force,
         conda_lock=lock_path(directory, variant.conda_lock) if variant.conda_lock else None,
@@ -82,6 +84,40 @@ def where(backend: Backend, request: BuildRequest) -> str:
         return f"at {request.prefix}"
     context = request.context or Path()
     return f"image from {context / 'Dockerfile'}"
+
+
+def fetched(built: BuildResult, use: Use, request: BuildRequest) -> Fetched | None:
+    """What the build's install fetched, and from where: uv's summary, with the bytes of the
+    chosen lock's own file sizes (its pylock records them)."""
+    from urllib.parse import urlsplit
+
+    from envgen.backends.installlog import fetched as count
+    from envgen.errors import InputFileError
+    from envgen.lock.index import lock_path, read_lock_file
+    from envgen.lock.pip import install_files
+
+    if built.install_log is None:
+        return None
+    lock = use.choice.lock
+    sizes: dict[str, int] = {}
+    if lock.pylock:
+        where = lock_path(use.lock.parent, lock.pylock)
+        try:
+            text = read_lock_file(use.lock.parent, lock.pylock)
+            files = install_files(text, lock.python, str(where))
+        except InputFileError:
+            files = ()  # the set was checked before the build; a count must not fail it now
+        sizes = {f.name: f.size for f in files if f.size is not None}
+    if request.offline:
+        source = f"{request.find_links} (offline)"
+    elif request.index_url:
+        # The mirror's host only: its URL may carry a login.
+        source = urlsplit(request.index_url).hostname or "the mirror"
+    elif request.direct_from_pylock:
+        source = "files.pythonhosted.org (the pylock's URLs)"
+    else:
+        source = "pypi.org"
+    return count(built.install_log, sizes, source)
 
 
 def build(backend: Backend, request: BuildRequest) -> BuildResult:

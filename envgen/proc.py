@@ -21,9 +21,11 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import PurePath
+from typing import Any
 
 from envgen.credentials import redact
 from envgen.errors import ExternalToolError
@@ -110,26 +112,29 @@ def run(
 
     `check=False` returns non-zero exits to the caller (detectors treat them as "no answer");
     a missing program or a timeout always raises, because the caller cannot act on partial output.
-    `show_progress` leaves stderr on the terminal, so a long download or install (uv) shows its
-    own progress bars; the error message then cannot quote it. `hint` is the caller's advice
-    for a failed run (the index or channel to try instead), shown under the one-line error.
+    `show_progress` also copies stderr to envgen's own, line by line as it comes (redacted), so
+    a long download or install (uv) shows what it is doing while the caller still reads its
+    summary. `hint` is the caller's advice for a failed run (the index or channel to try
+    instead), shown under the one-line error.
     """
     log.debug("run: %s", redact(" ".join(argv)))
+    options: dict[str, Any] = {
+        "stdout": subprocess.PIPE,
+        "stderr": subprocess.PIPE,
+        "text": True,
+        "errors": "replace",
+        "env": None if env is None else dict(env),
+        "cwd": cwd,
+        # One prctl call between fork and exec (see _die_with_parent); safe with threads.
+        "preexec_fn": _die_with_parent(),
+    }
     try:
-        proc = subprocess.run(
-            list(argv),
-            stdout=subprocess.PIPE,
-            stderr=None if show_progress else subprocess.PIPE,
-            text=True,
-            errors="replace",
-            timeout=timeout,
-            env=None if env is None else dict(env),
-            cwd=cwd,
-            input=input_text,
-            check=False,
-            # One prctl call between fork and exec (see _die_with_parent); safe with threads.
-            preexec_fn=_die_with_parent(),
-        )
+        if show_progress:
+            proc = _echoing(argv, options, timeout=timeout, input_text=input_text)
+        else:
+            proc = subprocess.run(
+                list(argv), **options, timeout=timeout, input=input_text, check=False
+            )
     except FileNotFoundError as exc:
         raise ExternalToolError(
             f"{redact(argv[0])} is not installed or not on PATH", hint="install it, or check PATH"
@@ -154,3 +159,45 @@ def run(
             hint=hint,
         )
     return done
+
+
+def _echoing(
+    argv: Sequence[str], options: dict[str, Any], *, timeout: float, input_text: str | None
+) -> subprocess.CompletedProcess[str]:
+    """`subprocess.run` whose stderr is shown as it comes and kept: one thread per pipe (so
+    neither fills and blocks the child), the child killed on a timeout or an interrupt."""
+    stdin = subprocess.PIPE if input_text is not None else None
+    out: list[str] = []
+    err: list[str] = []
+    # The context closes every pipe, whatever happens below.
+    with subprocess.Popen(list(argv), stdin=stdin, **options) as proc:
+
+        def read_out() -> None:
+            assert proc.stdout is not None
+            out.append(proc.stdout.read())
+
+        def read_err() -> None:
+            assert proc.stderr is not None
+            for line in proc.stderr:
+                err.append(line)
+                sys.stderr.write(redact(line))
+                sys.stderr.flush()
+
+        readers = [threading.Thread(target=f, daemon=True) for f in (read_out, read_err)]
+        for reader in readers:
+            reader.start()
+        try:
+            if input_text is not None and proc.stdin is not None:
+                with proc.stdin:
+                    proc.stdin.write(input_text)
+            proc.wait(timeout=timeout)
+        except BaseException as exc:
+            proc.kill()
+            proc.wait()
+            if isinstance(exc, subprocess.TimeoutExpired):
+                raise subprocess.TimeoutExpired(list(argv), timeout) from None
+            raise
+        finally:
+            for reader in readers:
+                reader.join(timeout=5)
+    return subprocess.CompletedProcess(list(argv), proc.returncode, "".join(out), "".join(err))

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from envgen.backends.installlog import InstallReport
 from envgen.backends.prefix import (
     COMPLETE_MARKER,
     building_in_place,
@@ -65,6 +66,10 @@ class BuildRequest:
     """A version ("3.11") for the installer to find, or an interpreter path."""
     lock: Path | None = None
     """A hashed requirements lock (installed with --require-hashes)."""
+    pylock: Path | None = None
+    """The PEP 751 lock of the same plan and platform, beside `lock`. With no mirror and no
+    offline folder, uv installs from it (`direct_from_pylock`): every file's URL and sha256 are
+    in it, so downloads start at once, without reading an index page first."""
     requirements: tuple[str, ...] = ()
     """Plain requirements, for when no lock exists yet (`Pin.requirement()` strings)."""
     index_url: str | None = None
@@ -103,7 +108,9 @@ class BuildRequest:
         (markers written by earlier versions stay valid). `extra` files (a Dockerfile and what
         it copies) are hashed with the lock."""
         digest = hashlib.sha256()
-        for path in (self.lock, self.conda_lock, *extra):
+        # The pylock counts only when it is what gets installed (the locks name the same files).
+        pylock = self.pylock if self.direct_from_pylock else None
+        for path in (self.lock, pylock, self.conda_lock, *extra):
             if path is not None:
                 digest.update(read_bytes(path, what="build input", limit=LOCK_FILE))
         # Without logins: a new token for the same index is no reason to rebuild, and a hash
@@ -116,6 +123,18 @@ class BuildRequest:
         if self.gpu:
             digest.update(b"\0gpu")
         return digest.hexdigest()[:SHORT]
+
+    @property
+    def direct_from_pylock(self) -> bool:
+        """Install the pylock's own files: only from PyPI itself (a mirror serves other URLs,
+        an offline bundle a folder), and only where a pylock was given."""
+        return (
+            self.pylock is not None
+            and self.index_url is None
+            and not self.extra_index_urls
+            and not self.offline
+            and self.find_links is None
+        )
 
 
 @dataclass(frozen=True)
@@ -132,6 +151,8 @@ class BuildResult:
     """The container backend's image tag (its "prefix"); `python` is then a path inside it."""
     check: str | None = None
     """What the image's own check printed (container backend); it passed, or build() raised."""
+    install_log: InstallReport | None = None
+    """What uv said about each phase of the install (None: reused, or not uv)."""
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -145,6 +166,8 @@ class BuildResult:
         }
         if self.image is not None:
             out["image"] = self.image
+        if self.install_log is not None:
+            out["phases"] = self.install_log.to_dict()
             out["check"] = self.check
         return out
 

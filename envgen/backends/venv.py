@@ -25,6 +25,7 @@ from envgen.backends import (
     staged_prefix,
     write_marker,
 )
+from envgen.backends.installlog import read_uv_install
 from envgen.environment import venv_python
 from envgen.errors import ExternalToolError, UsageError
 from envgen.tools import find_python, find_uv
@@ -34,8 +35,11 @@ VENV_TIMEOUT_S = 120.0
 INSTALL_TIMEOUT_S = 1800.0
 
 
-def _sources(request: BuildRequest) -> list[str]:
+def _sources(request: BuildRequest, installer: str = "pip") -> list[str]:
     """Installer arguments naming what to install (the index goes by `index_env`)."""
+    if installer == "uv" and request.direct_from_pylock and request.pylock is not None:
+        # uv 0.13 reads PEP 751 as a preview feature and warns unless it is named.
+        return ["--preview-features", "pylock", "-r", str(request.pylock)]
     args: list[str] = []
     if request.offline:
         args.append("--no-index")
@@ -58,11 +62,11 @@ def uv_commands(uv: str, request: BuildRequest, staging: Path) -> list[list[str]
             "pip",
             "install",
             *offline,
-            *(() if request.progress else ("--quiet",)),
+            # No --quiet: its summary lines time each phase (envgen.backends.installlog).
             "--compile-bytecode",
             "--python",
             str(venv_python(staging)),
-            *_sources(request),
+            *_sources(request, "uv"),
         ],
     ]
 
@@ -96,7 +100,7 @@ class VenvBackend:
     def build(self, request: BuildRequest) -> BuildResult:
         if request.lock is None and not request.requirements:
             raise UsageError("nothing to install: give a lock or requirements")
-        refuse_edited_locks(request.lock)
+        refuse_edited_locks(request.lock, request.pylock)
         prefix = request.prefix.absolute()
         # The reuse check and the build are one step: another envgen may be finishing this very
         # prefix, and after waiting for it there is nothing left to do.
@@ -136,7 +140,10 @@ class VenvBackend:
             run(make_venv, timeout=VENV_TIMEOUT_S, show_progress=show, hint=venv_hint, env=env)
             with from_index(request):
                 hint = install_hint(request)
-                run(install, timeout=INSTALL_TIMEOUT_S, show_progress=show, hint=hint, env=env)
+                done = run(
+                    install, timeout=INSTALL_TIMEOUT_S, show_progress=show, hint=hint, env=env
+                )
+            log = read_uv_install(done.stderr) if installer == "uv" else None
             write_marker(
                 staging,
                 {
@@ -157,4 +164,5 @@ class VenvBackend:
             input_hash,
             False,
             round(time.perf_counter() - start, 3),
+            install_log=log,
         )

@@ -14,7 +14,6 @@ on a CPU-only runner and needs no newer driver than the lock index states.
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -124,6 +123,8 @@ def solve(
         )
         for n, v, b in virtual
     ]
+    import asyncio  # only a conda solve needs an event loop (and its 15 ms of imports)
+
     try:
         records = asyncio.run(
             rattler.solve(

@@ -16,9 +16,7 @@ the index carries both.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,6 +27,7 @@ from envgen.kb import KnowledgeBase
 from envgen.kb.lock_platforms import LockPlatform
 from envgen.lock import conda as conda_lock
 from envgen.lock import pip as pip_lock
+from envgen.lock import uv as uv_lock
 from envgen.lock.index import (
     INDEX,
     LockIndex,
@@ -41,9 +40,6 @@ from envgen.lock.index import (
 from envgen.lock.integrity import verify_files
 from envgen.lock.machine import Machine
 from envgen.plan import Plan, Request
-
-# How many plans are locked at once (each runs two uv processes).
-_PARALLEL = 4
 
 
 def variant_name(plan: Plan) -> str:
@@ -198,15 +194,10 @@ def make_lock_set(
         if old.get((names[i], plats[i].name), {}).get("") == plan.resolved_digest()
         and f"requirements.{stem}.txt" in old[(names[i], plats[i].name)]
     }
-    env = os.environ if environ is None else environ
-    with ThreadPoolExecutor(max_workers=_PARALLEL) as pool:
-        futures = [
-            pool.submit(pip_lock.compile_pip, plan, plat, uv=uv, environ=env)
-            if plan.pip_packages() and i not in kept
-            else None
-            for i, (plan, plat) in enumerate(zip(plans, plats, strict=True))
-        ]
-        pips = [f.result() if f is not None else None for f in futures]
+    todo = [i for i, plan in enumerate(plans) if plan.pip_packages() and i not in kept]
+    locked = uv_lock.lock_plans([(plans[i], plats[i]) for i in todo], uv=uv, environ=environ)
+    found = dict(zip(todo, locked, strict=True))
+    pips = [found.get(i) for i in range(len(plans))]
 
     files: dict[str, str] = {}
     out_variants = []

@@ -1,7 +1,6 @@
-"""The pip side of a lock: `uv pip compile` per plan and platform, kept as PEP 751 and hashed pins.
+"""The pip side of a lock: uv's two answers per plan and platform, read, joined and written.
 
-For each (plan, platform) uv runs twice on the same input (the second offline, see
-`compile_pip`):
+For each (plan, platform) uv answers twice on the same input (envgen.lock.uv runs it):
 
 * `--format pylock.toml` gives the PEP 751 lock: every file of each pinned version that fits the
   target platform, with its canonical PyPI URL, size and sha256. An installer picks from exactly
@@ -19,7 +18,6 @@ user's uv.toml or UV_INDEX_URL out too, so the lock depends only on the inputs e
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -32,35 +30,7 @@ from packaging.version import InvalidVersion, Version
 
 from envgen.documents import MAX_PACKAGES, bad_char, is_sha256, parse_toml, shown
 from envgen.errors import ExternalToolError, InputFileError
-from envgen.kb.lock_platforms import LockPlatform
 from envgen.plan import Plan
-from envgen.proc import Completed, run, summary
-
-# The index every lock is resolved against: canonical URLs only (mirror-neutral locks, DESIGN.md).
-PYPI = "https://pypi.org/simple"
-# uv resolves TF 2.15 in 2-15 s here (lab report §2); ten minutes means a hung network.
-UV_TIMEOUT = 600.0
-
-# Variables through which uv would take an index, a constraint or a resolution mode from outside
-# the inputs envgen hashes (uv's docs, "Environment variables").
-_UV_SCRUB = (
-    "UV_CONFIG_FILE",
-    "UV_CONSTRAINT",
-    "UV_DEFAULT_INDEX",
-    "UV_EXCLUDE_NEWER",
-    "UV_EXTRA_INDEX_URL",
-    "UV_FIND_LINKS",
-    "UV_INDEX",
-    "UV_INDEX_STRATEGY",
-    "UV_INDEX_URL",
-    "UV_NO_BINARY",
-    "UV_NO_BUILD",
-    "UV_ONLY_BINARY",
-    "UV_OVERRIDE",
-    "UV_PRERELEASE",
-    "UV_RESOLUTION",
-    "UV_TORCH_BACKEND",
-)
 
 _PIN_RE = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==(\S+?)(?:\s*;\s*(.+?))?\s*\\?$")
 _HASH_RE = re.compile(r"--hash=(sha256:[0-9a-f]{64})")
@@ -119,104 +89,19 @@ def requirements_in(plan: Plan) -> str:
     return "".join(p.requirement() + "\n" for p in plan.pip_packages())
 
 
-def uv_argv(uv: str, plan: Plan, platform: LockPlatform, *, fmt: str, index: str) -> list[str]:
-    """The `uv pip compile` command for one answer: fmt is "pylock" or "requirements"."""
-    argv = [
-        uv,
-        "pip",
-        "compile",
-        "-",
-        "--quiet",
-        "--no-config",
-        "--no-header",
-        "--default-index",
-        index,
-        "--python-version",
-        plan.python,
-        "--python-platform",
-        platform.uv_target,
-    ]
-    if fmt == "pylock":
-        return [*argv, "--format", "pylock.toml"]
-    return [*argv, "--generate-hashes", "--no-annotate"]
-
-
-def uv_environment(environ: Mapping[str, str]) -> dict[str, str]:
-    return {k: v for k, v in environ.items() if k not in _UV_SCRUB}
-
-
-# --- running uv ----------------------------------------------------------------------------------
-
-
-def uv_failure(stderr: str, where: str, index: str = PYPI) -> ExternalToolError:
-    """uv's multi-line report as one line, with uv's hint as the hint.
-
-    "No solution found" gives its first `cause:` (the conflict); any other failure (the index
-    did not answer, DNS, TLS) its headline and last cause, and a hint naming the index."""
-    lines = [line.strip() for line in stderr.strip().splitlines() if line.strip()]
-    hint = next((ln.removeprefix("hint:").strip() for ln in lines if ln.startswith("hint:")), "")
-    body = [ln for ln in lines if not ln.startswith("hint:")]
-    if body and "no solution found" in body[0].lower():
-        causes = [ln.removeprefix("cause:").strip() for ln in body if ln.startswith("cause:")]
-        cause = causes[0] if causes else body[0]
-        return ExternalToolError(f"uv found no solution for {where}: {cause}", hint=hint)
-    text = "\n".join(body)
-    return ExternalToolError(
-        f"uv pip compile failed for {where}: {summary(text).removeprefix('error:').strip()}",
-        hint=hint
-        or f"envgen lock resolves against {index} (locks stay mirror-neutral): check that it "
-        "answers from here (network, or a proxy in HTTPS_PROXY)",
-    )
-
-
-def compile_pip(
-    plan: Plan,
-    platform: LockPlatform,
-    *,
-    uv: str = "uv",
-    index: str = PYPI,
-    environ: Mapping[str, str] | None = None,
-) -> PipLock:
-    """Lock `plan`'s pip packages for `platform`.
-
-    The hashed-requirements run goes to the index; the pylock run then resolves the same input
-    `--offline` from the cache that run just filled. uv revalidates index pages on every online
-    run, and where the index sends no cache headers (lab report §0) that costs 10 s for TF 2.15
-    against 0.6 s offline, so a second online run would double the time of a lock. Should the
-    cache miss anything, the pylock run is repeated online.
-    """
-    env = uv_environment(os.environ if environ is None else environ)
-    text = requirements_in(plan)
-    where = f"{platform.name}, Python {plan.python}"
-
-    def one(fmt: str, *extra: str) -> Completed:
-        argv = [*uv_argv(uv, plan, platform, fmt=fmt, index=index), *extra]
-        return run(argv, timeout=UV_TIMEOUT, check=False, env=env, input_text=text)
-
-    requirements = one("requirements")
-    if requirements.returncode != 0:
-        raise uv_failure(requirements.stderr or requirements.stdout, where, index)
-    pylock = one("pylock", "--offline")
-    if pylock.returncode != 0:
-        pylock = one("pylock")
-        if pylock.returncode != 0:
-            raise uv_failure(pylock.stderr or pylock.stdout, where, index)
-    return pip_lock(platform.name, plan.python, pylock.stdout, requirements.stdout)
-
-
 # --- parsing uv's answers ------------------------------------------------------------------------
 
 
 def parse_requirements(
     text: str, origin: str = "requirements", *, strict: bool = True
-) -> dict[str, tuple[str, int]]:
-    """`name==version` pins of a hashed requirements file -> {name: (version, hash count)}.
+) -> dict[str, tuple[str, frozenset[str]]]:
+    """`name==version` pins of a hashed requirements file -> {name: (version, its hashes)}.
 
     The one reader of requirements locks. `strict` (uv's own output, which envgen writes): every
     line is a pin or its `--hash` continuation. Not strict (a lock a user brings to `verify`,
     from pip-compile or by hand): option lines (`--index-url`), comments and requirements that
     are no exact pin are skipped."""
-    pins: dict[str, tuple[str, int]] = {}
+    pins: dict[str, tuple[str, frozenset[str]]] = {}
     current: str | None = None
     for number, raw in enumerate(text.splitlines(), 1):
         line = raw.split(" #", 1)[0].strip() if not strict else raw.strip()
@@ -225,8 +110,8 @@ def parse_requirements(
         if raw[:1].isspace() or line.startswith("--hash"):
             hashes = _HASH_RE.findall(line)
             if current is not None and hashes:
-                version, count = pins[current]
-                pins[current] = (version, count + len(hashes))
+                version, known = pins[current]
+                pins[current] = (version, known | set(hashes))
                 continue
             if strict:
                 raise InputFileError(f"{origin}:{number}: unexpected line {shown(line)}")
@@ -242,7 +127,7 @@ def parse_requirements(
         if bad_char(line) is not None:
             raise InputFileError(f"{origin}:{number}: holds a control character: {shown(line)}")
         current = canonicalize_name(found.group(1))
-        pins[current] = (found.group(2), len(_HASH_RE.findall(line)))
+        pins[current] = (found.group(2), frozenset(_HASH_RE.findall(line)))
     return pins
 
 
@@ -399,21 +284,24 @@ def install_files(pylock: str, python: str, origin: str = "pylock") -> tuple[Loc
 
 
 def pip_lock(platform: str, python: str, pylock: str, requirements: str) -> PipLock:
-    """Join uv's two answers; they resolved the same input, so any disagreement is a bug (or
-    PyPI publishing between the two runs) and is refused rather than written."""
+    """Join uv's two answers; they resolved the same input, so they must pin the same versions
+    and every file of the pylock must be one the requirements hash. Any disagreement (a bug, or
+    the index publishing between the two runs) is refused rather than written."""
     pins = parse_requirements(requirements, f"uv requirements for {platform}")
-    locked = parse_pylock(pylock, f"uv pylock for {platform}")
     joined = []
-    for pkg in locked:
-        version, count = pins.get(pkg.name, ("", 0))
-        if version != pkg.version or count == 0:
+    for pkg, wheels, sdist in _read_pylock(pylock, f"uv pylock for {platform}"):
+        version, hashes = pins.get(pkg.name, ("", frozenset()))
+        unknown = [f.name for f in (*wheels, sdist) if f and f"sha256:{f.sha256}" not in hashes]
+        if version != pkg.version or not hashes or unknown:
+            theirs = f"requirements {version or 'absent'}"
             raise ExternalToolError(
-                f"uv's two answers for {platform} disagree on {pkg.name}: "
-                f"pylock {pkg.version}, requirements {version or 'absent'}",
+                f"uv's two answers for {platform} disagree on {pkg.name}: pylock {pkg.version}"
+                + (f" with {unknown[0]}, which the requirements do not hash" if unknown else "")
+                + f", {theirs}",
                 hint="run envgen lock again",
             )
-        joined.append(LockedPackage(pkg.name, pkg.version, pkg.marker, pkg.files, count))
-    extra = sorted(set(pins) - {p.name for p in locked})
+        joined.append(LockedPackage(pkg.name, pkg.version, pkg.marker, pkg.files, len(hashes)))
+    extra = sorted(set(pins) - {p.name for p in joined})
     if extra:
         raise ExternalToolError(
             f"uv's requirements for {platform} pin what its pylock lacks: {', '.join(extra)}",

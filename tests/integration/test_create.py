@@ -45,6 +45,14 @@ def test_create_cpu_then_rerun_only_verifies(
     for name in ("environment.yml", "requirements.txt", "Dockerfile", "locks/envgen-lock.toml"):
         assert (project / name).is_file()
     assert (project / ".venv/.envgen-complete.json").is_file()
+    # The build is told apart: uv's phases, and what was fetched from where.
+    build = first["build"]
+    assert build["phases"]["bytecode"]["count"] > 1000
+    assert build["phases"]["install"]["count"] == 32
+    # no mirror: uv installs the pylock's own files, with no index page read first
+    assert "resolve" not in build["phases"]
+    assert build["fetched"]["from"].startswith("files.pythonhosted.org")
+    assert "bytecode" in next(s["result"] for s in first["steps"] if s["stage"] == "build")
     lock_bytes = (project / "locks/requirements.cpu-linux-64.txt").read_bytes()
 
     code, second = _create(capsys, "--target", "cpu")

@@ -177,3 +177,19 @@ def test_proc_redacts_logins_in_argv_and_in_what_the_program_printed(
     assert "https://***@mirror.example/simple/six/" in message
     assert "https://***@mirror.example" in caplog.text
     _no_secret(message, caplog.text)
+
+
+def test_shown_progress_is_redacted_and_still_read(capfd: pytest.CaptureFixture[str]) -> None:
+    """`show_progress` copies a program's stderr to envgen's as it comes (uv's download lines)
+    and keeps it for the caller (uv's summary): a login in it is redacted on the way out."""
+    url = f"https://user:{SECRET}@mirror.example/simple"
+    script = (
+        "import sys; print('Downloading numpy (16.1MiB) from ' + sys.argv[1], file=sys.stderr); "
+        "print('Prepared 1 package in 2.73s', file=sys.stderr); print('out')"
+    )
+    done = run([sys.executable, "-c", script, url], timeout=60, show_progress=True)
+    shown = capfd.readouterr().err
+    assert "Downloading numpy (16.1MiB) from https://***@mirror.example/simple" in shown
+    assert "Prepared 1 package in 2.73s" in done.stderr
+    assert done.stdout == "out\n"
+    _no_secret(shown)

@@ -24,7 +24,7 @@ from envgen.errors import ExternalToolError, UsageError
 from envgen.kb import load_kb
 from envgen.kb.lock_platforms import load_lock_platforms
 from envgen.lock import conda as conda_lock
-from envgen.lock import pip as pip_lock
+from envgen.lock import uv as uv_lock
 
 H100 = "profiles/issue-example-h100.toml"
 
@@ -70,7 +70,7 @@ def test_a_program_that_cannot_run_is_an_external_failure(
 )
 def test_uv_cannot_reach_the_index(data_dir: Path, sample: str, cause: str) -> None:
     stderr = (data_dir / "uv" / f"{sample}.stderr.txt").read_text()
-    err = pip_lock.uv_failure(stderr, "linux-64, Python 3.11", "https://pypi.org/simple")
+    err = uv_lock.uv_failure(stderr, "linux-64, Python 3.11", "https://pypi.org/simple")
     # Not "no solution": nothing was resolved at all.
     assert err.message.startswith(
         "uv pip compile failed for linux-64, Python 3.11: Request failed after 3 retries"

@@ -106,7 +106,9 @@ def test_uv_and_pip_command_lines(tmp_path: Path) -> None:
     )
     venv, install = uv_commands("uv", request, tmp_path / "stage")
     assert venv == ["uv", "venv", "--quiet", "--python", "3.11", str(tmp_path / "stage")]
-    assert install[:5] == ["uv", "pip", "install", "--quiet", "--compile-bytecode"]
+    # no --quiet: uv's summary lines time each phase of the install
+    assert install[:4] == ["uv", "pip", "install", "--compile-bytecode"]
+    assert "--quiet" not in install
     assert install[-3:] == ["--require-hashes", "-r", str(lock)]
     # The index reaches the installer through its environment, never argv (it may hold a login).
     assert not any("tuna" in arg for arg in install)
@@ -190,3 +192,33 @@ def test_a_failed_install_says_whether_it_read_an_index(
         VenvBackend().build(request)
     assert info.value.from_index is from_index
     assert not (tmp_path / "env").exists()
+
+
+def test_from_pypi_uv_installs_the_pylock_itself(tmp_path: Path) -> None:
+    """No mirror, no bundle: uv takes the pylock's own URLs and hashes (no index page read
+    before the downloads start). A mirror serves other URLs, so it gets the requirements."""
+    lock, pylock = tmp_path / "requirements.cpu-linux-64.txt", tmp_path / "pylock.cpu-linux-64.toml"
+    lock.write_text("six==1.17.0 --hash=sha256:" + "0" * 64 + "\n")
+    pylock.write_text('lock-version = "1.0"\n')
+    direct = BuildRequest(prefix=tmp_path / "env", python="3.11", lock=lock, pylock=pylock)
+    _, install = uv_commands("uv", direct, tmp_path / "stage")
+    assert install[-4:] == ["--preview-features", "pylock", "-r", str(pylock)]
+    assert "--require-hashes" not in install
+    mirrored = BuildRequest(
+        prefix=tmp_path / "env",
+        python="3.11",
+        lock=lock,
+        pylock=pylock,
+        index_url="https://pypi.tuna.tsinghua.edu.cn/simple",
+    )
+    assert not mirrored.direct_from_pylock
+    assert uv_commands("uv", mirrored, tmp_path / "stage")[1][-3:] == [
+        "--require-hashes", "-r", str(lock),
+    ]  # fmt: skip
+    # pip cannot read PEP 751: it keeps the hashed requirements
+    assert pip_commands("python3.11", direct, tmp_path / "stage")[1][-2:] == ["-r", str(lock)]
+    # what is installed is hashed: an edited pylock means a rebuild
+    before = direct.input_hash()
+    pylock.write_text('lock-version = "1.0"\n# edited\n')
+    assert direct.input_hash() != before
+    assert mirrored.input_hash() == mirrored.input_hash()

@@ -16,6 +16,7 @@ from envgen.kb import KnowledgeBase, load_kb
 from envgen.kb.lock_platforms import LockPlatform
 from envgen.kb.tensorflow import TensorFlowTable
 from envgen.lock import fresh, pip, team
+from envgen.lock import uv as uv_lock
 from envgen.lock.choose import pick_variant
 from envgen.lock.index import LockIndex, parse_index
 from envgen.lock.machine import Machine
@@ -36,10 +37,11 @@ _CAPTURED = {
 
 @pytest.fixture
 def fake_uv(monkeypatch: pytest.MonkeyPatch, data_dir: Path) -> list[str]:
-    """compile_pip answers from tests/data/uv instead of running uv; the list records each call."""
+    """uv's answers come from tests/data/uv instead of running uv (envgen.lock.uv's scheduling
+    has its own tests); the list records each (plan, platform) locked."""
     calls: list[str] = []
 
-    def compile_pip(plan: Plan, platform: LockPlatform, **_: Any) -> pip.PipLock:
+    def one(plan: Plan, platform: LockPlatform) -> pip.PipLock:
         stem = _CAPTURED[(plan.target, platform.name)]
         calls.append(f"{plan.target}/{platform.name}")
         return pip.pip_lock(
@@ -49,7 +51,10 @@ def fake_uv(monkeypatch: pytest.MonkeyPatch, data_dir: Path) -> list[str]:
             (data_dir / "uv" / f"{stem}.requirements.txt").read_text(),
         )
 
-    monkeypatch.setattr(pip, "compile_pip", compile_pip)
+    def lock_plans(jobs: list[tuple[Plan, LockPlatform]], **_: Any) -> list[pip.PipLock]:
+        return [one(plan, platform) for plan, platform in jobs]
+
+    monkeypatch.setattr(uv_lock, "lock_plans", lock_plans)
     return calls
 
 
