@@ -82,3 +82,16 @@ def active_interpreter(environ: Mapping[str, str]) -> Path | None:
         if environ.get(var):
             return interpreter_in(environ[var])
     return None
+
+
+def prefix_of(python: Path) -> Path:
+    """The root of the environment an interpreter path belongs to, by the layouts above
+    (`<prefix>/bin/python`, `<prefix>/Scripts/python.exe`, a conda `<prefix>/python.exe`); the
+    path is not resolved, so a virtualenv's link to its base interpreter stays in the venv."""
+    parent = python.absolute().parent
+    return parent.parent if parent.name in ("bin", "Scripts") else parent
+
+
+def is_environment(prefix: Path) -> bool:
+    """Is `prefix` the root of a virtualenv or a conda environment (not a system Python)?"""
+    return (prefix / "pyvenv.cfg").is_file() or (prefix / "conda-meta").is_dir()

@@ -69,13 +69,12 @@ def is_generated(path: Path) -> bool:
     return MARKER in head
 
 
-def read_bytes(path: Path, *, what: str, limit: int = SMALL_FILE) -> bytes:
-    """The bytes of a regular file of at most `limit` bytes; anything else is `InputFileError`.
+def _open_regular(path: Path, what: str, limit: int) -> tuple[int, os.stat_result]:
+    """An fd open on the regular file `path` (at most `limit` bytes, by fstat) and its stat.
 
     The file is opened non-blocking and checked with fstat before a byte is read, so a FIFO with
     no writer, a device (`/dev/zero`) or a directory is refused at once instead of hanging or
-    filling memory; at most `limit + 1` bytes are read whatever the file claims its size is.
-    `what` names the file in the message ("profile", "lock index").
+    filling memory.
     """
     import stat
 
@@ -92,6 +91,20 @@ def read_bytes(path: Path, *, what: str, limit: int = SMALL_FILE) -> bytes:
             raise InputFileError(f"{what} {path} is not a regular file")
         if info.st_size > limit:
             raise InputFileError(f"{what} {path} is {info.st_size} bytes; the limit is {limit}")
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd, info
+
+
+def read_bytes(path: Path, *, what: str, limit: int = SMALL_FILE) -> bytes:
+    """The bytes of a regular file of at most `limit` bytes; anything else is `InputFileError`.
+
+    See `_open_regular`; at most `limit + 1` bytes are read whatever the file claims its size is.
+    `what` names the file in the message ("profile", "lock index").
+    """
+    fd, _ = _open_regular(path, what, limit)
+    try:
         chunks: list[bytes] = []
         size = 0
         while size <= limit:
@@ -103,6 +116,30 @@ def read_bytes(path: Path, *, what: str, limit: int = SMALL_FILE) -> bytes:
         if size > limit:
             raise InputFileError(f"{what} {path} is over the {limit}-byte limit")
         return b"".join(chunks)
+    except OSError as exc:
+        raise InputFileError(f"cannot read {what} {path}: {exc.strerror or exc}") from exc
+    finally:
+        os.close(fd)
+
+
+def hash_file(path: Path, *, what: str, limit: int) -> tuple[bytes, os.stat_result]:
+    """The sha256 digest of a regular file of at most `limit` bytes, read in chunks (never whole
+    in memory), and the file's stat when it was opened; see `read_bytes` for what is refused."""
+    import hashlib
+
+    fd, info = _open_regular(path, what, limit)
+    digest = hashlib.sha256()
+    try:
+        size = 0
+        while size <= limit:
+            chunk = os.read(fd, min(1 << 20, limit + 1 - size))
+            if not chunk:
+                break
+            digest.update(chunk)
+            size += len(chunk)
+        if size > limit:
+            raise InputFileError(f"{what} {path} is over the {limit}-byte limit")
+        return digest.digest(), info
     except OSError as exc:
         raise InputFileError(f"cannot read {what} {path}: {exc.strerror or exc}") from exc
     finally:

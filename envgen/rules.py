@@ -237,6 +237,18 @@ class Architectures:
     def from_names(cls, names: Iterable[object], build: Build) -> Architectures:
         """From `tf.sysconfig.get_build_info()['cuda_compute_capabilities']` (`sm_89`,
         `compute_90`, `sm_90a`); the build row's lists where the names say nothing."""
+        found = cls.from_arch_list(names)
+        if found is None or found.minimum is None:
+            return cls.of(build)
+        # An unreviewed build row has no floor yet: the names' lowest is the floor then.
+        floor = build.min_compute_capability or found.minimum
+        return cls(max(found.minimum, floor, key=parse_dotted), found.sass, found.ptx)
+
+    @classmethod
+    def from_arch_list(cls, names: Iterable[object]) -> Architectures | None:
+        """From a build's own architecture names (`sm_89`, `compute_90`, `sm_90a`: TensorFlow's
+        build info, `torch.cuda.get_arch_list()`); the floor is the lowest one. None when the
+        names say nothing."""
         sass: list[str] = []
         ptx: list[str] = []
         for name in names:
@@ -247,10 +259,8 @@ class Architectures:
             # Only explicit compute_ entries count as PTX: a conservative reading.
             (sass if kind == "sm" else ptx).append(f"{digits[:-1]}.{digits[-1]}")
         if not sass and not ptx:
-            return cls.of(build)
-        lowest = min(sass + ptx, key=parse_dotted)
-        floor = build.min_compute_capability or lowest
-        return cls(max(lowest, floor, key=parse_dotted), (*sass,), (*ptx,))
+            return None
+        return cls(min(sass + ptx, key=parse_dotted), (*sass,), (*ptx,))
 
 
 def compute_capability(

@@ -55,6 +55,7 @@ def run(args: Options) -> Result:
         frozen=args.frozen,
         force=args.force,
         verify=not args.no_verify,
+        full_verify=args.full,
         command=_command(args),
         # uv's own progress bars, on a terminal only (never inside --json output).
         progress=sys.stderr.isatty() and not args.json,

@@ -83,12 +83,17 @@ def show_diagnosis(d: Diagnosis) -> str:
             + (f"{tf[0]} {tf[1]}" if tf else "no tensorflow")
             + (f", {stack}" if stack else "")
         )
-        imp = env.tensorflow_import
-        if imp is not None:
+        imports = [("tensorflow", env.tensorflow_import), *env.backends.items()]
+        for name, imp in imports:
+            if imp is None:
+                continue
             status = "ok" if imp.ok else f"failed (exit status {imp.returncode})"
             if imp.signal:
                 status = f"killed by {imp.signal} (exit status {imp.returncode})"
-            lines.append(f"import tensorflow: {status}")
+            if imp.ok and imp.version and name != "tensorflow":
+                gpus = ", ".join(imp.gpus or ()) or "no GPU"
+                status = f"ok ({imp.version}; {gpus})"
+            lines.append(f"import {name}: {status}")
         lines.append("")
     if not d.findings:
         lines.append("No known problem found.")

@@ -17,10 +17,19 @@ _MARK = {True: "ok  ", False: "FAIL"}
 
 
 def _human(report: VerifyReport, report_path: Path | None) -> str:
-    lines = [f"verify {report.python} (target {report.target})"]
+    lines = [f"verify {report.python} (target {report.target}, {report.mode})"]
     for check in report.checks:
         mark = _MARK[check.ok] if check.ok or check.required else "warn"
         lines.append(f"  {mark} {check.name:<24} {check.detail}")
+    if report.mode == "quick":
+        # What the full verification this quick one rests on proved, as it said it then.
+        for check in report.proof.get("checks") or []:
+            mark = (
+                _MARK[bool(check.get("ok"))] if check.get("ok") or check.get("required") else "warn"
+            )
+            lines.append(f"    {mark} {check.get('name')!s:<22} {check.get('detail')}")
+    elif report.proof.get("quick"):
+        lines.append(f"  full verification; no quick proof: {report.proof['quick']}")
     for note in report.notes:
         lines.append(f"  note [{note.severity}] {note.code}: {note.cause}")
     timings = ", ".join(f"{k} {v:.1f} s" for k, v in report.timings)
@@ -40,7 +49,7 @@ def run(args: Options) -> Result:
     from envgen.kb import load_kb
     from envgen.profile import digest
     from envgen.verify import REPORT_NAME, verify
-    from envgen.verify.expect import from_lock
+    from envgen.verify.expect import for_backend, from_lock
 
     if args.prefix and args.interpreter:
         # Each may come from its ENVGEN_* twin, where argparse cannot refuse the pair.
@@ -62,6 +71,12 @@ def run(args: Options) -> Result:
     profile = load_or_detect(args.profile)
     profile_hash = digest(profile)
     expect = from_lock(Path(args.lock)) if args.lock else None
+    if args.source("keras_backend").kind != "default":
+        # Asked for by name (flag, ENVGEN_KERAS_BACKEND, tool.envgen.keras-backend): that
+        # framework must compute and Keras must fit on it; no other framework is probed. Left
+        # at its default, a lock decides, else every framework installed is probed (TensorFlow
+        # with its own tf.keras fit).
+        expect = for_backend(expect, args.keras_backend)
     timeout = args.timeout
     report = verify(
         python,
@@ -71,6 +86,7 @@ def run(args: Options) -> Result:
         kb=load_kb(),
         profile_hash=profile_hash,
         timeout=timeout,
+        full=args.full,
     )
     if args.report == "-":
         report_path = None

@@ -41,10 +41,11 @@ from envgen.kb.signatures import SEVERITIES
 from envgen.profile import HardwareProfile
 
 SCHEMA = "envgen.doctor/1"
-# What the doctor asks of the probe: TensorFlow only, imported without computing anything (the
-# build info, the GPUs, whether Keras imports), all of its stderr; no driver probe (the hardware
-# profile answers that).
-PROBE_ARGS = ("--quick", "--no-driver", "--frameworks", "tensorflow", "--log-lines", "0")
+# What the doctor asks of the probe: each framework installed (TensorFlow, and JAX and PyTorch,
+# the other Keras backends), imported in a child of its own without computing anything (the
+# build info, the GPUs, PyTorch's architectures, whether Keras imports beside TensorFlow), all of
+# its stderr; no driver probe (the hardware profile answers that).
+PROBE_ARGS = ("--quick", "--no-driver", "--log-lines", "0")
 # How long `import tensorflow` may take in the probe's child. A cold import from a network
 # filesystem or under an emulator takes tens of seconds; a hang should not block forever.
 IMPORT_TIMEOUT_S = 300.0
@@ -127,7 +128,7 @@ def read_environment(
     from envgen.verify import observation
 
     return environment_from(
-        observation.run(python, PROBE_ARGS, timeout=import_timeout, frameworks=1)
+        observation.run(python, PROBE_ARGS, timeout=import_timeout, frameworks=3)
     )
 
 

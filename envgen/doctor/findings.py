@@ -38,7 +38,11 @@ def _platform(ctx: Context, env: Environment) -> str:
 
 
 def environment_findings(env: Environment, ctx: Context) -> list[Finding]:
+    from envgen.doctor.backends import backend_findings
+
     found = env.tensorflow()
+    if found is None and env.backends:
+        return backend_findings(env, ctx)  # a Keras 3 environment on JAX or PyTorch
     if found is None:
         return [
             ctx.finding(
@@ -75,7 +79,7 @@ def environment_findings(env: Environment, ctx: Context) -> list[Finding]:
         out += _numpy_findings(env, release, ctx, fields)
         out += _python_findings(env, release, ctx, fields)
         out += _cuda_wheel_findings(env, release, ctx, fields)
-    return out
+    return out + backend_findings(env, ctx)
 
 
 def _cpu_verdict(build: Build, ctx: Context) -> rules.Verdict | None:

@@ -13,7 +13,11 @@ from envgen.verify.observation import FrameworkRun, Observation
 from envgen.versions import major_minor
 
 # The distributions a TensorFlow stack is made of: the environment's packages the doctor reports.
-_STACK_PREFIXES = ("tensorflow", "tf-nightly", "tf-keras", "keras", "numpy", "nvidia-", "ml-dtypes")
+_STACK_PREFIXES = (
+    "tensorflow", "tf-nightly", "tf-keras", "keras", "numpy", "nvidia-", "ml-dtypes", "jax", "torch",
+)  # fmt: skip
+# The Keras 3 backends besides TensorFlow, whose imports the doctor reads too.
+BACKENDS = ("jax", "torch")
 
 
 @dataclass(frozen=True)
@@ -49,7 +53,7 @@ class Finding:
 
 @dataclass(frozen=True)
 class ImportResult:
-    """What happened when a child process of the target interpreter ran `import tensorflow`."""
+    """What happened when a child process of the target interpreter imported a framework."""
 
     ok: bool
     returncode: int | None
@@ -61,6 +65,8 @@ class ImportResult:
     gpus: tuple[str, ...] | None = None
     keras: str | None = None
     keras_error: str | None = None
+    arch: Mapping[str, Any] | None = None
+    """PyTorch: the build's architectures and each device's compute capability."""
 
 
 @dataclass(frozen=True)
@@ -75,6 +81,8 @@ class Environment:
     packages: Mapping[str, str]
     """Installed distributions of the stack, canonical name -> version."""
     tensorflow_import: ImportResult | None
+    backends: Mapping[str, ImportResult] = field(default_factory=dict)
+    """The other Keras backends installed (jax, torch): their imports, as the probe ran them."""
 
     @property
     def python_minor(self) -> str:
@@ -108,6 +116,17 @@ class Environment:
                 "build-info": dict(imp.build_info),
                 "gpus": None if imp.gpus is None else list(imp.gpus),
             }
+        if self.backends:
+            out["backends"] = {
+                name: {
+                    "ok": b.ok,
+                    "returncode": b.returncode,
+                    "signal": b.signal,
+                    "version": b.version,
+                    "gpus": None if b.gpus is None else list(b.gpus),
+                }
+                for name, b in self.backends.items()
+            }
         return out
 
 
@@ -136,7 +155,7 @@ class Diagnosis:
 
 
 def _import_result(run: FrameworkRun | None) -> ImportResult | None:
-    """The probe's TensorFlow child as an `ImportResult`; None when TF is absent."""
+    """A framework's child as an `ImportResult`; None when the framework is absent."""
     if run is None or not run.present:
         return None
     # What the child printed, as it would read on a terminal: its stderr, then the Python warnings
@@ -162,6 +181,7 @@ def _import_result(run: FrameworkRun | None) -> ImportResult | None:
         gpus=tuple(gpus) if isinstance(gpus, list) else None,
         keras=(run.value("keras_import") or {}).get("keras"),
         keras_error=keras_step.error if keras_step is not None else None,
+        arch=run.value("arch") if isinstance(run.value("arch"), Mapping) else None,
     )
 
 
@@ -181,4 +201,9 @@ def environment_from(observed: Observation) -> Environment:
         machine=python.machine,
         packages=dict(sorted(packages.items())),
         tensorflow_import=_import_result(observed.frameworks.get("tensorflow")),
+        backends={
+            name: found
+            for name in BACKENDS
+            if (found := _import_result(observed.frameworks.get(name))) is not None
+        },
     )

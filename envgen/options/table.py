@@ -135,6 +135,13 @@ OPTIONS: dict[str, Option] = {
         ),
         Option("no_verify", "skip the verification probe", kind="bool", default=False),
         Option(
+            "full",
+            "always run the full verification probe, even where the record of the last full "
+            "verification proves that nothing changed",
+            kind="bool",
+            default=False,
+        ),
+        Option(
             "relock",
             "re-resolve the committed lock set and rewrite the team's files from it (with the "
             "request options given); without it, a committed set is installed as it is",
@@ -260,6 +267,7 @@ COMMANDS: tuple[Command, ...] = (
             "frozen",
             "relock",
             "no_verify",
+            "full",
             "force",
             "wait",
             "yes",
@@ -269,12 +277,15 @@ COMMANDS: tuple[Command, ...] = (
             "Detect the machine (or read --profile), decide the stack, write environment.yml, "
             "requirements.txt, a Dockerfile and the lock set into the project, build the "
             "environment from the lock and verify it. A second run with nothing changed only "
-            "re-verifies."
+            "re-checks the environment against the record of its last full verification, in "
+            "well under a second (--full runs the whole probe)."
         ),
         helps={
             "prefix": "where the environment goes (default: .venv)",
             "output_dir": "the project directory for the files and locks/ (default: .)",
             "force": "replace files, locks or a directory that envgen did not make",
+            "full": "verify with the full probe even when the environment's record of its last "
+            "full verification still holds (a re-run with nothing changed checks quickly)",
         },
         exclusive=(("locked", "frozen", "relock"),),
     ),
@@ -369,20 +380,28 @@ COMMANDS: tuple[Command, ...] = (
             "interpreter",
             "target",
             "lock",
+            "keras_backend",
             "profile",
             "report",
             "timeout",
+            "full",
             "force",
-            "keras_backend",
         ),
         description=(
             "Run a probe with the environment's own interpreter: installed versions against a "
             "lock, import of TensorFlow (or PyTorch/JAX) in a child process, devices, a matmul "
-            "on each GPU against the CPU, a tiny training run, and the NVIDIA driver through "
-            "libcuda. Exits 6 when a required check fails."
+            "on each GPU against the CPU, a tiny training run, a Keras 3 fit on the chosen "
+            "backend, and the NVIDIA driver through libcuda; meanwhile every installed file is "
+            "hashed against its RECORD. A pass is recorded in the environment "
+            "(.envgen-verified.json): a re-run with nothing changed proves it from that record "
+            "and the installed files in well under a second, without starting Python (--full "
+            "runs the probe anyway). Exits 6 when a required check fails."
         ),
         helps={
             "lock": "hold installed versions to this lock (pylock.toml or hashed requirements)",
+            "keras_backend": "the Keras 3 backend that must fit (default tensorflow; without "
+            "--lock, given here or by ENVGEN_KERAS_BACKEND / tool.envgen.keras-backend, only "
+            "that framework is probed)",
             "target": "what must work (default: auto)",
             "profile": "hardware profile file instead of detecting",
             "force": "overwrite a report file that envgen did not write",

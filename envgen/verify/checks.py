@@ -8,23 +8,21 @@ knowledge base's explanation (`signatures.toml`) and never fail a check by thems
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 
-from envgen import rules
-from envgen.kb.distributions import load_distributions
 from envgen.verify.expect import Expectation
-from envgen.verify.observation import FrameworkRun, Observation
+from envgen.verify.framework_checks import FRAMEWORK_NAMES, framework_checks, wording
+from envgen.verify.observation import Observation
 from envgen.verify.report import Check, LogNote, VerifyReport
 
 if TYPE_CHECKING:
     from envgen.kb import KnowledgeBase
-
-FRAMEWORK_NAMES = {"tensorflow": "TensorFlow", "torch": "PyTorch", "jax": "JAX"}
+    from envgen.kb.wording import Wording
+    from envgen.verify.record import SiteState
 
 
 def _version_matches(installed: str, wanted: str) -> bool:
@@ -85,159 +83,14 @@ def check_driver(driver: Mapping[str, Any] | None, target: str) -> Check:
     )
 
 
-def _dist_version(packages: Mapping[str, str], framework: str) -> tuple[str, str] | None:
-    names = load_distributions().names if framework == "tensorflow" else (framework,)
-    # jax's GPU support lives in jaxlib plugins; the `jax` distribution carries the version.
-    for name in names:
-        if name in packages:
-            return name, packages[name]
-    return None
-
-
-def sigill_detail(
-    framework: str,
-    packages: Mapping[str, str],
-    cpu_flags: Sequence[str] | None,
-    kb: KnowledgeBase | None,
-) -> str:
-    """Why a framework's import died of SIGILL: the CPU features its build needs (rule book)."""
-    label = FRAMEWORK_NAMES[framework]
-    dist = _dist_version(packages, framework)
-    release = None
-    if framework == "tensorflow" and dist is not None and kb is not None:
-        try:
-            release = kb.tensorflow.release(dist[1])
-        except InvalidVersion:
-            release = None
-    if kb is None or release is None:
-        what = "an instruction the build was compiled for"
-        return f"{label} was killed by SIGILL on import: this CPU lacks {what}"
-    needs = release.cpu_features or ()
-    fields = {"package": dist[0] if dist else framework, "tensorflow": str(release.version)}
-    verdict = rules.cpu_features(kb, needs, cpu_flags or ())
-    if verdict.code == "cpu-missing":
-        flags = {"missing": verdict.get("missing_flags"), "needed": verdict.get("needed_flags")}
-        what = kb.wording.render("sigill-missing", **flags, **fields)
-    else:
-        what = kb.wording.render("sigill-needed", needed=", ".join(needs), **fields)
-    return kb.wording.render("sigill", framework=label, what=what)
-
-
-def _summary(step: str, value: Any) -> str:
-    """A short human form of one probe step's value."""
-    if step == "gpus":
-        return ", ".join(value) if value else "none"
-    if step == "reduce_sum":
-        return f"sum of a 1000x1000 normal sample = {value:.3f}"
-    if step.startswith("matmul_gpu"):
-        return (
-            f"{value.get('device')}: matmul matches the CPU "
-            f"(relative error {value.get('rel_err', 0):.2g} <= {value.get('rtol')})"
-        )
-    if step in ("keras_fit", "fit"):
-        losses = value.get("losses") or []
-        where = f" on {value['device']}" if value.get("device") else ""
-        keras = f"Keras {value['keras']}, " if value.get("keras") else ""
-        return f"{keras}{len(losses)} steps{where}, loss {losses[0]:.4f} -> {losses[-1]:.4f}"
-    if step == "cuda_libraries":
-        if not value:
-            return "none loaded"
-        return "; ".join(f"{lib.get('name')} from {lib.get('path')}" for lib in value)
-    if step == "build_info":
-        keys = ("cuda_version", "cudnn_version", "is_cuda_build", "default_backend")
-        return ", ".join(f"{k} {value[k]}" for k in keys if k in value)
-    return json.dumps(value)[:200]
-
-
-def check_build(
-    framework: str,
-    info: Mapping[str, Any],
-    expect: Expectation | None,
-    driver_cuda: str | None,
-    *,
-    required: bool = True,
-) -> Check:
-    """The CUDA/cuDNN a framework was built for, against the plan and the driver."""
-    cuda = info.get("cuda_version")
-    cudnn = info.get("cudnn_version")
-    problems = []
-    if expect is not None and expect.framework == framework and expect.target == "gpu":
-        if not cuda:
-            problems.append(f"a CPU-only build, but the plan chose CUDA {expect.cuda}")
-        for what, want, have in (("CUDA", expect.cuda, cuda), ("cuDNN", expect.cudnn, cudnn)):
-            # The plan names a release line ("12.5", "9"); the build reports more digits.
-            if want and have and not (str(have) + ".").startswith(want + "."):
-                problems.append(f"built for {what} {have}, the plan chose {want}")
-    if cuda and driver_cuda and not rules.runtime_on_driver(str(cuda), driver_cuda).ok:
-        problems.append(f"built for CUDA {cuda}, but the driver supports only {driver_cuda}")
-    detail = _summary("build_info", info) or "no build information"
-    if problems:
-        return Check(f"{framework}:build", False, f"{detail}: {'; '.join(problems)}", required)
-    return Check(f"{framework}:build", True, detail, required)
-
-
-def _framework_checks(
-    run: FrameworkRun,
-    *,
-    target: str,
-    required: bool,
-    expect: Expectation | None,
-    driver_cuda: str | None,
-    packages: Mapping[str, str],
-    cpu_flags: Sequence[str] | None,
-    kb: KnowledgeBase | None,
-) -> list[Check]:
-    framework = run.name
-    label = FRAMEWORK_NAMES[framework]
-    version = run.version or (_dist_version(packages, framework) or ("", "?"))[1]
-    if run.status == "illegal-instruction":
-        detail = sigill_detail(framework, packages, cpu_flags, kb)
-        return [Check(f"{framework}:import", False, detail, required=required)]
-    if run.status != "ok":
-        error = run.error or f"status {run.status}"
-        tb = run.traceback or run.log
-        detail = f"{label} {version} failed to import: {error}"
-        if tb:
-            detail += " | " + " / ".join(line.strip() for line in tb[-3:])
-        return [Check(f"{framework}:import", False, detail, required=required)]
-    checks = [
-        Check(
-            f"{framework}:import",
-            True,
-            f"{label} {version} imported in {run.import_seconds or 0:.1f} s",
-            required=required,
-            seconds=run.import_seconds,
-        )
-    ]
-    for step, outcome in run.steps.items():
-        name = f"{framework}:{step.replace('_', '-')}"
-        if not outcome.ok:
-            checks.append(Check(name, False, str(outcome.error), required, outcome.seconds))
-            continue
-        value = outcome.value
-        if step == "build_info":
-            checks.append(check_build(framework, value, expect, driver_cuda, required=required))
-        elif step == "gpus":
-            # A GPU target needs the framework to see a GPU; on a CPU target it is information.
-            need_gpu = target == "gpu"
-            ok = bool(value) or not need_gpu
-            detail = _summary(step, value)
-            if not value and need_gpu:
-                detail = f"{label} sees no GPU"
-            checks.append(Check(name, ok, detail, required and need_gpu, outcome.seconds))
-        elif step == "devices":
-            continue  # JAX's full device list: shown through "gpus"
-        else:
-            checks.append(Check(name, True, _summary(step, value), required, outcome.seconds))
-    return checks
-
-
 def _notes(observed: Observation, kb: KnowledgeBase | None) -> list[LogNote]:
     if kb is None:
         return []
     notes = []
     for name, run in observed.frameworks.items():
-        text = "\n".join([*run.log, run.error or ""])
+        # stderr, and the Python warnings the child caught (PyTorch's "not compatible with the
+        # current PyTorch installation" and JAX's plugin mismatch are warnings, not log lines).
+        text = "\n".join([*run.log, *run.warnings, run.error or ""])
         for m in kb.signatures.match(text):
             notes.append(LogNote(name, m.code, m.severity, m.line, m.cause, m.fix))
     return notes
@@ -293,6 +146,13 @@ def evaluate(
         )
     else:
         names = ", ".join(FRAMEWORK_NAMES.get(n, n) for n in found)
+        skipped = observed.not_probed()
+        if skipped and wanted is not None:
+            names += "; " + wording(kb).render(
+                "framework-not-probed",
+                names=", ".join(FRAMEWORK_NAMES.get(n, n) for n in skipped),
+                framework=FRAMEWORK_NAMES.get(wanted, wanted),
+            )
         checks.append(Check("framework", True, f"found {names}"))
     timings: dict[str, float] = {}
     log: list[tuple[str, tuple[str, ...]]] = []
@@ -302,7 +162,7 @@ def evaluate(
         # Without one, every framework present must work: that is all we can hold it to.
         required = wanted is None or wanted == name
         checks.extend(
-            _framework_checks(
+            framework_checks(
                 run,
                 target=target,
                 required=required,
@@ -336,3 +196,24 @@ def evaluate(
         timings=tuple(sorted(timings.items())),
         probe=dict(observed.raw),
     )
+
+
+def check_files(sites: Sequence[SiteState], words: Wording) -> Check:
+    """The installed files against their RECORD (hashed beside the probe): a file edited or
+    replaced after the install, or missing, is a warning, since the probe ran with it as it is."""
+    dists = [d for s in sites for d in s.dists.values()]
+    differ = [p for d in dists for p in d.differ]
+    missing = [p for d in dists for p in d.missing]
+    examples = ", ".join(repr(p) for p in (differ or missing)[:3])
+    if differ:
+        detail = words.render("files-differ", count=str(len(differ)), examples=examples)
+    elif missing:
+        detail = words.render("files-missing", count=str(len(missing)), examples=examples)
+    else:
+        detail = words.render(
+            "files-record",
+            hashed=str(sum(d.hashed for d in dists)),
+            dists=str(len(dists)),
+            outside=str(sum(d.outside for d in dists)),
+        )
+    return Check("files", not differ and not missing, detail, required=False)

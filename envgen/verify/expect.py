@@ -8,16 +8,18 @@ a hashed requirements file (`name==version \\ --hash=...`) and PEP 751 `pylock.t
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-
-from packaging.utils import canonicalize_name
+from typing import TYPE_CHECKING
 
 from envgen.digest import short
 from envgen.errors import InputFileError
 from envgen.files import LOCK_FILE, decode_text, read_bytes
-from envgen.kb.distributions import load_distributions
-from envgen.plan import Plan
+
+if TYPE_CHECKING:
+    # The plan and the knowledge base are imported where they are used: a quick re-check of an
+    # environment (envgen.verify.stamp) holds an expectation and must start fast.
+    from envgen.plan import Plan
 
 
 @dataclass(frozen=True)
@@ -34,13 +36,31 @@ class Expectation:
     cuda: str | None = None
     cudnn: str | None = None
     framework: str | None = None
-    """The framework that must import and compute ("tensorflow" for any envgen plan)."""
+    """The framework that must import and compute: tensorflow, jax or torch."""
+    keras_backend: str | None = None
+    """The backend a Keras 3 fit must run on (KERAS_BACKEND): tensorflow, jax or torch; None
+    where nothing asks for a Keras fit beyond TensorFlow's own."""
     environment: tuple[tuple[str, str], ...] = ()
     """Variables the plan sets in the environment (activation does): the probe runs with them."""
 
 
+# Keras 3's backend names are the frameworks' import names (keras.backend.backend()).
+KERAS_BACKENDS = ("tensorflow", "jax", "torch")
+
+
+def for_backend(expect: Expectation | None, backend: str) -> Expectation:
+    """`expect` (or an expectation of nothing else) holding Keras to `backend`: that framework
+    must import and compute, and Keras must fit on it."""
+    if expect is None:
+        return Expectation(source=f"keras-backend {backend}", framework=backend,
+                           keras_backend=backend)  # fmt: skip
+    return replace(expect, framework=backend, keras_backend=backend)
+
+
 def from_plan(plan: Plan) -> Expectation:
     """Pip-side pins of a plan (conda and system packages are checked by their own stages)."""
+    from packaging.utils import canonicalize_name
+
     pins = sorted(
         (str(canonicalize_name(p.name)), p.version) for p in plan.packages if p.channel == "pip"
     )
@@ -54,6 +74,8 @@ def from_plan(plan: Plan) -> Expectation:
         cudnn=plan.cudnn,
         framework="tensorflow",
         environment=plan.environment,
+        # Plans are TensorFlow's until the plan carries the Keras backend it was made for.
+        keras_backend="tensorflow",
     )
 
 
@@ -82,10 +104,25 @@ def from_lock(path: Path) -> Expectation:
     pins = parse_pylock(text, str(path)) if is_pylock else parse_requirements_lock(text, str(path))
     if not pins:
         raise InputFileError(f"{path}: no pinned packages found", hint="is this a lock file?")
-    names = {name for name, _ in pins}
+    framework = framework_of({name for name, _ in pins})
     return Expectation(
         source=f"lock {path.name}",
         digest=short(data),
         packages=pins,
-        framework="tensorflow" if names & set(load_distributions().names) else None,
+        framework=framework,
+        # TensorFlow's tf.keras is fitted whatever else the lock holds; Keras 3 on JAX or
+        # PyTorch only where the lock installs Keras beside it.
+        keras_backend=framework
+        if framework == "tensorflow" or (framework and "keras" in dict(pins))
+        else None,
     )
+
+
+def framework_of(names: set[str]) -> str | None:
+    """The framework a set of installed or locked distributions is for: TensorFlow (any of its
+    distributions) first, as every TensorFlow plan; else JAX, else PyTorch; None without one."""
+    from envgen.kb.distributions import load_distributions
+
+    if names & set(load_distributions().names):
+        return "tensorflow"
+    return next((f for f in ("jax", "torch") if f in names), None)

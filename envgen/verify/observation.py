@@ -43,7 +43,8 @@ class FrameworkRun:
 
     name: str
     status: str
-    """ok, import-error, illegal-instruction, crashed, timeout, or absent."""
+    """ok, import-error, illegal-instruction, crashed, timeout, absent, or not-probed (present,
+    but not asked for: no child was started for it)."""
     returncode: int | None = None
     signal: str | None = None
     error: str | None = None
@@ -58,7 +59,8 @@ class FrameworkRun:
 
     @property
     def present(self) -> bool:
-        return self.status != "absent"
+        """Installed and probed (a child ran, whatever became of it)."""
+        return self.status not in ("absent", "not-probed")
 
     @property
     def ok(self) -> bool:
@@ -79,6 +81,8 @@ class Interpreter:
     platform: str = ""
     machine: str = ""
     virtualenv: bool = False
+    site_dirs: tuple[str, ...] = ()
+    """The sys.path directories holding installed distributions, in path order."""
 
 
 @dataclass(frozen=True)
@@ -95,6 +99,10 @@ class Observation:
 
     def present(self) -> list[str]:
         return [name for name, run in self.frameworks.items() if run.present]
+
+    def not_probed(self) -> list[str]:
+        """Frameworks installed but not asked for (no child started for them)."""
+        return [name for name, run in self.frameworks.items() if run.status == "not-probed"]
 
 
 def _str(value: Any) -> str | None:
@@ -142,6 +150,7 @@ def parse(data: Mapping[str, Any]) -> Observation:
             platform=str(python.get("platform") or ""),
             machine=str(python.get("machine") or ""),
             virtualenv=bool(python.get("virtualenv")),
+            site_dirs=_lines(python.get("site_dirs")),
         ),
         packages={str(k): str(v) for k, v in (data.get("packages") or {}).items()},
         driver=data.get("driver"),

@@ -7,23 +7,28 @@ environments that may be old and broken. Keep the syntax Python 3.7-compatible: 
 2.12-2.15 environments run on 3.8-3.11, and the doctor meets TensorFlow 2.x on 3.7.
 
     python probe.py [--packages NAME ...] [--frameworks NAME ...] [--timeout S] [--no-driver]
-                    [--quick] [--log-lines N] [--python CMD ...]
+                    [--quick] [--keras-backend NAME] [--log-lines N] [--python CMD ...]
     python probe.py --driver      # the driver-level GPU probe only (libcuda through ctypes)
 
 `--quick` imports each framework and reads its version, build info, devices (and for TensorFlow
-whether `import keras` works) without computing anything. `--python`, always last, takes the rest
-of the command line as the command that starts each framework's child instead of this interpreter,
-so an emulator wrapper (`qemu-x86_64 -cpu Westmere python`) reaches the child too.
+whether `import keras` works) without computing anything. `--keras-backend` names the framework
+whose child also fits Keras 3 on it (`KERAS_BACKEND` set in that child's environment).
+`--python`, always last, takes the rest of the command line as the command that starts each
+framework's child instead of this interpreter, so an emulator wrapper (`qemu-x86_64 -cpu Westmere
+python`) reaches the child too.
 
 What it reports:
-- the interpreter, and the installed distributions (importlib.metadata; reads metadata only);
+- the interpreter, the directories its distributions are installed in, and the installed
+  distributions (importlib.metadata; reads metadata only);
 - the NVIDIA driver through libcuda (cuInit, device count, compute capability, driver version, a
   small allocation with a copy round trip), needing no framework;
-- for each framework present (TensorFlow, PyTorch, JAX): import, devices, a reduction, a matmul on
-  each GPU compared with the CPU result, a tiny training loop, timings. Each framework runs in a
-  child process of its own: a pre-AVX CPU kills `import tensorflow` with SIGILL (lab report §3),
-  which no `try` can catch, and a framework that crashes must not take the report with it; the
-  signal that killed a child is named in its entry ("signal": "SIGSEGV").
+- for each framework asked for and present (TensorFlow, PyTorch, JAX): what
+  `probe_frameworks.py` checks (import, devices, a reduction, a matmul on each GPU compared with
+  the CPU result, a tiny training loop, timings). Each framework runs in a child process of its
+  own, and only one: a pre-AVX CPU kills `import tensorflow` with SIGILL (lab report §3), which
+  no `try` can catch, and a framework that crashes must not take the report with it; the signal
+  that killed a child is named in its entry ("signal": "SIGSEGV"). A framework present but not
+  asked for is listed as "not-probed", without starting anything.
 The child's stderr (TensorFlow's C++ log: cpu_feature_guard notes, "Could not find cuda drivers")
 is returned line by line (the last 200 unless `--log-lines` says otherwise; 0 keeps all); envgen
 reports it and never fails on it.
@@ -36,15 +41,12 @@ import ctypes
 import importlib
 import importlib.util
 import json
-import math
 import os
 import platform
 import signal
 import subprocess
 import sys
 import time
-import traceback
-import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -59,13 +61,8 @@ MARKER = "ENVGEN-PROBE-RESULT "
 SIGILL_CODES = (-4, 132)
 # Enough of a child's log to show every TensorFlow start-up note, bounded for huge tracebacks.
 MAX_LOG_LINES = 200
-# Square matrices for the GPU-vs-CPU matmul: large enough to exercise real kernels (cuBLAS tiles),
-# small enough to take milliseconds.
-MATMUL_N = 512
-# Relative tolerance for GPU vs CPU matmul. TensorFlow and JAX use TF32 on Ampere and newer by
-# default (10-bit mantissa), which puts the max relative error near 1e-4 at this size; 1e-2 still
-# catches garbage (wrong kernels, uninitialised memory) by orders of magnitude.
-MATMUL_RTOL = 1e-2
+# The program each framework's child runs (standard library only, like this one).
+CHILD = Path(__file__).resolve().with_name("probe_frameworks.py")
 
 # --- libcuda (driver API) ----------------------------------------------------------------------
 # Attribute numbers from cuda.h (CUdevice_attribute); stable since CUDA 3.x.
@@ -197,54 +194,6 @@ def _probe_device(call: Callable[..., None], ordinal: int) -> dict[str, Any]:
     return info
 
 
-# --- CUDA libraries the process loaded ------------------------------------------------------------
-# What the dynamic loader really mapped, after the framework started (and, in a full run, used the
-# GPU): "installed" is not "found" (a pip nvidia-* wheel TensorFlow did not look in, a system CUDA
-# picked up instead of conda's). Linux lists every mapped file in /proc/self/maps (proc(5)).
-CUDA_LIBRARIES = (
-    "libcuda.so",
-    "libcudart",
-    "libcublas",
-    "libcublasLt",
-    "libcudnn",
-    "libcufft",
-    "libcupti",
-    "libcurand",
-    "libcusolver",
-    "libcusparse",
-    "libnccl",
-    "libnvJitLink",
-    "libnvrtc",
-    "libnvinfer",
-    "libnvshmem",
-    "libnvidia-ml",
-    "libtensorflow_framework",
-)
-
-
-def loaded_cuda_libraries(maps: str = "/proc/self/maps") -> list[dict[str, str]]:
-    """Each CUDA library mapped into this process (name and path), sorted by name; empty where
-    the system has no /proc (macOS, Windows)."""
-    try:
-        text = Path(maps).read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return []
-    found: dict[str, str] = {}
-    for line in text.splitlines():
-        fields = line.split(None, 5)
-        if len(fields) < 6:
-            continue
-        path = fields[5].strip()
-        # " (deleted)": replaced on disk since it was loaded. No str.removesuffix: the probe runs
-        # on Pythons older than 3.9.
-        if path.endswith(" (deleted)"):  # noqa: FURB188
-            path = path[: -len(" (deleted)")]
-        name = Path(path).name
-        if path.startswith("/") and ".so" in name and name.startswith(CUDA_LIBRARIES):
-            found.setdefault(path, name)
-    return [{"name": n, "path": p} for p, n in sorted(found.items(), key=lambda kv: (kv[1], kv[0]))]
-
-
 # --- interpreter and packages --------------------------------------------------------------------
 
 
@@ -259,6 +208,20 @@ def canonical(name: str) -> str:
     return text
 
 
+def site_dirs() -> list[str]:
+    """The sys.path directories holding installed distributions (`*.dist-info`) or `.pth` files,
+    in path order: the environment's site-packages and whatever a `.pth` file or the base adds."""
+    out = []
+    for entry in sys.path:
+        try:
+            path = Path(entry or ".").resolve()
+            if path.is_dir() and any(p.suffix in (".dist-info", ".pth") for p in path.iterdir()):
+                out.append(str(path))
+        except OSError:
+            continue
+    return list(dict.fromkeys(out))
+
+
 def interpreter() -> dict[str, Any]:
     return {
         "executable": sys.executable,
@@ -269,6 +232,7 @@ def interpreter() -> dict[str, Any]:
         "virtualenv": sys.prefix != getattr(sys, "base_prefix", sys.prefix),
         "platform": sys.platform,
         "machine": platform.machine(),
+        "site_dirs": site_dirs(),
     }
 
 
@@ -298,267 +262,6 @@ def installed(names: list[str] | None) -> tuple[dict[str, str], list[str]]:
 
 
 # --- framework children --------------------------------------------------------------------------
-
-
-def _step(result: dict[str, Any], name: str, fn: Callable[[], Any]) -> Any:
-    """Run one check, recording its value or its error and its time; never raise."""
-    start = time.perf_counter()
-    try:
-        value = fn()
-    except Exception as exc:  # noqa: BLE001 - any failure of a check is its result
-        result["steps"][name] = {
-            "ok": False,
-            "error": f"{type(exc).__name__}: {exc}",
-            "traceback": traceback.format_exc(limit=-8).splitlines()[-20:],
-            "seconds": round(time.perf_counter() - start, 4),
-        }
-        return None
-    result["steps"][name] = {
-        "ok": True,
-        "value": value,
-        "seconds": round(time.perf_counter() - start, 4),
-    }
-    return value
-
-
-def _rel_err(got: Any, want: Any) -> float:
-    """max|got - want| / max|want| over two nested-list or numpy-like matrices."""
-    np: Any = importlib.import_module("numpy")  # every framework here depends on numpy
-
-    got_a = np.asarray(got, dtype=np.float64)
-    want_a = np.asarray(want, dtype=np.float64)
-    scale = float(np.max(np.abs(want_a))) or 1.0
-    return float(np.max(np.abs(got_a - want_a))) / scale
-
-
-def _matmul_result(err: float) -> dict[str, Any]:
-    if not math.isfinite(err) or err > MATMUL_RTOL:
-        raise ValueError(f"GPU result differs from CPU: relative error {err:.3g}")
-    return {"rel_err": err, "rtol": MATMUL_RTOL}
-
-
-def _finite(value: float) -> float:
-    if not math.isfinite(value):
-        raise ValueError(f"result is not finite: {value!r}")
-    return value
-
-
-def _keras_import() -> dict[str, Any]:
-    """`import keras` beside TensorFlow, and one layer: Keras 3 next to TF 2.15 fails here."""
-    keras: Any = importlib.import_module("keras")
-    version = getattr(keras, "__version__", None)
-    keras.layers.Dense(1)
-    return {"keras": version}
-
-
-def child_tensorflow(result: dict[str, Any], quick: bool = False) -> None:
-    tf: Any = importlib.import_module("tensorflow")
-
-    result["version"] = tf.__version__
-    _step(
-        result,
-        "build_info",
-        lambda: {k: _jsonable(v) for k, v in dict(tf.sysconfig.get_build_info()).items()},
-    )
-    gpus = _step(result, "gpus", lambda: [d.name for d in tf.config.list_physical_devices("GPU")])
-    if quick:
-        _step(result, "keras_import", _keras_import)
-        _step(result, "cuda_libraries", loaded_cuda_libraries)
-        return
-
-    def reduce_sum() -> float:
-        # The seeds' smoke test, verbatim (lab report §1), pinned to the CPU.
-        with tf.device("/CPU:0"):
-            return _finite(float(tf.reduce_sum(tf.random.normal([1000, 1000]))))
-
-    _step(result, "reduce_sum", reduce_sum)
-    with tf.device("/CPU:0"):
-        a = tf.random.stateless_normal([MATMUL_N, MATMUL_N], seed=[1, 2])
-        b = tf.random.stateless_normal([MATMUL_N, MATMUL_N], seed=[3, 4])
-        want = tf.matmul(a, b).numpy()
-    for i, _ in enumerate(gpus or []):
-
-        def on_gpu(i: int = i) -> dict[str, Any]:
-            with tf.device(f"/GPU:{i}"):
-                c = tf.matmul(a, b)
-                device = c.device
-            out = _matmul_result(_rel_err(c.numpy(), want))
-            out["device"] = device
-            return out
-
-        _step(result, f"matmul_gpu{i}", on_gpu)
-
-    def keras_fit() -> dict[str, Any]:
-        keras = tf.keras
-        rng = tf.random.Generator.from_seed(0)
-        x = rng.normal([256, 8])
-        y = tf.cast(tf.reduce_sum(x, axis=1, keepdims=True) > 0, tf.float32)
-        model = keras.Sequential(
-            [
-                keras.Input(shape=(8,)),
-                keras.layers.Dense(16, activation="relu"),
-                keras.layers.Dense(1, activation="sigmoid"),
-            ]
-        )
-        model.compile(optimizer="adam", loss="binary_crossentropy")
-        history = model.fit(x, y, epochs=3, batch_size=64, verbose=0)
-        losses = [_finite(float(v)) for v in history.history["loss"]]
-        version = getattr(keras, "__version__", None) or getattr(keras, "version", lambda: None)()
-        return {"keras": version, "losses": losses}
-
-    _step(result, "keras_fit", keras_fit)
-    # Last: by now TensorFlow has loaded every CUDA library it uses (cuBLAS with the matmul).
-    _step(result, "cuda_libraries", loaded_cuda_libraries)
-
-
-def child_torch(result: dict[str, Any], quick: bool = False) -> None:
-    torch: Any = importlib.import_module("torch")
-
-    result["version"] = torch.__version__
-    _step(
-        result,
-        "build_info",
-        lambda: {
-            "cuda_version": torch.version.cuda,
-            "cudnn_version": torch.backends.cudnn.version() if torch.cuda.is_available() else None,
-            "is_cuda_build": torch.version.cuda is not None,
-        },
-    )
-
-    def gpu_list() -> list[str]:
-        if not torch.cuda.is_available():
-            return []
-        return [
-            "{} (sm_{}{})".format(
-                torch.cuda.get_device_name(i), *torch.cuda.get_device_capability(i)
-            )
-            for i in range(torch.cuda.device_count())
-        ]
-
-    gpus = _step(result, "gpus", gpu_list)
-    if quick:
-        return
-    _step(result, "reduce_sum", lambda: _finite(float(torch.randn(1000, 1000).sum())))
-    gen = torch.Generator().manual_seed(0)
-    a = torch.randn(MATMUL_N, MATMUL_N, generator=gen)
-    b = torch.randn(MATMUL_N, MATMUL_N, generator=gen)
-    want = (a @ b).numpy()
-    for i, _ in enumerate(gpus or []):
-
-        def on_gpu(i: int = i) -> dict[str, Any]:
-            dev = torch.device("cuda", i)
-            c = a.to(dev) @ b.to(dev)
-            out = _matmul_result(_rel_err(c.cpu().numpy(), want))
-            out["device"] = str(c.device)
-            return out
-
-        _step(result, f"matmul_gpu{i}", on_gpu)
-
-    def fit() -> dict[str, Any]:
-        dev = torch.device("cuda", 0) if gpus else torch.device("cpu")
-        x = torch.randn(256, 8, generator=gen).to(dev)
-        y = (x.sum(dim=1, keepdim=True) > 0).float()
-        model = torch.nn.Sequential(
-            torch.nn.Linear(8, 16), torch.nn.ReLU(), torch.nn.Linear(16, 1)
-        ).to(dev)
-        opt = torch.optim.Adam(model.parameters(), lr=0.01)
-        loss_fn = torch.nn.BCEWithLogitsLoss()
-        losses = []
-        for _ in range(5):
-            opt.zero_grad()
-            loss = loss_fn(model(x), y)
-            loss.backward()
-            opt.step()
-            losses.append(_finite(float(loss.item())))
-        return {"device": str(dev), "losses": losses}
-
-    _step(result, "fit", fit)
-
-
-def child_jax(result: dict[str, Any], quick: bool = False) -> None:
-    jax: Any = importlib.import_module("jax")
-    jnp: Any = importlib.import_module("jax.numpy")
-    np: Any = importlib.import_module("numpy")
-
-    result["version"] = jax.__version__
-    _step(result, "build_info", lambda: {"default_backend": jax.default_backend()})
-    devices = _step(
-        result,
-        "devices",
-        lambda: [f"{d.platform}:{d.id}:{d.device_kind}" for d in jax.devices()],
-    )
-    gpus = [d for d in jax.devices() if d.platform == "gpu"] if devices is not None else []
-    result["steps"]["gpus"] = {
-        "ok": devices is not None,
-        "value": [f"{d.device_kind}:{d.id}" for d in gpus],
-        "seconds": 0.0,
-    }
-    if quick:
-        return
-    cpu = jax.devices("cpu")[0]
-    _step(
-        result,
-        "reduce_sum",
-        lambda: _finite(
-            float(
-                jnp.sum(jax.device_put(jax.random.normal(jax.random.PRNGKey(0), (1000, 1000)), cpu))
-            )
-        ),
-    )
-    rng = np.random.default_rng(0)
-    a = rng.standard_normal((MATMUL_N, MATMUL_N), dtype=np.float32)
-    b = rng.standard_normal((MATMUL_N, MATMUL_N), dtype=np.float32)
-    want = a @ b
-    matmul = jax.jit(lambda x, y: x @ y)
-    for i, dev in enumerate(gpus):
-
-        def on_gpu(dev: Any = dev) -> dict[str, Any]:
-            c = matmul(jax.device_put(a, dev), jax.device_put(b, dev))
-            out = _matmul_result(_rel_err(np.asarray(c), want))
-            out["device"] = str(dev)
-            return out
-
-        _step(result, f"matmul_gpu{i}", on_gpu)
-
-
-CHILDREN: dict[str, Callable[[dict[str, Any], bool], None]] = {
-    "tensorflow": child_tensorflow,
-    "torch": child_torch,
-    "jax": child_jax,
-}
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, (str, int, float, bool)) or value is None:
-        return value
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    return str(value)
-
-
-def run_child(framework: str, quick: bool = False) -> int:
-    """Child mode: import one framework, run its checks, print MARKER + JSON."""
-    result: dict[str, Any] = {"framework": framework, "steps": {}}
-    start = time.perf_counter()
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
-            t0 = time.perf_counter()
-            # Import time is its own step: the cost users pay on every start (lab report §6).
-            __import__(framework)
-            result["import_seconds"] = round(time.perf_counter() - t0, 4)
-            CHILDREN[framework](result, quick)
-        except Exception as exc:  # noqa: BLE001 - verbatim for the report, whatever it is
-            result["error"] = f"{type(exc).__name__}: {exc}"
-            result["traceback"] = traceback.format_exc().splitlines()[-40:]
-    result["warnings"] = sorted({f"{w.category.__name__}: {w.message}" for w in caught})
-    result["seconds"] = round(time.perf_counter() - start, 4)
-    sys.stdout.flush()
-    sys.stdout.write("\n" + MARKER + json.dumps(_jsonable(result)) + "\n")
-    sys.stdout.flush()
-    return 0
 
 
 def signal_name(returncode: int) -> str | None:
@@ -638,17 +341,23 @@ def probe_framework(
     *,
     command: list[str] | None = None,
     quick: bool = False,
+    keras_backend: str | None = None,
     log_lines: int = MAX_LOG_LINES,
 ) -> dict[str, Any]:
     """Run one framework's child with `command` (default: this interpreter) and classify it."""
     env = dict(os.environ)
     # Log everything (TF's default is 0, but a user's TF_CPP_MIN_LOG_LEVEL=3 would hide the notes
-    # we report); stop JAX grabbing 75 % of GPU memory up front; keep Keras quiet.
+    # we report); stop JAX grabbing 75 % of GPU memory up front. Keras 3 picks its backend from
+    # KERAS_BACKEND once, at import: each child's Keras runs on that child's framework (the
+    # backend names are the framework names), whatever the user's shell says.
     env["TF_CPP_MIN_LOG_LEVEL"] = "0"
     env["XLA_PYTHON_CLIENT_PREALLOCATE"] = "false"
-    argv = [*(command or [sys.executable]), str(Path(__file__).resolve()), "--child", framework]
+    env["KERAS_BACKEND"] = framework
+    argv = [*(command or [sys.executable]), str(CHILD), framework, "--marker", MARKER]
     if quick:
         argv.append("--quick")
+    if keras_backend == framework:
+        argv += ["--keras-backend", keras_backend]
     start = time.perf_counter()
     try:
         done = subprocess.run(
@@ -704,6 +413,11 @@ def main(argv: list[str] | None = None) -> int:
         help="import, build info, devices (and whether Keras imports) only; no computation",
     )
     parser.add_argument(
+        "--keras-backend",
+        choices=FRAMEWORKS,
+        help="also fit Keras 3 on this backend, in its framework's child",
+    )
+    parser.add_argument(
         "--log-lines",
         type=int,
         default=MAX_LOG_LINES,
@@ -715,12 +429,9 @@ def main(argv: list[str] | None = None) -> int:
         metavar="CMD",
         help="last: the command that starts each child (default: this interpreter)",
     )
-    parser.add_argument("--child", choices=FRAMEWORKS, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.python is not None and not args.python:
         parser.error("--python needs a command")
-    if args.child:
-        return run_child(args.child, args.quick)
     start = time.perf_counter()
     if args.driver:
         print(json.dumps({"schema": SCHEMA, "driver": probe_driver()}, indent=2))
@@ -738,19 +449,23 @@ def main(argv: list[str] | None = None) -> int:
         report["driver"]["seconds"] = round(time.perf_counter() - t0, 4)
     if args.quick:
         report["quick"] = True
+    if args.keras_backend:
+        report["keras_backend"] = args.keras_backend
     frameworks: dict[str, Any] = {}
-    for name in args.frameworks:
-        frameworks[name] = (
-            probe_framework(
+    for name in FRAMEWORKS:
+        if not present(name):
+            frameworks[name] = {"status": "absent"}
+        elif name not in args.frameworks:
+            frameworks[name] = {"status": "not-probed"}  # present; no interpreter started for it
+        else:
+            frameworks[name] = probe_framework(
                 name,
                 args.timeout,
                 command=args.python,
                 quick=args.quick,
+                keras_backend=args.keras_backend,
                 log_lines=args.log_lines,
             )
-            if present(name)
-            else {"status": "absent"}
-        )
     report["frameworks"] = frameworks
     report["seconds"] = round(time.perf_counter() - start, 3)
     print(json.dumps(report, indent=2))

@@ -75,6 +75,12 @@ class VerifyReport:
     timings: tuple[tuple[str, float], ...] = ()
     probe: dict[str, Any] = field(default_factory=dict)
     """The probe's raw output, for `envgen doctor` and bug reports."""
+    mode: str = "full"
+    """full (the probe ran), or quick (the record of the last full verification and the
+    installed files proved it; no interpreter started)."""
+    proof: dict[str, Any] = field(default_factory=dict)
+    """quick: the record it rests on and that verification's checks; full: why the quick check
+    did not apply, and where this run's record went."""
 
     @property
     def ok(self) -> bool:
@@ -94,6 +100,7 @@ class VerifyReport:
             "generator": f"{MARKER} {__version__} (envgen verify)",
             "schema": REPORT_SCHEMA,
             "ok": self.ok,
+            "mode": self.mode,
             "target": self.target,
             "python": self.python,
             "python-version": self.python_version,
@@ -105,6 +112,7 @@ class VerifyReport:
             "notes": [n.to_dict() for n in self.notes],
             "log": {name: list(lines) for name, lines in self.log},
             "timings": dict(self.timings),
+            "proof": self.proof,
             "probe": self.probe,
         }
 

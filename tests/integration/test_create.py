@@ -1,7 +1,8 @@
 """`envgen create` for real: a TensorFlow environment built from PyPI that computes.
 
 The first run locks with uv, builds a venv from the hashed lock and verifies it; the second run
-must do nothing but re-verify; a stale lock with --locked must fail without touching anything.
+must do nothing but re-check it quickly (`--full` verifies again); a stale lock with --locked
+must fail without touching anything.
 """
 
 from __future__ import annotations
@@ -61,6 +62,15 @@ def test_create_cpu_then_rerun_only_verifies(
     assert "reused" in stages["build"]
     assert "0 changed" in stages["render"]
     assert (project / "locks/requirements.cpu-linux-64.txt").read_bytes() == lock_bytes
+    # Nothing changed: the record of the first run's verification and the installed files prove
+    # it, without starting the interpreter (issue 17); --full runs the probe again.
+    assert second["verify"]["mode"] == "quick", second["verify"]
+    assert "quick" in stages["verify"]
+    assert (project / ".venv/.envgen-verified.json").is_file()
+    code, third = _create(capsys, "--target", "cpu", "--full")
+    assert code == 0
+    assert third["verify"]["mode"] == "full"
+    assert any(c["name"] == "tensorflow:keras-fit" for c in third["verify"]["checks"])
 
     # Asking for something else with --locked: the committed set is stale (exit 9), the change
     # is named, and nothing changes.

@@ -30,6 +30,15 @@ def tf_env(uv_env: Callable[..., Path]) -> Path:
     return uv_env("tf-cpu-2.21", [TENSORFLOW])
 
 
+# Keras 3 on JAX (CPU wheels from PyPI): the newest JAX line that still has Python 3.11 wheels.
+JAX_KERAS = ("jax==0.10.2", "keras==3.15.1")
+
+
+@pytest.fixture(scope="session")
+def jax_env(uv_env: Callable[..., Path]) -> Path:
+    return uv_env("jax-keras3-cpu", list(JAX_KERAS))
+
+
 def _verify(*args: str) -> tuple[int, dict[str, Any]]:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     done = subprocess.run(
@@ -107,3 +116,40 @@ def test_gpu_target_fails_without_a_driver(tf_env: Path, tmp_path: Path) -> None
         "driver",
         "tensorflow:gpus",
     }
+
+
+def test_keras_fits_on_jax_then_a_rerun_is_quick(jax_env: Path) -> None:
+    """issue 15 on the CPU: a Keras 3 fit with KERAS_BACKEND=jax in JAX's own child; issue 17: the
+    re-run proves it from the record of that verification and the installed files alone."""
+    args = ("--prefix", str(jax_env), "--target", "cpu", "--keras-backend", "jax", "--report", "-")
+    code, out = _verify(*args, "--full")
+    assert code == 0, out
+    report = out["report"]
+    assert report["mode"] == "full"
+    checks = _checks(out)
+    assert "Keras 3.15.1 on jax: 3 epochs on cpu:0" in checks["jax:keras-fit"]["detail"]
+    assert checks["files"]["ok"], checks["files"]
+    assert report["proof"]["record"] == str(jax_env / ".envgen-verified.json")
+
+    code, again = _verify(*args)
+    assert code == 0, again
+    assert again["report"]["mode"] == "quick"
+    assert again["report"]["probe"] == {}  # no interpreter started
+    assert [c["name"] for c in again["report"]["checks"]] == ["proof", "files"]
+
+    # An installed file edited: the quick check names it and the probe runs again, reporting
+    # the file as no longer what its RECORD says.
+    edited = next((jax_env / "lib").glob("python3.*/site-packages/keras/__init__.py"))
+    original = edited.read_bytes()
+    try:
+        edited.write_bytes(original + b"\n# edited\n")
+        code, third = _verify(*args)
+        assert code == 0, third
+        assert third["report"]["mode"] == "full"
+        assert "keras/__init__.py" in third["report"]["proof"]["quick"]
+        files = _checks(third)["files"]
+        assert not files["ok"]
+        assert not files["required"]
+        assert "'keras/__init__.py'" in files["detail"]
+    finally:
+        edited.write_bytes(original)

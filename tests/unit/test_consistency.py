@@ -8,7 +8,6 @@ platform" a usage error (exit 2), and `verify` skipped the ENVGEN_* overrides.
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -51,7 +50,13 @@ def test_verify_hashes_the_machine_as_plans_do(
         # verify applies the ENVGEN_* overrides as every command does.
         monkeypatch.setenv("ENVGEN_CUDA_DRIVER", driver)
     report = tmp_path / "r.json"
-    argv = ["verify", "--python", sys.executable, "--profile", str(H100), "--report", str(report)]
+    # A virtualenv's layout of its own (the replayed probe stands for its Python): verify
+    # records a pass inside the environment it verified, which must not be the test runner's.
+    python = tmp_path / "venv" / "bin" / "python"
+    python.parent.mkdir(parents=True)
+    python.write_text("")
+    (tmp_path / "venv" / "pyvenv.cfg").write_text("home = /usr/bin\n")
+    argv = ["verify", "--python", str(python), "--profile", str(H100), "--report", str(report)]
     assert main(argv) == 0
     capsys.readouterr()
     plan = resolve(load_or_detect(str(H100)), load_kb(), Request(target=Target.CPU))

@@ -243,7 +243,8 @@ def test_probe_quick_child_runs_under_the_wrapper_with_its_whole_log(
     out = probe_module.probe_framework("tensorflow", 5, command=wrapper, quick=True, log_lines=0)
     (argv,) = seen
     assert argv[:4] == wrapper
-    assert argv[-3:] == ["--child", "tensorflow", "--quick"]
+    assert argv[4:] == [str(probe_module.CHILD), "tensorflow", "--marker", probe_module.MARKER,
+                        "--quick"]  # fmt: skip
     assert out["status"] == "ok"
     assert len(out["log"]) == 300
     # The default keeps verify's bound.
@@ -269,11 +270,19 @@ def test_probe_main_takes_everything_after_python_as_the_command(
     report = json.loads(capsys.readouterr().out)
     assert report["quick"] is True
     assert "driver" not in report
-    assert calls == [("tensorflow", {"command": wrapper, "quick": True, "log_lines": 0})]
+    assert calls == [
+        ("tensorflow", {"command": wrapper, "quick": True, "keras_backend": None, "log_lines": 0})
+    ]
+    # Present but not asked for: listed, and no child started for it.
+    assert report["frameworks"]["jax"] == {"status": "not-probed"}
     calls.clear()
-    assert probe_module.main(["--no-driver", "--frameworks", "jax"]) == 0
-    assert "quick" not in json.loads(capsys.readouterr().out)
-    assert calls == [("jax", {"command": None, "quick": False, "log_lines": 200})]
+    assert probe_module.main(["--no-driver", "--frameworks", "jax", "--keras-backend", "jax"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert "quick" not in report
+    assert report["keras_backend"] == "jax"
+    assert calls == [
+        ("jax", {"command": None, "quick": False, "keras_backend": "jax", "log_lines": 200})
+    ]
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc/self/maps is Linux's")
@@ -283,7 +292,7 @@ def test_the_probe_lists_the_cuda_libraries_really_loaded(tmp_path: Path) -> Non
     # comes from this process's own /proc/self/maps.
     import ctypes
 
-    from envgen.verify import probe
+    from envgen.verify import probe_frameworks
 
     libz = next((p for p in Path("/lib/x86_64-linux-gnu").glob("libz.so.1.*")), None)
     if libz is None:
@@ -292,13 +301,13 @@ def test_the_probe_lists_the_cuda_libraries_really_loaded(tmp_path: Path) -> Non
     stand_in.parent.mkdir(parents=True)
     stand_in.write_bytes(libz.read_bytes())
     ctypes.CDLL(str(stand_in))
-    found = probe.loaded_cuda_libraries()
+    found = probe_frameworks.loaded_cuda_libraries()
     assert {"name": "libcudart.so.12", "path": str(stand_in)} in found
-    assert probe.loaded_cuda_libraries(str(tmp_path / "no-such-maps")) == []
+    assert probe_frameworks.loaded_cuda_libraries(str(tmp_path / "no-such-maps")) == []
 
 
 def test_loaded_libraries_are_reported_with_their_paths() -> None:
-    from envgen.verify.checks import _summary
+    from envgen.verify.framework_checks import summary as _summary
 
     value = [
         {
