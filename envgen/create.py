@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING
 
 from envgen.errors import StaleLockError, VerificationError
 from envgen.kb import KnowledgeBase
-from envgen.plan import Plan, Request
+from envgen.plan import DEFAULT_BACKEND, Plan, Request
 from envgen.profile import HardwareProfile
 
 if TYPE_CHECKING:
@@ -438,7 +438,7 @@ def _build_and_verify(
     from envgen.errors import ExternalToolError
     from envgen.mirrors import next_mirror_hint
     from envgen.verify import verify
-    from envgen.verify.expect import from_lock
+    from envgen.verify.expect import from_lock_set
 
     prefix, lock = out.prefix, out.lock
     variant = use.choice.variant
@@ -488,7 +488,9 @@ def _build_and_verify(
         out.report_path = prefix / "verify-report.json"
         # A verification cut short must not leave an earlier run's "ok" behind.
         out.report_path.unlink(missing_ok=True)
-        title = kb.keras_backends.get(out.plan.keras_backend if out.plan else "tensorflow").title
+        # The set's own backend (its index records it): what was installed is what is proved.
+        keras_backend = str(use.index.request.get("keras-backend", DEFAULT_BACKEND))
+        title = kb.keras_backends.get(keras_backend).title
         progress(
             f"verify  proving {title} works in the environment "
             "(quick where its last full proof holds)"
@@ -498,7 +500,7 @@ def _build_and_verify(
         report = verify(
             built.python,
             target=variant.target,
-            expect=from_lock(lock),
+            expect=from_lock_set(lock, keras_backend, variant.environment),
             cpu_flags=profile.cpu.flags,
             kb=kb,
             profile_hash=digest(profile),

@@ -72,10 +72,22 @@ def from_plan(plan: Plan) -> Expectation:
         target=plan.target,
         cuda=plan.cuda,
         cudnn=plan.cudnn,
-        framework="tensorflow",
+        framework=plan.keras_backend,
         environment=plan.environment,
-        # Plans are TensorFlow's until the plan carries the Keras backend it was made for.
-        keras_backend="tensorflow",
+        # Keras fits on the backend the plan was made for (tf.keras on TensorFlow's).
+        keras_backend=plan.keras_backend,
+    )
+
+
+def from_lock_set(
+    path: Path, keras_backend: str, environment: tuple[tuple[str, str], ...] = ()
+) -> Expectation:
+    """One lock of a committed lock set: its pins (`from_lock`), held to the Keras backend the
+    set's index records (a JAX set proves JAX imports, computes and fits Keras, not TensorFlow),
+    with the variant's variables for the probe (KERAS_BACKEND, conda's LD_LIBRARY_PATH)."""
+    found = from_lock(path)
+    return replace(
+        found, framework=keras_backend, keras_backend=keras_backend, environment=environment
     )
 
 

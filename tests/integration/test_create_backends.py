@@ -1,10 +1,12 @@
 """`envgen create --keras-backend jax|torch` for real: Keras 3 on another framework, from PyPI.
 
-JAX on the CPU is planned, locked with uv against PyPI, built into a venv and then proven by the
-environment itself: jax, jaxlib and keras at the locked pins, and a Keras 3 fit on JAX, with
-KERAS_BACKEND set by the caller and without it (the environment sets it at interpreter start).
-The run passes --no-verify: `envgen verify` learns the backends separately (issue 15's other
-half); this test checks what create built directly.
+JAX on the CPU is planned, locked with uv against PyPI, built into a venv and verified by create
+itself through `envgen verify` on the planned backend: JAX imports and computes and Keras 3 fits
+on JAX, and no TensorFlow is asked for. The environment is then checked directly too: jax, jaxlib
+and keras at the locked pins, and a Keras 3 fit on JAX with KERAS_BACKEND set by the caller and
+without it (the environment sets it at interpreter start). A second create finds the set, the
+prefix and the record of the first verification as they were: it proves the environment quickly,
+on the backend the lock index records.
 
 PyTorch's CPU build comes from the PyTorch index (PyPI's Linux wheel is a multi-GB CUDA build):
 opt-in with ENVGEN_TEST_TORCH=1 where download.pytorch.org answers.
@@ -37,8 +39,8 @@ VERSIONS = (
 )
 
 
-def _create(capsys: pytest.CaptureFixture[str], *args: str) -> dict[str, Any]:
-    code = main(["create", "--json", "--no-verify", *args])
+def _create(capsys: pytest.CaptureFixture[str], *args: str, verify: bool = True) -> dict[str, Any]:
+    code = main(["create", "--json", *([] if verify else ["--no-verify"]), *args])
     out = capsys.readouterr().out
     result: dict[str, Any] = json.loads(out)
     assert code == 0, result
@@ -59,6 +61,18 @@ def test_create_jax_cpu_fits_keras_on_jax(
     assert plan["keras-backend"] == "jax"
     assert plan["framework"]["name"] == "jax"
     assert plan["environment"] == {"KERAS_BACKEND": "jax"}
+
+    # create verified what it planned: JAX imported and computed, Keras 3 fitted on JAX.
+    report = out["verify"]
+    assert report["ok"] is True, report
+    assert report["mode"] == "full"
+    checks = {c["name"]: c for c in report["checks"]}
+    for name in ("jax:import", "jax:reduce-sum", "jax:keras-fit"):
+        assert checks[name]["ok"] is True, checks[name]
+        assert checks[name]["required"] is True
+    assert checks["jax:keras-fit"]["detail"].startswith("Keras 3.")
+    assert " on jax: " in checks["jax:keras-fit"]["detail"]
+    assert not [n for n in checks if n.startswith("tensorflow:")]
 
     # Installed exactly as locked; the lock honours the plan's pins.
     locked = {
@@ -87,6 +101,15 @@ def test_create_jax_cpu_fits_keras_on_jax(
     assert index["request"]["keras-backend"] == "jax"
     assert 'KERAS_BACKEND: "jax"' in (tmp_path / "environment.yml").read_text(encoding="utf-8")
     assert "KERAS_BACKEND=jax" in (tmp_path / "Dockerfile").read_text(encoding="utf-8")
+
+    # Again, with no option: the committed set's backend (its index) is what is proved, and
+    # nothing changed since the full verification, so the proof is quick.
+    again = _create(capsys)
+    assert again["verify"]["ok"] is True
+    assert again["verify"]["mode"] == "quick"
+    assert {c["name"] for c in again["verify"]["checks"]} == {"proof", "files"}
+    recorded = json.loads((tmp_path / ".venv/.envgen-verified.json").read_text(encoding="utf-8"))
+    assert "jax:keras-fit" in {c["name"] for c in recorded["checks"]}
 
 
 @pytest.mark.skipif(

@@ -120,3 +120,47 @@ def test_the_probe_runs_with_the_plan_s_variables(
     with pytest.raises(Stop):
         verify.verify(python, expect=from_plan(cpu))
     assert seen["environ"] is None
+
+
+JAX_LOCK = """\
+jax==0.12.0.1 \\
+    --hash=sha256:aaaa
+jaxlib==0.12.0.1 \\
+    --hash=sha256:bbbb
+keras==3.15.1 \\
+    --hash=sha256:cccc
+"""
+
+
+@pytest.mark.parametrize(
+    ("make", "backend"),
+    [("cpu_linux", "tensorflow"), ("jax_cpu_linux", "jax"), ("torch_pascal_index", "torch")],
+)
+def test_a_plan_is_verified_on_its_own_keras_backend(make: str, backend: str) -> None:
+    # Issue 15: a JAX plan proves JAX imports, computes and fits Keras, not TensorFlow.
+    from envgen.verify.expect import from_plan
+    from tests import reference_plans
+
+    plan = getattr(reference_plans, make)()
+    expect = from_plan(plan)
+    assert (expect.framework, expect.keras_backend) == (backend, backend)
+    assert expect.environment == plan.environment
+    if backend != "tensorflow":
+        assert ("KERAS_BACKEND", backend) in expect.environment
+
+
+def test_a_committed_set_is_verified_on_the_backend_its_index_records(tmp_path: Path) -> None:
+    from envgen.verify.expect import from_lock_set
+
+    lock = tmp_path / "requirements.cpu-linux-64.txt"
+    lock.write_text(JAX_LOCK)
+    variables = (("KERAS_BACKEND", "jax"),)
+    expect = from_lock_set(lock, "jax", variables)
+    assert (expect.framework, expect.keras_backend) == ("jax", "jax")
+    assert expect.environment == variables
+    assert dict(expect.packages)["jax"] == "0.12.0.1"
+    assert expect.source == f"lock {lock.name}"
+    # The index, not the pins, decides: a TensorFlow set is held to TensorFlow's fit.
+    (tmp_path / "tf.txt").write_text(REQUIREMENTS)
+    tf = from_lock_set(tmp_path / "tf.txt", "tensorflow")
+    assert (tf.framework, tf.keras_backend, tf.environment) == ("tensorflow", "tensorflow", ())
