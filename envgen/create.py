@@ -28,23 +28,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from envgen.errors import StaleLockError, VerificationError
+from envgen.errors import StaleLockError
 from envgen.kb import KnowledgeBase
-from envgen.plan import DEFAULT_BACKEND, Plan, Request
+from envgen.plan import Plan, Request
 from envgen.profile import HardwareProfile
+from envgen.team_files import LOCK_DIR
 
 if TYPE_CHECKING:
     from envgen.backends import Backend
     from envgen.bundle import OpenedBundle
     from envgen.lock.index import LockIndex
-    from envgen.lock.team import Use
     from envgen.mirrors import MirrorChoice
 
 Progress = Callable[[str], None]
 
-LOCK_DIR = "locks"
 DEFAULT_PREFIX = ".venv"
-RENDERED = ("environment.yml", "requirements.txt", "Dockerfile")
 
 
 @dataclass(frozen=True)
@@ -130,7 +128,9 @@ class CreateResult:
         }
 
 
-class _Clock:
+class Clock:
+    """Times each stage into the result and says it through `progress`."""
+
     def __init__(self, result: CreateResult, progress: Progress) -> None:
         self.result, self.progress = result, progress
 
@@ -216,7 +216,7 @@ def _create(
     bundle: OpenedBundle | None = None,
 ) -> CreateResult:
     """`create` once the backend, the mirror (or the unpacked bundle) are settled."""
-    from envgen import install
+    from envgen import create_build, install, team_files
     from envgen.environment import venv_python
     from envgen.lock import team
 
@@ -227,7 +227,7 @@ def _create(
     out = CreateResult(None, prefix, venv_python(prefix), Path(), "")
     if bundle is not None:
         out.bundle = f"{bundle.archive} (sha256 {bundle.sha256})"
-    clock = _Clock(out, progress)
+    clock = Clock(out, progress)
     made_here = bundle is None and (index is None or options.relock)
     if made_here:
         if index is None and (options.frozen or options.locked):
@@ -268,11 +268,20 @@ def _create(
     if bundle is not None:
         how = "from the bundle, as committed"
     clock.step("lock", start, f"{out.variant} {how}: {use.choice.reason}")
-    out.plan = _variant_plan(use, kb, explicit)
+    out.plan = team_files.variant_plan(use, kb, explicit)
 
     if bundle is None:
         start = time.perf_counter()
-        out.files = _team_files(use, kb, options, mirror, rewrite=made_here)
+        out.files = team_files.write(
+            use,
+            kb,
+            mirror,
+            project=options.project,
+            command=options.command,
+            force=options.force,
+            torch_mirror=options.torch_mirror,
+            rewrite=made_here,
+        )
         changed = sum(1 for _, c in out.files if c)
         clock.step("render", start, f"{len(out.files)} files, {changed} changed")
 
@@ -280,7 +289,7 @@ def _create(
     with install.held(
         backend, prefix, wait=options.wait, on_wait=lambda line: progress(f"build   {line}")
     ):
-        _build_and_verify(
+        create_build.build_and_verify(
             out,
             use=use,
             backend=backend,
@@ -304,7 +313,7 @@ def _lock_here(
     options: CreateOptions,
     index: LockIndex | None,
     directory: Path,
-    clock: _Clock,
+    clock: Clock,
     progress: Progress,
     start: float,
 ) -> list[str]:
@@ -341,185 +350,3 @@ def _lock_here(
         force=options.force,
     )
     return changed
-
-
-def _variant_plan(use: Use, kb: KnowledgeBase, explicit: Request | None) -> Plan | None:
-    """The plan of the chosen lock, re-planned for the set's machine (what the team's files and
-    the summary describe); None where today's knowledge base no longer plans it."""
-    from envgen.lock.fresh import replan, team_request
-
-    index = use.index
-    if index.machine is None:
-        return None
-    found = replan(
-        kb,
-        index.machine.profile(kb),
-        explicit or team_request(index),
-        use.choice.lock.platform,
-        use.choice.variant.target,
-    )
-    return found if isinstance(found, Plan) else None
-
-
-def _primary(index: LockIndex) -> tuple[str, str] | None:
-    """(variant target, platform) the team's files describe: the first GPU variant where the set
-    has one (the GPU box is what a team renders for), else its CPU variant; on Linux first."""
-    ranked = sorted(
-        ((v, lk) for v in index.variants for lk in v.locks),
-        key=lambda vl: (vl[0].target != "gpu", not vl[1].platform.startswith("linux")),
-    )
-    if not ranked:
-        return None
-    variant, lock = ranked[0]
-    return variant.target, lock.platform
-
-
-def _team_files(
-    use: Use,
-    kb: KnowledgeBase,
-    options: CreateOptions,
-    mirror: MirrorChoice,
-    *,
-    rewrite: bool,
-) -> list[tuple[str, bool]]:
-    """The team's environment.yml, requirements.txt and Dockerfile, rendered from the set's own
-    request for its primary variant (never from this machine). Written where the set was just
-    made or re-locked; otherwise only a missing file is written: committed files are the team's."""
-    from envgen.files import write_text
-    from envgen.lock.fresh import replan, team_request
-    from envgen.render import RenderOptions, render
-
-    index = use.index
-    primary = _primary(index)
-    if primary is None or index.machine is None:
-        return []
-    target, platform = primary
-    plan = replan(kb, index.machine.profile(kb), team_request(index), platform, target)
-    if not isinstance(plan, Plan):
-        return []  # a stale set: its files stay as committed
-    variant = next(v for v in index.variants if v.target == target and v.lock_for(platform))
-    lock = variant.lock_for(platform)
-    lockfile = f"{LOCK_DIR}/{lock.requirements}" if lock is not None and lock.requirements else None
-    rendered = render(
-        plan,
-        RenderOptions(
-            mirror=mirror,
-            formats=RENDERED,
-            command=options.command,
-            lockfile=lockfile,
-            torch_mirror=options.torch_mirror,
-        ),
-    )
-    out = []
-    for f in rendered.files:
-        path = options.project / f.name
-        if rewrite or not path.exists():
-            out.append((str(path), write_text(path, f.text, force=options.force)))
-        else:
-            out.append((str(path), False))
-    return out
-
-
-def _build_and_verify(
-    out: CreateResult,
-    *,
-    use: Use,
-    backend: Backend,
-    profile: HardwareProfile,
-    kb: KnowledgeBase,
-    options: CreateOptions,
-    mirror: MirrorChoice,
-    clock: _Clock,
-    progress: Progress,
-    bundle: OpenedBundle | None = None,
-) -> None:
-    """The build and verify stages, filling `out` (the create stage holds the prefix lock)."""
-    from envgen import install
-    from envgen.errors import ExternalToolError
-    from envgen.mirrors import next_mirror_hint
-    from envgen.verify import verify
-    from envgen.verify.expect import from_lock_set
-
-    prefix, lock = out.prefix, out.lock
-    variant = use.choice.variant
-    start = time.perf_counter()
-    request = install.request_for(
-        use,
-        project=options.project,
-        prefix=prefix,
-        mirror=mirror,
-        force=options.force,
-        base_image=options.base_image,
-        progress=options.progress,
-        offline_from=bundle.wheels if bundle is not None else None,
-        origin=out.bundle,
-        torch_mirror=options.torch_mirror,
-    )
-    progress(f"build   {backend.name} {install.where(backend, request)}")
-    try:
-        built = install.build(backend, request)
-    except ExternalToolError as exc:
-        if not exc.from_index:
-            raise
-        # The step that reads the index failed: name the next mirror to try.
-        raise ExternalToolError(exc.message, hint=next_mirror_hint(mirror, kb.mirrors)) from exc
-    out.python = built.python
-    if built.image is not None:
-        # The image's own check ran inside it (build() raises when it fails): that is the
-        # verification; the host-side probe cannot see into the image.
-        out.image = built.image
-        how = "reused (same inputs)" if built.reused else f"built with {built.installer}"
-        clock.step("build", start, f"{built.image} {how}")
-        out.report = {"ok": True, "image": built.image, "check": built.check}
-        clock.step("verify", time.perf_counter(), f"image check passed: {built.check}")
-        return
-    how = "reused (same lock)" if built.reused else f"installed with {built.installer}"
-    if built.install_log is not None and built.install_log.phases:
-        got = install.fetched(built, use, request)
-        how += f": {built.install_log.describe()}" + (f"; {got.describe()}" if got else "")
-        out.build = {
-            "phases": built.install_log.to_dict(),
-            **({"fetched": got.to_dict()} if got else {}),
-        }
-    clock.step("build", start, f"{prefix} {how}")
-
-    if options.verify:
-        start = time.perf_counter()
-        out.report_path = prefix / "verify-report.json"
-        # A verification cut short must not leave an earlier run's "ok" behind.
-        out.report_path.unlink(missing_ok=True)
-        # The set's own backend (its index records it): what was installed is what is proved.
-        keras_backend = str(use.index.request.get("keras-backend", DEFAULT_BACKEND))
-        title = kb.keras_backends.get(keras_backend).title
-        progress(
-            f"verify  proving {title} works in the environment "
-            "(quick where its last full proof holds)"
-        )
-        from envgen.profile import digest
-
-        report = verify(
-            built.python,
-            target=variant.target,
-            expect=from_lock_set(lock, keras_backend, variant.environment),
-            cpu_flags=profile.cpu.flags,
-            kb=kb,
-            profile_hash=digest(profile),
-            full=options.full_verify,
-        )
-        from envgen.files import write_text
-
-        write_text(out.report_path, report.to_json(), force=True)
-        out.report = report.to_dict()
-        failed = report.failures
-        passed = (
-            "passed"
-            if report.mode == "full"
-            else "passed (quick: nothing changed since the last full verification)"
-        )
-        clock.step("verify", start, passed if not failed else f"{len(failed)} check(s) failed")
-        if failed:
-            details = "; ".join(f"{c.name}: {c.detail}" for c in failed)
-            raise VerificationError(
-                f"the environment at {prefix} was built but does not work: {details}",
-                hint=f"details in {out.report_path}; `envgen doctor --prefix {prefix}` explains",
-            )

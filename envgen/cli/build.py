@@ -17,12 +17,13 @@ def _progress(line: str) -> None:
 def run(args: Options) -> Result:
     from envgen import install
     from envgen.backends import get_backend
-    from envgen.create import DEFAULT_PREFIX, LOCK_DIR
+    from envgen.create import DEFAULT_PREFIX
     from envgen.detect import load_or_detect
     from envgen.escape import single_line
     from envgen.kb import load_kb
     from envgen.lock import team
     from envgen.mirrors import choose, torch_index_mirror
+    from envgen.team_files import LOCK_DIR
 
     if args.base_image is not None:
         single_line(args.base_image, args.label("base_image"))
