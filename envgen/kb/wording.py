@@ -1,7 +1,7 @@
 """Typed view of `wording.toml`: the text of each rule-book verdict and resolver pin, as templates.
 
 Every message the resolver, doctor and verify build from a verdict comes from here, filled from the
-verdict's fields, so no version boundary is written into code (envgen/rules.py).
+verdict's fields, so no version boundary is written into code (envgen/rules/).
 """
 
 from __future__ import annotations

@@ -24,7 +24,7 @@ STAGES = sorted(
         *(ROOT / "resolve").glob("*.py"),
         *(ROOT / "doctor").glob("*.py"),
         *(ROOT / "verify").glob("*.py"),
-        ROOT / "rules.py",
+        *(ROOT / "rules").glob("*.py"),
     ]
 )
 # A dotted version number: 2.10, 12.5, 525.60.13 (not "3.x", not a decimal in prose like "0.5 s"
