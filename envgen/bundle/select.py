@@ -106,7 +106,7 @@ def _chosen(option: str, asked: list[str], available: Sequence[str]) -> list[str
 
 def _conda_files(directory: Path, name: str, platform: str) -> list[BundleFile]:
     """The conda packages a variant's conda-lock file locks for `platform`."""
-    from envgen.backends.conda import for_platform, parse_conda_lock
+    from envgen.backends.conda_lock import for_platform, parse_conda_lock
 
     where = str(directory / name)
     conda, _pip = for_platform(

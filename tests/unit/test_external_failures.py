@@ -137,7 +137,8 @@ def test_rattler_install_failure_is_one_line_naming_the_channel(
     import rattler
     from rattler.exceptions import InstallerError
 
-    from envgen.backends.conda import LockedPackage, rattler_install
+    from envgen.backends.conda import rattler_install
+    from envgen.backends.conda_lock import LockedPackage
 
     text = (data_dir / "rattler/install-connection-refused.txt").read_text()
 

@@ -26,7 +26,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from envgen import config
-from envgen.backends.conda import parse_conda_lock
+from envgen.backends.conda_lock import parse_conda_lock
 from envgen.documents import MAX_ITEMS, is_plain_name
 from envgen.errors import EnvgenError
 from envgen.kb import load_kb

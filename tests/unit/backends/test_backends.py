@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from envgen.backends import BACKENDS, BuildRequest, container, get_backend
+from envgen.backends import BACKENDS, BuildRequest, conda_lock, container, get_backend
 from envgen.backends import conda as conda_backend
 from envgen.errors import InputFileError, UsageError
 
@@ -94,8 +94,8 @@ def test_new_request_fields_leave_the_venv_input_hash_alone(tmp_path: Path) -> N
 
 
 def test_conda_lock_rows_by_platform_and_manager() -> None:
-    rows = conda_backend.parse_conda_lock(LOCK, "conda-lock.yml")
-    conda, pip = conda_backend.for_platform(rows, "linux-64", "conda-lock.yml")
+    rows = conda_lock.parse_conda_lock(LOCK, "conda-lock.yml")
+    conda, pip = conda_lock.for_platform(rows, "linux-64", "conda-lock.yml")
     assert [(p.name, p.build, p.subdir) for p in conda] == [
         ("cudnn", "h092f7fd_3", "linux-64"),
         ("cuda-version", "he2b69de_3", "noarch"),
@@ -104,7 +104,7 @@ def test_conda_lock_rows_by_platform_and_manager() -> None:
     assert conda[0].channel == "https://conda.anaconda.org/conda-forge"
     assert [(p.name, p.version) for p in pip] == [("six", "1.17.0")]
     with pytest.raises(InputFileError, match=r"no packages for win-64 \(locked: linux-64, osx"):
-        conda_backend.for_platform(rows, "win-64", "conda-lock.yml")
+        conda_lock.for_platform(rows, "win-64", "conda-lock.yml")
 
 
 @pytest.mark.parametrize(
@@ -125,12 +125,12 @@ def test_conda_lock_rows_by_platform_and_manager() -> None:
 )
 def test_a_malformed_conda_lock_names_the_key(text: str, message: str) -> None:
     with pytest.raises(InputFileError, match=message):
-        conda_backend.parse_conda_lock(text, "x.yml")
+        conda_lock.parse_conda_lock(text, "x.yml")
 
 
 def test_conda_executable_gets_an_explicit_file_and_uv_the_pip_part(tmp_path: Path) -> None:
-    rows = conda_backend.parse_conda_lock(LOCK, "conda-lock.yml")
-    conda, pip = conda_backend.for_platform(rows, "linux-64", "conda-lock.yml")
+    rows = conda_lock.parse_conda_lock(LOCK, "conda-lock.yml")
+    conda, pip = conda_lock.for_platform(rows, "linux-64", "conda-lock.yml")
     assert conda_backend.explicit_file(conda).splitlines() == [
         "@EXPLICIT",
         "https://conda.anaconda.org/conda-forge/linux-64/cudnn-8.9.7.29-h092f7fd_3.conda#aa",

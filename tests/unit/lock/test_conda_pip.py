@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from envgen.backends import conda as conda_backend
+from envgen.backends import conda_lock
 from envgen.errors import InputFileError
 from envgen.lock import conda, pip
 
@@ -112,8 +113,8 @@ def test_conda_lock_has_the_pip_rows_and_the_conda_backend_reads_them(
     path.write_text(text)
 
     # envgen's own conda backend reads the same rows into a hashed direct-URL requirements file
-    rows = conda_backend.read_conda_lock(path)
-    _, pip_rows = conda_backend.for_platform(rows, "linux-64", str(path))
+    rows = conda_lock.read_conda_lock(path)
+    _, pip_rows = conda_lock.for_platform(rows, "linux-64", str(path))
     reqs = conda_backend.pip_requirements(pip_rows)
     assert f"nvidia-cudnn-cu12 @ {cudnn.url} --hash=sha256:{cudnn.sha256}\n" in reqs
     assert len(reqs.splitlines()) == len(files)
