@@ -99,6 +99,22 @@ def main() -> int:
     pip_env = {k: v for k, v in env.items() if k != "PIP_FIND_LINKS"} | {
         "PIP_CONFIG_FILE": os.devnull
     }
+    try:
+        return _measure(args, python=python, uv=uv, work=work, env=env, pip_env=pip_env)
+    finally:
+        # every environment and cache of the run (several GB) goes, whatever happened
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _measure(
+    args: argparse.Namespace,
+    *,
+    python: str,
+    uv: str,
+    work: Path,
+    env: dict[str, str],
+    pip_env: dict[str, str],
+) -> int:
     envgen = [python, "-m", "envgen", "create", "--target", "cpu", "--output-dir", str(work)]
     # First run: writes the lock and files, warms uv's cache.
     subprocess.run([*envgen, "--prefix", str(work / "warm")], check=True, env=env)
@@ -216,7 +232,6 @@ def main() -> int:
         print(f"  measured bandwidth {bandwidth:.0f} MiB/s; limit {limit:.2f} s")
         for name in ("envgen create", "envgen create --no-verify", "uv venv + uv pip install"):
             print(f"  {name + ' / limit':<38}= {cmed[name] / limit:.2f}x")
-    shutil.rmtree(work, ignore_errors=True)
     print("targets met" if ok else "TARGETS MISSED")
     return 0 if ok else 1
 

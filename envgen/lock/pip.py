@@ -341,23 +341,34 @@ def render_pylock(
     lock: PipLock, header: list[str], environment: str, tool: Mapping[str, str]
 ) -> str:
     """uv's PEP 751 document with envgen's header, `environments` and a `[tool.envgen]` table,
-    edited through tomlkit (uv's own formatting kept, every added value escaped by the writer).
+    each written by tomlkit (uv's own formatting kept, every added value escaped by the writer).
 
     `environments` makes an installer refuse the lock on another platform (PEP 751: installers
-    must check it); `created-by` stays "uv", the tool that resolved it.
+    must check it); `created-by` stays "uv", the tool that resolved it. Only uv's top-level
+    keys are parsed and edited: the `[[packages]]` that follow are kept as uv wrote them, since
+    parsing them with tomlkit costs more than uv's own offline resolve (the same document
+    results: a test compares it with editing the whole of it).
     """
     import tomlkit
 
-    doc = tomlkit.parse(lock.pylock_body)
+    body = lock.pylock_body
+    cut = body.find("\n[[packages]]")
+    head, packages = (body, "") if cut < 0 else (body[: cut + 1], body[cut + 1 :])
+    doc = tomlkit.parse(head)
     doc.add("environments", [environment])
     table = tomlkit.table()
     for key, value in sorted(tool.items()):
         table.add(key, value)
     holder = tomlkit.table(is_super_table=True)
     holder.add("envgen", table)
-    doc.add("tool", holder)
+    extra = tomlkit.document()
+    extra.add("tool", holder)
     comments = "".join(f"# {line}\n" for line in header)
-    return comments + tomlkit.dumps(doc).rstrip("\n") + "\n"
+    top = tomlkit.dumps(doc).rstrip("\n") + "\n"
+    rest = packages.rstrip("\n") + "\n\n" if packages.strip() else ""
+    return (
+        comments + top + ("\n" + rest if rest else "\n") + tomlkit.dumps(extra).strip("\n") + "\n"
+    )
 
 
 def render_requirements(lock: PipLock, header: list[str]) -> str:

@@ -131,3 +131,31 @@ def test_render_pylock_adds_environments_and_tool_table(data_dir: Path) -> None:
     assert "--index-url" not in reqs
     assert "file://" not in reqs
     assert reqs.count("--hash=sha256:") > 700
+
+
+@pytest.mark.parametrize(
+    "stem",
+    sorted(
+        p.name[: -len(".pylock.toml")]
+        for p in (Path(__file__).parents[2] / "data" / "uv").glob("*.pylock.toml")
+    ),
+)
+def test_render_pylock_is_the_whole_document_edited(data_dir: Path, stem: str) -> None:
+    """Only uv's top-level keys are parsed; the result is what editing the whole document
+    with tomlkit gives, byte for byte, on every captured uv answer."""
+    import tomlkit
+
+    body = (data_dir / "uv" / f"{stem}.pylock.toml").read_text().strip() + "\n"
+    lock = pip.PipLock("linux-64", "3.11", body, "", ())
+    env = "sys_platform == 'linux' and platform_machine == 'x86_64'"
+    tool = {"variant": "cpu", "platform": "linux-64"}
+    doc = tomlkit.parse(body)
+    doc.add("environments", [env])
+    table = tomlkit.table()
+    for key, value in sorted(tool.items()):
+        table.add(key, value)
+    holder = tomlkit.table(is_super_table=True)
+    holder.add("envgen", table)
+    doc.add("tool", holder)
+    whole = "# h\n" + tomlkit.dumps(doc).rstrip("\n") + "\n"
+    assert pip.render_pylock(lock, ["h"], env, tool) == whole
