@@ -21,13 +21,16 @@ from envgen.digest import SHORT
 from envgen.errors import KnowledgeBaseError
 
 if TYPE_CHECKING:
+    from envgen.kb.community import CommunityTable
     from envgen.kb.conda import CondaTable
+    from envgen.kb.conda_forge import CondaForgeTable
     from envgen.kb.cpu import CpuTable
     from envgen.kb.cuda_arch import CudaArchTable
     from envgen.kb.cudnn import CudnnTable
     from envgen.kb.distributions import DistributionTable
     from envgen.kb.doctor_checks import DoctorChecks
     from envgen.kb.drivers import DriverTable
+    from envgen.kb.families import FamilyTable
     from envgen.kb.gpu_issues import GpuIssueTable
     from envgen.kb.gpus import GpuTable
     from envgen.kb.images import ImageTable
@@ -116,6 +119,24 @@ class KnowledgeBase:
         from envgen.kb.conda import load_conda
 
         return load_conda()
+
+    @functools.cached_property
+    def conda_forge(self) -> CondaForgeTable:
+        from envgen.kb.conda_forge import load_conda_forge
+
+        return load_conda_forge()
+
+    @functools.cached_property
+    def community(self) -> CommunityTable:
+        from envgen.kb.community import load_community
+
+        return load_community()
+
+    @functools.cached_property
+    def families(self) -> FamilyTable:
+        from envgen.kb.families import load_families
+
+        return load_families()
 
     @functools.cached_property
     def mirrors(self) -> MirrorTable:

@@ -1,5 +1,6 @@
 """Typed view of `conda.toml`: conda channels, how CUDA and cuDNN are spelled as conda specs per
-CUDA line, and the facts about conda-forge's GPU TensorFlow builds."""
+CUDA line, and how conda-forge's GPU TensorFlow builds are asked for (their variants, release by
+release, are `conda_forge.py`'s)."""
 
 from __future__ import annotations
 
@@ -57,21 +58,6 @@ class CudnnPackage:
 
 
 @dataclass(frozen=True)
-class TensorflowCuda:
-    """conda-forge built tensorflow `first`..`last` (major.minor) with these CUDA variants."""
-
-    first: DottedVersion = field(metadata=key(parts(2), name="tensorflow"))
-    through: DottedVersion | None = field(metadata=key(parts(2)))
-    """The last minor of the range; None: `first` only."""
-    cuda: tuple[DottedVersion, ...] = field(metadata=key(*CUDA_LINES))
-    source: str = field(metadata=key())
-
-    @property
-    def last(self) -> DottedVersion:
-        return self.through or self.first
-
-
-@dataclass(frozen=True)
 class CondaTensorflow:
     gpu_platforms: tuple[str, ...]
     gpu_spec: str
@@ -98,13 +84,12 @@ class Variable:
 
 SCHEMA = DataFile(
     FILE,
-    "conda channels, CUDA and cuDNN as conda specs, and conda-forge's GPU TensorFlow builds",
+    "conda channels, CUDA and cuDNN as conda specs, and how conda-forge's TensorFlow is asked for",
     (
         Table("channel", Channel, label="name"),
         Table("cuda-scheme", CudaScheme, label="scheme"),
         Table("cudnn-package", CudnnPackage, label="channel"),
         Table("tensorflow", CondaTensorflow, many=False),
-        Table("tensorflow-cuda", TensorflowCuda, label="tensorflow"),
         Table("variable", Variable, label="name"),
     ),
 )
@@ -116,7 +101,6 @@ class CondaTable:
     schemes: tuple[CudaScheme, ...]
     cudnn_packages: tuple[CudnnPackage, ...]
     tensorflow: CondaTensorflow
-    tensorflow_cuda: tuple[TensorflowCuda, ...]
     variables: tuple[Variable, ...] = ()
 
     def environment(self, os_name: str) -> tuple[tuple[str, str], ...]:
@@ -174,18 +158,9 @@ class CondaTable:
             specs.append(f"cudnn={major_minor(cudnn)}")
         return specs
 
-    def tensorflow_cuda_variants(self, tensorflow: str) -> tuple[str, ...]:
-        """CUDA lines conda-forge built tensorflow `tensorflow` with; () if no GPU build is known."""
-        have = DottedVersion(major_minor(tensorflow))
-        for row in self.tensorflow_cuda:
-            if row.first <= have <= row.last:
-                return row.cuda
-        return ()
-
     def cuda_versions(self) -> set[str]:
         named: set[str] = {v for s in self.schemes for v in s.cuda}
         named |= {v for p in self.cudnn_packages for v in p.cuda}
-        named |= {v for t in self.tensorflow_cuda for v in t.cuda}
         return named
 
 
@@ -208,6 +183,5 @@ def load_conda() -> CondaTable:
         schemes,
         packages,
         rows.one(CondaTensorflow),
-        rows.rows(TensorflowCuda),
         rows.rows(Variable),
     )

@@ -45,13 +45,16 @@ _SCALARS: dict[Any, dict[str, Any]] = {
 def data_files() -> tuple[DataFile, ...]:
     """Every data file's declaration, in file-name order."""
     from envgen.kb import (
+        community,
         conda,
+        conda_forge,
         cpu,
         cuda_arch,
         cudnn,
         distributions,
         doctor_checks,
         drivers,
+        families,
         gpu_issues,
         gpus,
         images,
@@ -71,13 +74,14 @@ def data_files() -> tuple[DataFile, ...]:
     found = [
         m.SCHEMA
         for m in (
-            conda, cpu, cuda_arch, cudnn, distributions, doctor_checks, drivers, gpu_issues,
+            community, conda, cpu, cuda_arch, cudnn, distributions, doctor_checks, drivers,
+            families, gpu_issues,
             gpus, images, keras, keras_backends, lock_platforms, metal, mirrors, remedies,
             signatures, wording,
         )
     ]  # fmt: skip
     found += [tensorflow.BUILDS, tensorflow.RELEASES, jax.BUILDS, jax.RELEASES]
-    found += [pytorch.BUILDS, pytorch.RELEASES]
+    found += [pytorch.BUILDS, pytorch.RELEASES, conda_forge.BUILDS, conda_forge.RECORDS]
     return tuple(sorted(found, key=lambda f: f.name))
 
 

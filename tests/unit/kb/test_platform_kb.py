@@ -213,8 +213,6 @@ def test_rows_are_sorted_canonically() -> None:
     assert cudnn_keys == sorted(cudnn_keys), "cudnn.toml: sort by cudnn, then cuda"
     names = kb.mirrors.names()
     assert names == sorted(set(names)), "mirrors.toml: sort by name, no duplicates"
-    tf_first = [parse_dotted(t.first) for t in kb.conda.tensorflow_cuda]
-    assert tf_first == sorted(tf_first)
 
 
 def test_compute_capabilities_are_well_formed() -> None:
@@ -386,8 +384,10 @@ def test_conda_tensorflow_facts() -> None:
     table = load_kb().conda
     assert table.tensorflow.gpu_platforms == ("linux-64",)
     assert table.tensorflow.gpu_spec.format(version="2.19") == "tensorflow=2.19=cuda*"
-    assert "12.8" in table.tensorflow_cuda_variants("2.19.1")
-    assert table.tensorflow_cuda_variants("1.15") == ()
+    # The CUDA variants per release are the conda-forge table's (conda-forge-tensorflow.toml).
+    forge = load_kb().conda_forge
+    assert "12.8" in forge.cuda_lines("2.19.1")
+    assert forge.cuda_lines("1.15") == ()
 
 
 def test_mirror_presets() -> None:
