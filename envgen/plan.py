@@ -89,6 +89,9 @@ class Request:
     """How CUDA and cuDNN arrive: pip wheels, conda packages, or the system toolkit."""
     keras_backend: str = DEFAULT_BACKEND
     """The framework Keras 3 runs on: tensorflow, jax or torch (`KERAS_BACKEND`)."""
+    allow_community_builds: bool = False
+    """Whether a third-party community build may be planned where no official build runs
+    (`--allow-community-builds`; families.toml)."""
 
     def __post_init__(self) -> None:
         # Flags, ENVGEN_* variables and config keys hand over text: it becomes the enum here.
@@ -106,6 +109,8 @@ class Request:
         backend = (
             {"keras-backend": self.keras_backend} if self.keras_backend != DEFAULT_BACKEND else {}
         )
+        # Recorded only where given, for the same reason: a request without it hashes as before.
+        community = {"allow-community-builds": True} if self.allow_community_builds else {}
         return {
             "target": self.target,
             "python": self.python,
@@ -113,7 +118,12 @@ class Request:
             "keras": self.keras,
             "channel": self.channel,
             **backend,
+            **community,
         }
+
+
+PYPI_FAMILY = "pypi"
+"""The family of a pin that comes from PyPI as usual (families.toml names them all)."""
 
 
 @dataclass(frozen=True)
@@ -126,25 +136,41 @@ class Pin:
     channel: Channel
     reason: str
     extras: tuple[str, ...] = ()
+    family: str = PYPI_FAMILY
+    """Where the build comes from (families.toml): pypi, conda-forge, community."""
+    build: str | None = None
+    """A conda build-string match (`cpu_py311h*_3`): which of the release's builds."""
+    url: str | None = None
+    """A direct URL (a community wheel): installed from it, pinned by the lock's sha256."""
+    third_party: bool = False
+    """Built by neither TensorFlow nor a distribution's build service: outputs say so."""
 
     def __post_init__(self) -> None:
         if not isinstance(self.version, ExactVersion | VersionSpec):
             raise TypeError(f"{self.name}: a pin's version is an ExactVersion or a VersionSpec")
         if self.channel is Channel.AUTO:
             raise ValueError(f"{self.name}: a pin comes from one channel, not auto")
+        if self.url is not None and not (self.exact and self.url.startswith("https://")):
+            raise ValueError(f"{self.name}: a direct URL pin is exact and https")
 
     @property
     def exact(self) -> bool:
         return isinstance(self.version, ExactVersion)
 
     def requirement(self) -> str:
-        """pip form: `tensorflow[and-cuda]==2.21.0`, `numpy<2,>=1.23.5`."""
+        """pip form: `tensorflow[and-cuda]==2.21.0`, `numpy<2,>=1.23.5`; a direct URL pin as
+        PEP 508 writes it: `tensorflow-gpu @ https://.../tensorflow_gpu-2.0.0-...whl`."""
         extras = f"[{','.join(self.extras)}]" if self.extras else ""
+        if self.url is not None:
+            return f"{self.name}{extras} @ {self.url}"
         version = f"=={self.version}" if self.exact else self.version
         return f"{self.name}{extras}{version}"
 
     def conda_spec(self) -> str:
-        """conda form: `cudatoolkit=11.2` (= 11.2.*), `numpy>=1.23.5,<2`."""
+        """conda form: `cudatoolkit=11.2` (= 11.2.*), `numpy>=1.23.5,<2`, and with a build:
+        `tensorflow=2.19.1=cpu_py311h*_3`."""
+        if self.build is not None:
+            return f"{self.name}={self.version}={self.build}"
         return f"{self.name}={self.version}" if self.exact else f"{self.name}{self.version}"
 
     def to_dict(self) -> dict[str, Any]:
@@ -152,10 +178,25 @@ class Pin:
             "name": self.name,
             "version": self.version,
             "channel": self.channel,
+            "family": self.family,
             "reason": self.reason,
         }
         if self.extras:
             out["extras"] = list(self.extras)
+        if self.build is not None:
+            out["build"] = self.build
+        if self.url is not None:
+            out["url"] = self.url
+        if self.third_party:
+            out["third-party"] = True
+        return out
+
+    def fingerprint(self) -> list[Any]:
+        """What a lock of this pin depends on; a PyPI pin as it always was (so digests of plans
+        made before families stay as they were), others with their family, build and URL."""
+        out: list[Any] = [self.name, str(self.version), str(self.channel), list(self.extras)]
+        if self.family != PYPI_FAMILY or self.build or self.url:
+            out += [self.family, self.build, self.url]
         return out
 
 
@@ -266,9 +307,7 @@ class Plan:
             "cuda": self.cuda,
             "cudnn": self.cudnn,
             "cuda-channel": None if self.cuda_channel is None else str(self.cuda_channel),
-            "packages": [
-                [p.name, str(p.version), str(p.channel), list(p.extras)] for p in self.packages
-            ],
+            "packages": [p.fingerprint() for p in self.packages],
             "environment": dict(self.environment),
         }
 
@@ -282,10 +321,12 @@ class Plan:
         """Each pin as one line, for a lock index and for naming what changed."""
         out = []
         for p in self.packages:
+            family = f"; {p.family}" if p.family != PYPI_FAMILY else ""
+            third = "; third-party" if p.third_party else ""
             if p.channel == "pip":
-                out.append(p.requirement())
+                out.append(p.requirement() + (f" ({family[2:]}{third})" if family else ""))
             else:
-                out.append(f"{p.conda_spec()} ({p.channel})")
+                out.append(f"{p.conda_spec()} ({p.channel}{family}{third})")
         return tuple(out)
 
     def digest(self) -> str:

@@ -88,6 +88,11 @@ class Variant:
         return self.platform in ("linux-64", "osx-64")
 
     @property
+    def compiled_for(self) -> str:
+        """The baseline as a message says it (`-march=nocona`; arm64's compiler default)."""
+        return self.baseline if self.baseline != "none" else f"the {self.platform} default"
+
+    @property
     def tag(self) -> str:
         """`cpu`, `cuda128`; with `-v3` for an x86-64-v3 build."""
         base = "cpu" if self.cuda is None else f"cuda{self.cuda.replace('.', '')}"

@@ -25,6 +25,7 @@ from packaging.specifiers import SpecifierSet
 
 from envgen.errors import NoSolutionError
 from envgen.kb import KnowledgeBase
+from envgen.kb.families import COMMUNITY, CONDA_FORGE, PYPI
 from envgen.kb.tensorflow import Release
 from envgen.plan import (
     DEFAULT_BACKEND,
@@ -37,7 +38,7 @@ from envgen.plan import (
     validate,
 )
 from envgen.profile import HardwareProfile
-from envgen.resolve import framework_pins, frameworks
+from envgen.resolve import families, family_pins, framework_pins, frameworks
 from envgen.resolve.candidate import Context, Judged, Outcome, Reason, evaluate
 from envgen.resolve.pins import group, plan
 from envgen.resolve.remedies import Remedy, remedies
@@ -94,8 +95,11 @@ def why_not(
         return [Rejection(f"{package} {spec}", (reason.text,))]
     ctx = Context(profile, kb, request, platform, _python(profile, request), target)
     return [
-        Rejection(f"{o.name}=={o.version_text}", tuple(r.text for r in o.reasons))
-        for o in _candidates(ctx, wanted)
+        Rejection(
+            f"{o.name}=={o.version_text}{getattr(o, 'detail', '')}",
+            tuple(r.text for r in o.reasons),
+        )
+        for o in _candidates(ctx, wanted, explain=True)
     ]
 
 
@@ -180,17 +184,36 @@ def _resolve(
         return _no_solution(ctx, rejected, rejections, explain=explain)
     if isinstance(chosen, Outcome):
         return plan(ctx, chosen, rejections)
+    if isinstance(chosen, families.ForgeOutcome):
+        return family_pins.forge_plan(ctx, chosen, rejections)
+    if isinstance(chosen, families.CommunityOutcome):
+        return family_pins.community_plan(ctx, chosen, rejections)
     assert isinstance(chosen, frameworks.Build)
     return framework_pins.plan(ctx, chosen, rejections)
 
 
-def _candidates(ctx: Context, wanted: SpecifierSet | None) -> Iterator[Judged]:
-    """The requested framework's candidates for this machine, newest first, each judged."""
+def _candidates(
+    ctx: Context, wanted: SpecifierSet | None, *, explain: bool = False
+) -> Iterator[Judged]:
+    """The requested framework's candidates for this machine, newest first, each judged:
+    TensorFlow's families in the order the request weighs them (`families.order`); `explain`
+    (`--why-not`) adds the community builds a user has not opted into, each saying so."""
     if ctx.request.keras_backend != DEFAULT_BACKEND:
         yield from frameworks.candidates(ctx, wanted)
         return
-    for release in candidates(ctx.kb, wanted):
-        yield evaluate(ctx, release)
+    groups = families.order(ctx)
+    if explain and not any(COMMUNITY in g for g in groups):
+        groups = (*groups, (COMMUNITY,))
+    for group_ in groups:
+        streams: list[Iterator[Judged]] = []
+        for family in group_:
+            if family == PYPI:
+                streams.append(evaluate(ctx, r) for r in candidates(ctx.kb, wanted))
+            elif family == CONDA_FORGE:
+                streams.append(families.forge_candidates(ctx, wanted))
+            else:
+                streams.append(families.community_candidates(ctx, wanted))
+        yield from families.merged(*streams)
 
 
 def _no_solution(

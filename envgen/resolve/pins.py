@@ -15,6 +15,7 @@ from packaging.version import Version
 
 from envgen import rules
 from envgen.digest import of_json
+from envgen.kb.tensorflow import Release
 from envgen.plan import Channel, ExactVersion, Note, Pin, Plan, Rejection, VersionSpec
 from envgen.profile import digest as profile_digest
 from envgen.resolve.candidate import Context, Judged, Outcome
@@ -24,18 +25,10 @@ def plan(ctx: Context, chosen: Outcome, rejections: tuple[Rejection, ...]) -> Pl
     r, wheel = chosen.release, chosen.wheel
     assert wheel is not None  # a passing outcome always has its wheel
     say = ctx.say
-    b = rules.boundaries(ctx.kb)
     gpu = ctx.target == "gpu" and not ctx.platform.startswith("macos")
     name = wheel.install_name
     size_note = ""
-    keras = r.keras
-    asked = chosen.keras or rules.Verdict("keras-ok")
-    # A Keras line the rule book chose (`--keras 2.3`, `--keras 2` beside TF <= 2.4): that pin.
-    standalone = asked if asked.code == "keras-pin" else None
-    # Keras 2 on a Keras-3 TensorFlow: tf-keras (checked to exist) with TF_USE_LEGACY_KERAS=1.
-    tf_keras = keras.tf_keras if ctx.request.keras == "2" and keras.kind == "keras3" else None
-    if standalone is not None and standalone.get("package") == "tf-keras":
-        tf_keras = f"tf-keras=={standalone.get('version')}"
+    companions, environment, tf_keras = companion_pins(ctx, r, chosen.keras)
     if (
         not gpu
         and ctx.platform == "linux-x86_64"
@@ -55,7 +48,59 @@ def plan(ctx: Context, chosen: Outcome, rejections: tuple[Rejection, ...]) -> Pl
         say("pin-tensorflow", passed="; ".join(chosen.passed), size_note=size_note, newer=newer),
         extras,
     )
-    pins = [tf_pin]
+    pins = [tf_pin, *companions]
+    pins.extend(chosen.cuda_pins)
+    environment.extend(chosen.environment)
+    warnings = list(chosen.warnings)
+    if gpu and ctx.profile.nvidia is not None:
+        floor = rules.driver_floor(ctx.kb, r.build, ctx.profile.os)
+        if floor.driver:
+            who = say(floor.who, cuda=floor.cuda, major=floor.major)
+            why = say("pin-driver", cuda=r.cuda, who=who)
+            pins.append(Pin("nvidia-driver", VersionSpec(f">={floor.driver}"), Channel.SYSTEM, why))
+    if ctx.python != ctx.profile.python.version and ctx.python not in {
+        i.version for i in ctx.profile.python.found
+    }:
+        warnings.append(Note("python-missing", say("python-missing", python=ctx.python)))
+    return Plan(
+        request=ctx.request,
+        target=ctx.target,
+        platform=ctx.platform,
+        python=ctx.python,
+        tensorflow=tf_pin,
+        cuda=r.cuda if gpu else None,
+        cudnn=chosen.cudnn if gpu else None,
+        cuda_channel=chosen.channel if gpu else None,
+        packages=tuple(pins),
+        environment=tuple(environment),
+        warnings=tuple(warnings),
+        rejections=rejections,
+        inputs={
+            "profile": profile_digest(ctx.profile),
+            "request": of_json(ctx.request.to_dict()),
+            "knowledge-base": ctx.kb.digest,
+        },
+    )
+
+
+def companion_pins(
+    ctx: Context, r: Release, asked: rules.Verdict | None
+) -> tuple[list[Pin], list[tuple[str, str]], bool]:
+    """The pip packages beside TensorFlow `r`: the Keras that pairs with it (or tf-keras for
+    `--keras 2` on Keras 3 releases, or the Keras line the rule book chose), numpy within the
+    declared bounds and the minor's cap, protobuf where old generated code needs it. Returns
+    the pins, the variables they need, and whether tf-keras is among them."""
+    say = ctx.say
+    b = rules.boundaries(ctx.kb)
+    keras = r.keras
+    asked = asked or rules.Verdict("keras-ok")
+    # A Keras line the rule book chose (`--keras 2.3`, `--keras 2` beside TF <= 2.4): that pin.
+    standalone = asked if asked.code == "keras-pin" else None
+    # Keras 2 on a Keras-3 TensorFlow: tf-keras (checked to exist) with TF_USE_LEGACY_KERAS=1.
+    tf_keras = keras.tf_keras if ctx.request.keras == "2" and keras.kind == "keras3" else None
+    if standalone is not None and standalone.get("package") == "tf-keras":
+        tf_keras = f"tf-keras=={standalone.get('version')}"
+    pins: list[Pin] = []
     environment: list[tuple[str, str]] = []
     if tf_keras:
         legacy = Requirement(tf_keras)
@@ -100,53 +145,24 @@ def plan(ctx: Context, chosen: Outcome, rejections: tuple[Rejection, ...]) -> Pl
     if r.build.protobuf_cap is not None:
         why = say("pin-protobuf", last=b.last_protobuf_cap)
         pins.append(Pin("protobuf", VersionSpec(r.build.protobuf_cap), Channel.PIP, why))
-    pins.extend(chosen.cuda_pins)
-    environment.extend(chosen.environment)
-    warnings = list(chosen.warnings)
-    if gpu and ctx.profile.nvidia is not None:
-        floor = rules.driver_floor(ctx.kb, r.build, ctx.profile.os)
-        if floor.driver:
-            who = say(floor.who, cuda=floor.cuda, major=floor.major)
-            why = say("pin-driver", cuda=r.cuda, who=who)
-            pins.append(Pin("nvidia-driver", VersionSpec(f">={floor.driver}"), Channel.SYSTEM, why))
-    if ctx.python != ctx.profile.python.version and ctx.python not in {
-        i.version for i in ctx.profile.python.found
-    }:
-        warnings.append(Note("python-missing", say("python-missing", python=ctx.python)))
-    return Plan(
-        request=ctx.request,
-        target=ctx.target,
-        platform=ctx.platform,
-        python=ctx.python,
-        tensorflow=tf_pin,
-        cuda=r.cuda if gpu else None,
-        cudnn=chosen.cudnn if gpu else None,
-        cuda_channel=chosen.channel if gpu else None,
-        packages=tuple(pins),
-        environment=tuple(environment),
-        warnings=tuple(warnings),
-        rejections=rejections,
-        inputs={
-            "profile": profile_digest(ctx.profile),
-            "request": of_json(ctx.request.to_dict()),
-            "knowledge-base": ctx.kb.digest,
-        },
-    )
+    return pins, environment, bool(tf_keras)
 
 
 def group(outcomes: Iterable[Judged]) -> tuple[Rejection, ...]:
     """One rejection per run of neighbours (releases of a minor, builds of a tag) that fail for
-    the same reasons: `tensorflow==2.20.0, 2.20.1`."""
-    groups: list[tuple[tuple[str, ...], str, list[str], tuple[str, ...]]] = []
+    the same reasons: `tensorflow==2.20.0, 2.20.1`. Another family's build adds what tells it
+    apart (its `detail`: conda's `=cpu_py311h*_3`, a community wheel's folder); their group keys
+    never merge two builds."""
+    groups: list[tuple[tuple[str, ...], str, list[str], tuple[str, ...], str]] = []
     for o in outcomes:
         texts = tuple(r.text for r in o.reasons)
         key = (o.name, *o.group_key)
         if groups and groups[-1][0] == key and groups[-1][3] == texts:
             groups[-1][2].append(o.version_text)
         else:
-            groups.append((key, o.name, [o.version_text], texts))
+            groups.append((key, o.name, [o.version_text], texts, getattr(o, "detail", "")))
     out = []
-    for _key, name, versions, texts in groups:
-        label = f"{name}=={', '.join(sorted(versions, key=Version))}"
+    for _key, name, versions, texts, detail in groups:
+        label = f"{name}=={', '.join(sorted(versions, key=Version))}{detail}"
         out.append(Rejection(label, texts))
     return tuple(out)

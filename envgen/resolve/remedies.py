@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from packaging.version import Version
 
 from envgen import rules
+from envgen.kb.families import COMMUNITY, CONDA_FORGE, PYPI
 from envgen.plan import DEFAULT_BACKEND, Plan, Request
 from envgen.profile import HardwareProfile, NvidiaDriver, complete
 from envgen.resolve.candidate import Context, Judged
@@ -52,11 +53,30 @@ class Relaxation:
 
 def _shown(ctx: Context, plan: Plan) -> dict[str, str]:
     """How a remedy names the plan it found: `framework` ("TensorFlow 2.21.0", "PyTorch
-    2.14.1+cu126 from https://download.pytorch.org/whl/cu126"), and `tensorflow`, its version."""
+    2.14.1+cu126 from https://download.pytorch.org/whl/cu126", "TensorFlow 2.19.1 (conda-forge's
+    build cpu_py311h*_3)"), and `tensorflow`, its version."""
     title = ctx.kb.keras_backends.get(plan.keras_backend).title
+    pin = plan.framework
     where = f" from {plan.indexes[0]}" if plan.indexes else ""
-    version = plan.framework.version
-    return {"framework": f"{title} {version}{where}", "tensorflow": version}
+    if pin.family == CONDA_FORGE:
+        where = f" (conda-forge's build {pin.build})"
+    elif pin.family == COMMUNITY:
+        row = ctx.kb.community.find(pin.url or "")
+        where = f" (third-party community build {row.label if row else pin.url})"
+    return {"framework": f"{title} {pin.version}{where}", "tensorflow": pin.version}
+
+
+def _command(ctx: Context, plan: Plan, *flags: str) -> str:
+    """The command that plans `plan` for this machine: the request's own options and `flags`."""
+    import shlex
+
+    words = ["envgen", "create", "--target", str(plan.target)]
+    request = ctx.request
+    if request.python:
+        words += ["--python", request.python]
+    if request.tensorflow:
+        words += ["--tensorflow", request.tensorflow]
+    return shlex.join([*words, *flags])
 
 
 def _data(outcomes: list[Judged], code: str) -> Iterator[dict[str, str]]:
@@ -168,9 +188,38 @@ def _other_tensorflow(ctx: Context, _rejected: list[Judged], replan: Replan) -> 
 
 def _other_channel(ctx: Context, _rejected: list[Judged], replan: Replan) -> Found:
     for channel in ("pip", "conda", "system"):
-        if channel != ctx.request.channel and (plan := replan(channel=channel)) is not None:
+        if channel == ctx.request.channel or (plan := replan(channel=channel)) is None:
+            continue
+        # A build of another family is that family's remedy (`_other_family`), not a channel's.
+        if plan.framework.family == PYPI:
             yield "other-channel", {**_shown(ctx, plan), "channel": channel}, plan
             return
+
+
+def _other_family(ctx: Context, rejected: list[Judged], replan: Replan) -> Found:
+    """A build of another family that runs here: conda-forge's own (`--channel conda`), or a
+    community build (`--allow-community-builds`); named with its release, build and the command.
+    Where neither runs on a CPU without AVX, the advice that is left (`no-avx-wheel`)."""
+    found = False
+    if ctx.request.keras_backend == DEFAULT_BACKEND and ctx.request.channel != "conda":
+        plan = replan(channel="conda")
+        if plan is not None and plan.framework.family == CONDA_FORGE:
+            found = True
+            command = _command(ctx, plan, "--channel", "conda")
+            yield "conda-forge-build", {**_shown(ctx, plan), "command": command}, plan
+    if ctx.request.keras_backend == DEFAULT_BACKEND and not ctx.request.allow_community_builds:
+        changes: dict[str, object] = {"allow_community_builds": True}
+        flags = ["--allow-community-builds"]
+        if str(ctx.request.channel) not in ("auto", "system"):
+            changes["channel"] = "auto"
+            flags += ["--channel", "auto"]
+        plan = replan(**changes)
+        if plan is not None and plan.framework.family == COMMUNITY:
+            found = True
+            command = _command(ctx, plan, *flags)
+            yield "community-build", {**_shown(ctx, plan), "command": command}, plan
+    if not found and any(r.code == "cpu" for o in rejected for r in o.reasons):
+        yield "no-avx-wheel", {}
 
 
 def _install_driver(ctx: Context, _rejected: list[Judged], replan: Replan) -> Found:
@@ -282,7 +331,7 @@ RELAXATIONS: tuple[Relaxation, ...] = (
     Relaxation(frozenset(), _other_keras),
     Relaxation(frozenset({"gpu-cc", "no-gpu-build"}), _ngc_container),
     Relaxation(frozenset({"gpu-cc", "driver", "no-gpu-build", "windows-gpu"}), _other_backend),
-    Relaxation(frozenset({"cpu"}), _always("no-avx-wheel")),
+    Relaxation(frozenset(), _other_family),
     Relaxation(
         frozenset({"cpu", "gpu-cc", "no-wheel", "no-gpu-build", "glibc"}),
         _always("build-from-source"),

@@ -135,10 +135,22 @@ def test_no_solution_lists_rejections_grouped(data_dir: Path) -> None:
 
 def test_h100_on_an_old_driver_cannot_jit_newer_ptx(data_dir: Path) -> None:
     prof = profile(data_dir, "issue-example-h100.toml", ENVGEN_CUDA_DRIVER="470.82.01")
-    # On Python 3.11 no GPU build fits (2.11 has no cp311 wheel), so auto falls back to the CPU.
+    # On Python 3.11 no PyPI GPU wheel fits (2.11 has no cp311 wheel), so with PyPI's wheels
+    # alone auto falls back to the CPU ...
+    pip_only = plan_of(resolve(prof, load_kb(), Request(channel=Channel.PIP)))
+    assert pip_only.target == "cpu"
+    assert pip_only.warnings[0].code == "auto-cpu"
+    # ... while conda-forge's CUDA 11.8 build of 2.14.0 has cp311 and sm_90 (the feedstock's
+    # TF_CUDA_COMPUTE_CAPABILITIES for 11.8), which a 470 driver runs through minor-version
+    # compatibility: under auto it is the family that runs.
     auto = plan_of(resolve(prof, load_kb(), AUTO))
-    assert auto.target == "cpu"
-    assert auto.warnings[0].code == "auto-cpu"
+    assert (auto.target, auto.framework.family, auto.framework.version) == (
+        "gpu",
+        "conda-forge",
+        "2.14.0",
+    )
+    assert auto.cuda == "11.8"
+    assert any(w.code == "driver-below-toolkit" for w in auto.warnings)
     p = plan_of(resolve(prof, load_kb(), Request(channel=Channel.AUTO, python="3.10")))
     # 2.12-2.14 (CUDA 11.8) reach Hopper only through PTX 8.0, which a CUDA 11.4 driver can't JIT.
     assert (p.target, p.tensorflow.version, p.cuda) == ("gpu", "2.11.1", "11.2")
@@ -151,8 +163,14 @@ def test_why_not(data_dir: Path) -> None:
         data_dir, "issue-example-h100.toml", ENVGEN_CUDA_DRIVER="470.82.01", ENVGEN_GPUS="Tesla T4"
     )
     rows = why_not(prof, load_kb(), AUTO, "tensorflow==2.16.*")
-    assert [r.candidate for r in rows] == ["tensorflow==2.16.2", "tensorflow==2.16.1"]
-    assert all("older than 525.60.13" in r.reasons[0] for r in rows)
+    # PyPI's wheels and conda-forge's builds (weighed under auto), each with its reasons.
+    assert [r.candidate for r in rows] == [
+        "tensorflow==2.16.2",
+        "tensorflow==2.16.1",
+        "conda-forge::tensorflow==2.16.2=cuda120py311h*_0",
+        "conda-forge::tensorflow==2.16.1=cuda120py311h*_0",
+    ]
+    assert all(any("older than 525.60.13" in t for t in r.reasons) for r in rows)
     fits = why_not(prof, load_kb(), AUTO, "2.14.1")
     assert fits[0].reasons == ()
 

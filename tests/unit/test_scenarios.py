@@ -83,6 +83,10 @@ class Fits:
     platform: str | None = None
     no_pins: tuple[str, ...] = ()
     """Packages the plan must not pin."""
+    family: str = "pypi"
+    """Where the TensorFlow pin comes from (families.toml)."""
+    build: str | None = None
+    """The conda build-string match a conda-forge pin must carry."""
 
 
 @dataclass(frozen=True)
@@ -106,6 +110,7 @@ class Scenario:
     channel: str = "auto"
     xfail: str | None = None
     """Set when the resolver is wrong: what it gets wrong (the lead fixes the resolver)."""
+    allow_community_builds: bool = False
 
     def request(self) -> Request:
         return Request(
@@ -114,6 +119,7 @@ class Scenario:
             tensorflow=self.tensorflow,
             keras=self.keras,
             channel=Channel(self.channel),
+            allow_community_builds=self.allow_community_builds,
         )
 
 
@@ -357,6 +363,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         "kb-tf §8.2/§12 #16: compute capability 12.0 has no SASS in any official wheel and the "
         "PTX JIT fails (tensorflow/tensorflow#90291, #97387, #99592, #101746): unsupported",
         target="gpu",
+        channel="pip",  # PyPI's wheels only: test_scenarios_families.py has auto
     ),
     Scenario(
         "rtx5090-auto-falls-back-to-cpu",
@@ -364,6 +371,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         _cpu("2.21.0", "3.12", warnings=("auto-cpu",), pins={"numpy": NUMPY_2_21}),
         "issue 3: auto = gpu when a usable NVIDIA GPU exists, else cpu; the 5090 is not usable "
         "(tensorflow/tensorflow#101746); PyPI 2.21.0 cp312 manylinux_2_27 (glibc 2.39)",
+        channel="pip",  # PyPI's wheels only: test_scenarios_families.py has auto
     ),
     Scenario(
         "gtx970-plus-rtx3090",
@@ -949,6 +957,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         "('the only way I can get it to work is by using NVIDIA's NGC container'); "
         "jupyter/docker-stacks#2288 (NGC TensorFlow 25.02 on the RTX 5090)",
         target="gpu",
+        channel="pip",  # PyPI's wheels only: test_scenarios_families.py has auto
     ),
     Scenario(
         "gh200-remedy-ngc",
@@ -1067,6 +1076,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         "Apple 'About the Rosetta translation environment': AVX/AVX2/AVX-512 are not translated; "
         "x86-64 TF >= 1.6 needs AVX (REL-1.6.0); the fix is a native arm64 Python (Apple "
         "tensorflow-plugin page: `pip install tensorflow` on Apple silicon)",
+        channel="pip",  # PyPI's wheels only: test_scenarios_families.py has auto
     ),
     # Linux aarch64 and armv7l -----------------------------------------------------------------------
     Scenario(
@@ -1165,8 +1175,14 @@ SCENARIOS: tuple[Scenario, ...] = (
     Scenario(
         "westmere-noavx-py38",
         "linux-westmere-x5650-py38.toml",
-        NoFit(remedies=(r"3\.6", r"avx"), message=(r"avx",)),
-        "REL-1.6.0 (AVX from 1.6); 1.5.x wheels stop at cp36 (PyPI); tensorflow/tensorflow#19104",
+        NoFit(
+            remedies=(r"3\.6", r"conda-forge's build cpu_py38h\*_1\).*--channel conda"),
+            message=(r"avx",),
+        ),
+        "REL-1.6.0 (AVX from 1.6); 1.5.x wheels stop at cp36 (PyPI); tensorflow/tensorflow#19104; "
+        "issue 18: the remedy names conda-forge's -march=nocona build for Python 3.8 (2.13.1, the "
+        "last release the feedstock built for cp38: conda-forge-tensorflow.toml)",
+        channel="pip",  # PyPI's wheels only: test_scenarios_families.py has auto
     ),
     Scenario(
         "core2-noavx-py35",
@@ -1187,6 +1203,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         "tensorflow/tensorflow#45744: 'we accidentally built the official wheels using AVX2' "
         "(2.4.0); kb-tf §12 #10: treat all 2.4.x as AVX2",
         tensorflow="2.4",
+        channel="pip",  # PyPI's wheels only: test_scenarios_families.py has auto
     ),
     Scenario(
         "sandybridge-tf23-to-24",
@@ -1267,6 +1284,10 @@ def _check_plan(plan: Plan, want: Fits) -> list[str]:
             p.append(f"{label} {got} != {exp}")
     if want.channel not in (ANY, plan.cuda_channel):
         p.append(f"cuda channel {plan.cuda_channel} != {want.channel}")
+    if plan.framework.family != want.family:
+        p.append(f"family {plan.framework.family} != {want.family}")
+    if want.build is not None and plan.framework.build != want.build:
+        p.append(f"build {plan.framework.build} != {want.build}")
     pins = {pin.name: pin for pin in plan.packages}
     for name, spec in want.pins.items():
         if name not in pins:
@@ -1340,6 +1361,8 @@ def _request_change(code: str, f: dict[str, str]) -> dict[str, object]:
         "other-keras": {"keras": f.get("keras")},
         "other-tensorflow": {"tensorflow": None},
         "other-backend": {"keras_backend": f.get("backend"), "tensorflow": None, "keras": None},
+        "conda-forge-build": {"channel": Channel.CONDA},
+        "community-build": {"allow_community_builds": True},
     }
     return changes.get(code, {})
 
@@ -1365,6 +1388,8 @@ def _remedy_problems(kb: KnowledgeBase, s: Scenario, r: Remedy) -> list[str]:
         return []  # advice that names no release (build from source, a community build, NGC)
     if r.code == "other-backend":
         return _other_backend_problems(kb, s, r)
+    if r.plan is not None and r.plan.framework.family != "pypi":
+        return _family_problems(kb, s, r)
     release = kb.tensorflow.release(f["tensorflow"])
     if release is None:
         return [f"{r.text}: names {f['tensorflow']}, which the knowledge base does not have"]
@@ -1401,6 +1426,27 @@ def _other_backend_problems(kb: KnowledgeBase, s: Scenario, r: Remedy) -> list[s
     if again.keras_backend != f["backend"] or r.plan is None or r.plan.framework != again.framework:
         return [f"{r.text}: names another plan than {again.framework.requirement()}"]
     return []
+
+
+def _family_problems(kb: KnowledgeBase, s: Scenario, r: Remedy) -> list[str]:
+    """A build of another family (conda-forge's, a community wheel): re-planned independently
+    with the relaxation the remedy names, the same build; a driver it quotes is that build's."""
+    assert r.plan is not None
+    f = dict(r.fields)
+    profile = load_or_detect(str(PROFILES / s.profile), environ={})
+    request = dataclasses.replace(s.request(), **_request_change(r.code, f))  # type: ignore[arg-type]
+    if r.code == "community-build" and s.channel not in ("auto", "system"):
+        request = dataclasses.replace(request, channel=Channel.AUTO)
+    again = resolve(_relaxed_profile(profile, r.code, f), kb, request)
+    if not isinstance(again, Plan) or again.framework != r.plan.framework:
+        got = again.framework.requirement() if isinstance(again, Plan) else "no solution"
+        return [f"{r.text}: re-planned independently it gives {got}"]
+    problems = []
+    if r.code in ("upgrade-driver", "install-driver") and again.cuda is not None:
+        floor = rules.cuda_driver_floor(kb, again.cuda, profile.os).driver
+        if floor is None or parse_dotted(f["driver"]) < parse_dotted(floor):
+            problems.append(f"{r.text}: CUDA {again.cuda} needs driver {floor}")
+    return problems
 
 
 def _no_fits() -> list[object]:
