@@ -66,7 +66,9 @@ def validate(table: Mapping[str, Any], origin: str, where: str) -> dict[str, Any
     reader = Table(dict(table), where, origin)
     out: dict[str, Any] = {}
     for key, dest in config_keys().items():
-        if key in table and key not in _LISTS:
+        if key in table and OPTIONS[dest].kind == "bool":
+            out[key] = reader.boolean(key)
+        elif key in table and key not in _LISTS:
             out[key] = reader.text(key, choices=OPTIONS[dest].choices)
     if "keras" in out:
         from envgen.plan import keras_request_ok

@@ -158,11 +158,12 @@ class Pin:
         return isinstance(self.version, ExactVersion)
 
     def requirement(self) -> str:
-        """pip form: `tensorflow[and-cuda]==2.21.0`, `numpy<2,>=1.23.5`; a direct URL pin as
-        PEP 508 writes it: `tensorflow-gpu @ https://.../tensorflow_gpu-2.0.0-...whl`."""
+        """pip form: `tensorflow[and-cuda]==2.21.0`, `numpy<2,>=1.23.5`; a direct URL pin in
+        PEP 508's form without spaces (one word, as every requirements.txt value envgen writes):
+        `tensorflow-gpu@https://.../tensorflow_gpu-2.0.0-cp37-cp37m-win_amd64.whl`."""
         extras = f"[{','.join(self.extras)}]" if self.extras else ""
         if self.url is not None:
-            return f"{self.name}{extras} @ {self.url}"
+            return f"{self.name}{extras}@{self.url}"
         version = f"=={self.version}" if self.exact else self.version
         return f"{self.name}{extras}{version}"
 

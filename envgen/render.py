@@ -314,6 +314,9 @@ def render(plan: Plan, options: RenderOptions, images: ImageTable | None = None)
         "extra_indexes": (*plan_indexes(plan, options), *options.extra_indexes),
         "framework_title": backend.title,
         "pip_pins": plan.pip_packages(),
+        # Each pin's family names where its build comes from (families.toml).
+        "families": {f.id: f for f in load_kb().families.families},
+        "conda_cuda_override": _conda_cuda_override(plan),
         "conda_pins": plan.conda_packages(),
         "lockfile": options.lockfile,
         "conda_channel": conda_channel(options.mirror),
@@ -375,6 +378,15 @@ def _dockerfile(
         {**context, "base_image": image, "os_python": os_python}
     )
     return RenderedFile("Dockerfile", seal(text), variant)
+
+
+def _conda_cuda_override(plan: Plan) -> tuple[str, str] | None:
+    """(variable, CUDA) that lets a GPU-less image build solve a conda package that depends on
+    `__cuda` (conda-forge's CUDA builds of TensorFlow); None for every other plan."""
+    pin = plan.framework
+    if pin.channel != "conda" or plan.target != "gpu" or plan.cuda is None:
+        return None
+    return load_kb().conda.tensorflow.override_env, plan.cuda
 
 
 def _major_minor(version: str) -> str:

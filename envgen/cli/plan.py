@@ -24,6 +24,7 @@ def request_from(opts: Options) -> Request:
         keras=opts.keras,
         channel=opts.channel,
         keras_backend=opts.keras_backend,
+        allow_community_builds=bool(opts.allow_community_builds),
     )
     validate(request)
     return request

@@ -111,6 +111,8 @@ def run(args: Options) -> Result:
                 "keras": args.keras,
                 "channel": args.channel,
                 "keras-backend": args.keras_backend,
+                # Only where allowed: an absent key is the default (no community builds).
+                "allow-community-builds": True if args.allow_community_builds else None,
                 # A URL is saved without its login: pyproject.toml is committed.
                 "mirror": choice.spec if choice.mirror.name == CUSTOM else args.mirror,
                 "outputs": list(formats),

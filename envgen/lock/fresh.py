@@ -29,7 +29,14 @@ from envgen.profile import HardwareProfile
 
 # The request keys a lock set holds the team to (the target only picks among its variants), as
 # Request's attributes; the index writes them in kebab case (`keras-backend`).
-REQUEST_KEYS = ("python", "tensorflow", "keras", "channel", "keras_backend")
+REQUEST_KEYS = (
+    "python",
+    "tensorflow",
+    "keras",
+    "channel",
+    "keras_backend",
+    "allow_community_builds",
+)
 _NAME = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*(?:\[[^\]]*\])?)\s*(.*)$")
 
 
@@ -123,9 +130,13 @@ def check(
     recorded = team_request(index)
     if request is not None:
         for key in REQUEST_KEYS:
-            old, new = getattr(recorded, key), getattr(request, key)
-            if (None if old is None else str(old)) != (None if new is None else str(new)):
-                changes.append(f"request changed: {key} {old or 'any'} -> {new or 'any'}")
+            was: object = getattr(recorded, key)
+            now: object = getattr(request, key)
+            # A flag (allow-community-builds) left out of the index is the flag off.
+            if isinstance(was, bool) or isinstance(now, bool):
+                was, now = str(bool(was)), str(bool(now))
+            if (None if was is None else str(was)) != (None if now is None else str(now)):
+                changes.append(f"request changed: {key} {was or 'any'} -> {now or 'any'}")
     else:
         request = recorded
     if platforms and list(platforms) != list(index.platforms):

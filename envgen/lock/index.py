@@ -309,6 +309,8 @@ def parse_index(text: str, origin: str = INDEX) -> LockIndex:
             value = request.string(key, choices=choices.get(key, ()))
             if value is not None:
                 request_values[key] = value
+        if request.boolean("allow-community-builds"):
+            request_values["allow-community-builds"] = True
         variants_asked = request.strings("variants")
         if variants_asked:
             request_values["variants"] = list(variants_asked)

@@ -27,6 +27,7 @@ from envgen.kb import KnowledgeBase
 from envgen.kb.lock_platforms import LockPlatform
 from envgen.kb.tensorflow import Release
 from envgen.lock import conda as conda_lock
+from envgen.lock import direct as direct_lock
 from envgen.lock import pip as pip_lock
 from envgen.lock import uv as uv_lock
 from envgen.lock.index import (
@@ -55,7 +56,11 @@ def variant_name(plan: Plan) -> str:
 def request_record(request: Request, variants: Sequence[str]) -> dict[str, object]:
     """The team's request as the index records it: mirror-neutral, the variants asked for (the
     Keras backend only where it is not TensorFlow: `Request.to_dict`)."""
-    out: dict[str, object] = {k: str(v) for k, v in request.to_dict().items() if v is not None}
+    out: dict[str, object] = {
+        k: v if isinstance(v, bool) else str(v)
+        for k, v in request.to_dict().items()
+        if v is not None
+    }
     out["variants"] = list(dict.fromkeys(variants))
     return out
 
@@ -99,13 +104,17 @@ def _needs(plan: Plan, os_name: str, kb: KnowledgeBase) -> tuple[str | None, dic
     """
     from envgen import rules
     from envgen.profile import OSInfo
+    from envgen.resolve.families import build_facts
     from envgen.resolve.frameworks import build_of
 
     if plan.target != "gpu" or plan.cuda is None:
         return None, {}
-    release = _tensorflow_release(plan, kb)
+    facts = build_facts(kb, plan)
+    release = None if facts is not None else _tensorflow_release(plan, kb)
     found = build_of(kb, plan) if plan.keras_backend != DEFAULT_BACKEND else None
     cc: str | None = release.min_compute_capability if release is not None else None
+    if facts is not None:
+        cc = facts.min_compute_capability
     if found is not None and found.arch is not None:
         cc = min((*found.arch.sass, *found.arch.ptx), key=DottedVersion)
     kinds = {"linux": OSInfo(name="linux"), "wsl": OSInfo(name="linux", wsl=True)}
@@ -115,6 +124,8 @@ def _needs(plan: Plan, os_name: str, kb: KnowledgeBase) -> tuple[str | None, dic
     for kind, os_info in kinds.items():
         if release is not None:
             floor = rules.driver_floor(kb, release.build, os_info)
+        elif facts is not None and facts.cuda is not None:
+            floor = rules.cuda_driver_floor(kb, facts.cuda, os_info)
         else:
             documented = found.driver_documented if found is not None else None
             floor = rules.cuda_driver_floor(
@@ -134,8 +145,12 @@ def _tensorflow_release(plan: Plan, kb: KnowledgeBase) -> Release | None:
 
 def _cpu_features(plan: Plan, kb: KnowledgeBase) -> tuple[str, ...]:
     """The x86-64 features the plan's framework build needs (AVX for TensorFlow and jaxlib)."""
+    from envgen.resolve.families import build_facts
     from envgen.resolve.frameworks import build_of
 
+    facts = build_facts(kb, plan)
+    if facts is not None:
+        return facts.cpu_features  # conda-forge's or a community build's, not PyPI's wheel's
     release = _tensorflow_release(plan, kb)
     if release is not None:
         return tuple(release.cpu_features or ())
@@ -177,6 +192,7 @@ def make_lock_set(
     environ: Mapping[str, str] | None = None,
     previous: tuple[LockIndex, Path] | None = None,
     directory: str = "locks",
+    cache: Path | None = None,
 ) -> LockSet:
     """Lock every plan (one per variant and platform); nothing is written here. A plan the
     `previous` set (index, folder) already locked, intact and for the same resolved request,
@@ -222,7 +238,17 @@ def make_lock_set(
         and f"requirements.{stem}.txt" in old[(names[i], plats[i].name)]
     }
     todo = [i for i, plan in enumerate(plans) if plan.pip_packages() and i not in kept]
-    locked = uv_lock.lock_plans([(plans[i], plats[i]) for i in todo], uv=uv, environ=environ)
+    # A direct-URL pin (a community wheel) is downloaded first: its sha256 is what the lock
+    # records, and uv resolves its dependencies from the copy (envgen.lock.direct).
+    direct = direct_lock.fetch_pins([plans[i] for i in todo], kb, environ, cache)
+    local = {url: f.path.resolve().as_uri() for url, f in direct.items()}
+    locked = uv_lock.lock_plans(
+        [(plans[i], plats[i]) for i in todo], uv=uv, environ=environ, local=local
+    )
+    for j, i in enumerate(todo):
+        own = [direct[p.url] for p in plans[i].pip_packages() if p.url is not None]
+        if own:
+            locked[j] = direct_lock.canonical(locked[j], own)
     found = dict(zip(todo, locked, strict=True))
     pips = [found.get(i) for i in range(len(plans))]
 

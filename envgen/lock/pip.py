@@ -33,6 +33,9 @@ from envgen.errors import ExternalToolError, InputFileError
 from envgen.plan import Plan
 
 _PIN_RE = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==(\S+?)(?:\s*;\s*(.+?))?\s*\\?$")
+# A direct-URL pin as uv writes it (`name @ https://.../name-1.0-cp37-cp37m-win_amd64.whl \`):
+# its version is the wheel file name's.
+_URL_PIN_RE = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*) ?@ ?((?:https|file)://\S+?\.whl)\s*\\?$")
 _HASH_RE = re.compile(r"--hash=(sha256:[0-9a-f]{64})")
 # What other tools write: extras, `===`, spaces around the operator, a marker after `;`.
 _LOOSE_PIN_RE = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[[^\]]*\])?\s*===?\s*([^\s;\\]+)")
@@ -80,13 +83,22 @@ class PipLock:
 # --- inputs --------------------------------------------------------------------------------------
 
 
-def requirements_in(plan: Plan) -> str:
+def requirements_in(plan: Plan, local: Mapping[str, str] | None = None) -> str:
     """The plan's pip packages as uv's input, one requirement a line, in the plan's order.
 
     Exact pins stay exact, so a release whose `and-cuda` extra uses ranges (2.20+) locks the
-    CUDA wheels the plan judged, not whatever the range admits later.
+    CUDA wheels the plan judged, not whatever the range admits later. A direct-URL pin whose
+    file `local` maps to a downloaded copy (`file://...`) is resolved from that copy
+    (envgen.lock.direct): uv reads its metadata without the network.
     """
-    return "".join(p.requirement() + "\n" for p in plan.pip_packages())
+    local = local or {}
+    lines = []
+    for p in plan.pip_packages():
+        if p.url is not None and p.url in local:
+            lines.append(f"{p.name} @ {local[p.url]}")
+        else:
+            lines.append(p.requirement())
+    return "".join(line + "\n" for line in lines)
 
 
 # --- parsing uv's answers ------------------------------------------------------------------------
@@ -116,6 +128,11 @@ def parse_requirements(
             if strict:
                 raise InputFileError(f"{origin}:{number}: unexpected line {shown(line)}")
             continue
+        direct = _URL_PIN_RE.match(line)
+        if direct is not None:
+            current = canonicalize_name(direct.group(1))
+            pins[current] = (_wheel_version(direct.group(2), origin, number), frozenset())
+            continue
         found = _PIN_RE.match(line) or (None if strict else _LOOSE_PIN_RE.match(line))
         if found is None:
             if strict:
@@ -129,6 +146,13 @@ def parse_requirements(
         current = canonicalize_name(found.group(1))
         pins[current] = (found.group(2), frozenset(_HASH_RE.findall(line)))
     return pins
+
+
+def _wheel_version(url: str, origin: str, number: int) -> str:
+    try:
+        return str(parse_wheel_filename(url.rsplit("/", 1)[-1])[1])
+    except InvalidWheelFilename as exc:
+        raise InputFileError(f"{origin}:{number}: {exc}") from exc
 
 
 @dataclass(frozen=True)
@@ -193,6 +217,12 @@ def _read_pylock(
             _pylock_file(w.name, w.url or w.path, w.hashes, f"{where}.wheels[{j}]", w.size)
             for j, w in enumerate(pkg.wheels or ())
         ]
+        archive = pkg.archive
+        if archive is not None:
+            # A direct-URL wheel (a community build): the one file of the package.
+            where_archive = f"{where}.archive"
+            location = archive.url or (str(archive.path) if archive.path else None)
+            wheels.append(_pylock_file(None, location, archive.hashes, where_archive, archive.size))
         sdist = (
             None
             if pkg.sdist is None

@@ -120,11 +120,18 @@ class _Job:
     """One (plan, platform): its two uv commands, run through `run`."""
 
     def __init__(
-        self, plan: Plan, platform: LockPlatform, uv: str, index: str, env: Mapping[str, str]
+        self,
+        plan: Plan,
+        platform: LockPlatform,
+        uv: str,
+        index: str,
+        env: Mapping[str, str],
+        *,
+        local: Mapping[str, str],
     ) -> None:
         self.plan, self.platform, self.index = plan, platform, index
         self.where = f"{platform.name}, Python {plan.python}"
-        self._uv, self._env, self._text = uv, env, requirements_in(plan)
+        self._uv, self._env, self._text = uv, env, requirements_in(plan, local)
 
     def uv(self, fmt: str, *, offline: bool) -> Completed:
         argv = uv_argv(self._uv, self.plan, self.platform, fmt=fmt, index=self.index)
@@ -165,12 +172,15 @@ def lock_plans(
     uv: str = "uv",
     index: str = PYPI,
     environ: Mapping[str, str] | None = None,
+    local: Mapping[str, str] | None = None,
 ) -> list[PipLock]:
-    """Lock every (plan, platform) of `jobs`, in order; see the module docstring for how."""
+    """Lock every (plan, platform) of `jobs`, in order; see the module docstring for how.
+    `local` maps a direct-URL pin's URL to its downloaded copy (`file://...`, envgen.lock.direct),
+    which uv reads instead."""
     if not jobs:
         return []
     env = uv_environment(os.environ if environ is None else environ)
-    work = [_Job(plan, plat, uv, index, env) for plan, plat in jobs]
+    work = [_Job(plan, plat, uv, index, env, local=local or {}) for plan, plat in jobs]
     leads = _leads([job.plan for job in work])
     out: dict[int, PipLock] = {}
     # Two pools: a plan's task waits on its uv commands, so they must not queue behind it.

@@ -8,7 +8,16 @@ from __future__ import annotations
 
 from envgen.options.types import Command, Option
 
-_REQUEST = ("profile", "target", "python", "tensorflow", "keras", "channel", "keras_backend")
+_REQUEST = (
+    "profile",
+    "target",
+    "python",
+    "tensorflow",
+    "keras",
+    "channel",
+    "keras_backend",
+    "allow_community_builds",
+)
 
 OPTIONS: dict[str, Option] = {
     o.dest: o
@@ -41,6 +50,14 @@ OPTIONS: dict[str, Option] = {
             choices=("pip", "conda", "system", "auto"),
             default="auto",
             config="channel",
+        ),
+        Option(
+            "allow_community_builds",
+            "where no official build runs, plan a third-party community build (fo40225's "
+            "Windows wheels: no AVX, old GPUs), marked third-party and pinned by its sha256",
+            kind="bool",
+            default=False,
+            config="allow-community-builds",
         ),
         Option(
             "no_pypi_check",

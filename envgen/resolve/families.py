@@ -28,10 +28,11 @@ from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
 from envgen import rules
+from envgen.kb import KnowledgeBase
 from envgen.kb.community import Wheel
 from envgen.kb.conda_forge import Build, Variant
 from envgen.kb.families import COMMUNITY, CONDA_FORGE, PYPI
-from envgen.plan import Channel, ExactVersion, Note, Pin
+from envgen.plan import Channel, ExactVersion, Note, Pin, Plan
 from envgen.resolve.candidate import (
     Context,
     Judged,
@@ -305,6 +306,43 @@ def _community_gpu(ctx: Context, out: CommunityOutcome) -> None:
             found=", ".join(found) or "no toolkit",
         )
         out.warnings.append(Note("system-cuda", text))
+
+
+# --- what a plan's build needs ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BuildFacts:
+    """What a plan's TensorFlow build of another family needs of a machine: its x86-64
+    features, its lowest compute capability, and its CUDA (for the driver floor)."""
+
+    family: str
+    cpu_features: tuple[str, ...]
+    min_compute_capability: str | None
+    cuda: str | None
+    simd: str
+    """How the family names the build's instruction set (`-march=nocona`, fo40225's `x86_64`)."""
+
+
+def build_facts(kb: KnowledgeBase, plan: Plan) -> BuildFacts | None:
+    """The facts of the build a plan's framework pin names, where it is another family's;
+    None for PyPI's wheels (their release's build row says it) and other frameworks."""
+    pin = plan.framework
+    if pin.family == CONDA_FORGE and pin.build is not None:
+        subdir = kb.lock_platforms.get(plan.platform).name
+        found = kb.conda_forge.find(pin.version, subdir, pin.build)
+        if found is None:
+            return None
+        variant = found[1]
+        cc = variant.min_compute_capability
+        return BuildFacts(CONDA_FORGE, variant.cpu_features, cc, variant.cuda, variant.baseline)
+    if pin.family == COMMUNITY and pin.url is not None:
+        row = kb.community.find(pin.url)
+        if row is None:
+            return None
+        cuda = major_minor(row.cuda) if row.cuda else None
+        return BuildFacts(COMMUNITY, row.cpu_features, row.min_compute_capability, cuda, row.simd)
+    return None
 
 
 # --- families side by side -----------------------------------------------------------------------

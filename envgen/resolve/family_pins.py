@@ -74,7 +74,6 @@ def community_plan(
         "pin-community",
         build=row.label,
         title=family.title,
-        url=wheel.url,
         passed="; ".join(chosen.passed),
         newer=newer,
     )
