@@ -63,27 +63,44 @@ def run_check(_args: Options) -> Result:
 
 
 def run_update(args: Options) -> Result:
-    from envgen.kb.pypi import PyPI
-    from envgen.kb.update import update_releases
-    from envgen.kb.update_frameworks import update_jax, update_torch
+    from envgen.kb.update import UpdateResult
 
-    client = PyPI()
-    tensorflow = update_releases(write=args.write, pre=args.pre, client=client)
-    results = [
-        tensorflow,
-        update_jax(client, write=args.write),
-        update_torch(client, write=args.write),
-    ]
-    human_parts = []
+    results: list[UpdateResult] = []
+    builds: tuple[Any, ...] = ()
+    human_parts: list[str] = []
+    payload: dict[str, Any] = {}
+    if args.family in ("all", "pypi"):
+        from envgen.kb.pypi import PyPI
+        from envgen.kb.update import update_releases
+        from envgen.kb.update_frameworks import update_jax, update_torch
+
+        client = PyPI()
+        tensorflow = update_releases(write=args.write, pre=args.pre, client=client)
+        builds = tensorflow.builds
+        results += [
+            tensorflow,
+            update_jax(client, write=args.write),
+            update_torch(client, write=args.write),
+        ]
+    if args.family in ("all", "conda-forge"):
+        forge, lines = _update_conda_forge(args)
+        results.append(forge.result)
+        human_parts += lines
+        payload["conda-forge"] = {
+            "channel": forge.channel,
+            "added": [f"{r.subdir}/{r.name}-{r.version}-{r.build}" for r in forge.added],
+            "confirmed": list(forge.confirmed),
+            "unknown": list(forge.unknown),
+        }
     for result in results:
         if not result.changed:
-            human_parts.append(f"{result.path.name} is up to date with PyPI")
+            human_parts.append(f"{result.path.name} is up to date with its source")
         else:
             human_parts.append(
                 result.diff + ("\nwritten." if result.written else "\n(not written: pass --write)")
             )
     human = "\n".join(human_parts)
-    for build in tensorflow.builds:
+    for build in builds:
         human += (
             f"\nnew minor {build['minor']}: build row derived from PyPI (CUDA {build['cuda']}, "
             f"cuDNN {build['cudnn']}); unknown until reviewed: {', '.join(build['review'])}"
@@ -92,14 +109,33 @@ def run_update(args: Options) -> Result:
     if skipped:
         human += "\nskipped (no and-cuda pins to derive a build row from; add a "
         human += "tensorflow-builds.toml row first): " + ", ".join(skipped)
-    payload = {
+    payload |= {
         "changed": any(r.changed for r in results),
         "written": any(r.written for r in results),
         "diff": "".join(r.diff for r in results),
         "skipped": skipped,
-        "builds": [dict(b) for b in tensorflow.builds],
+        "builds": [dict(b) for b in builds],
         "files": [
             {"file": r.path.name, "changed": r.changed, "written": r.written} for r in results
         ],
     }
     return Result("kb", payload, human)
+
+
+def _update_conda_forge(args: Options) -> tuple[Any, list[str]]:
+    """conda-forge's records from its channel (`--conda-channel`, else conda-forge's URL): the
+    update and the lines that say what the channel's records mean."""
+    from envgen.kb import load_kb
+    from envgen.kb.update_conda_forge import update_conda_forge
+
+    kb = load_kb()
+    forge = kb.conda.channel("conda-forge")
+    channel = (args.conda_channel or [forge.url if forge is not None else ""])[0]
+    found = update_conda_forge(kb, channel, write=args.write)
+    lines = [f"conda-forge channel {channel}: {len(found.added)} record(s) not in the tables yet"]
+    lines += [f"confirmed on the channel: {c}" for c in found.confirmed]
+    lines += [
+        f"on the channel, not in conda-forge-tensorflow.toml (add its [[build]]): {u}"
+        for u in found.unknown
+    ]
+    return found, lines

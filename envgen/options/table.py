@@ -242,6 +242,13 @@ OPTIONS: dict[str, Option] = {
         ),
         Option("write", "replace the packaged file with the new rows", kind="bool", default=False),
         Option(
+            "family",
+            "which tables to refresh: pypi (TensorFlow, JAX and PyTorch from PyPI), conda-forge "
+            "(conda-forge's TensorFlow records from the channel's repodata), or all",
+            choices=("all", "pypi", "conda-forge"),
+            default="all",
+        ),
+        Option(
             "pre",
             "include the pre-releases (release candidates) newer than the newest final release",
             kind="bool",
@@ -438,10 +445,11 @@ COMMANDS: tuple[Command, ...] = (
             ),
             Command(
                 "update",
-                "re-derive the TensorFlow, JAX and PyTorch release tables from PyPI metadata "
-                "and print the diff (network)",
+                "re-derive the TensorFlow, JAX and PyTorch release tables from PyPI metadata, "
+                "and conda-forge's TensorFlow records from its repodata, and print the diff "
+                "(network)",
                 "envgen.cli.kb",
-                ("write", "pre"),
+                ("write", "pre", "family", "conda_channel"),
                 handler="run_update",
             ),
         ),
