@@ -92,6 +92,11 @@ def profile_facts(profile: HardwareProfile | None) -> dict[str, Fact]:
         "os": Fact("os", profile.os.name, f"OS {profile.os.name}", where),
         "arch": Fact("arch", profile.os.arch, f"machine {profile.os.arch}", where),
     }
+    if profile.os.arch == "x86_64" and profile.cpu.flags:
+        # The SIMD level of fo40225's folders the CPU runs (community-builds.toml `simd`).
+        flags = set(profile.cpu.flags)
+        simd = "avx2" if "avx2" in flags else "avx" if "avx" in flags else "sse2"
+        out["cpu_simd"] = Fact("cpu_simd", simd, f"a CPU with {simd.upper()} at most", where)
     if profile.os.glibc:
         glibc = clean(profile.os.glibc, VALUE_CHARS)
         out["glibc_host"] = Fact("glibc_host", glibc, f"glibc {glibc} on this system", where)

@@ -13,37 +13,19 @@ module only selects rows and formats lists.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from envgen import rules
+from envgen.doctor.found import NOTHING, Fields, Found
+from envgen.doctor.no_avx import NO_AVX_LOOKUPS
 from envgen.kb import KnowledgeBase
 from envgen.kb.tensorflow import Build, Release
 from envgen.profile import NvidiaDriver, OSInfo
 from envgen.versions import is_dotted, major_minor, parse_dotted
-
-Fields = Mapping[str, str]
-
-
-@dataclass(frozen=True)
-class Found:
-    """What a lookup derived (`gives`), the case's fields every value rests on (`used`), and
-    those only some values rest on (`also`: give -> fields)."""
-
-    gives: dict[str, str]
-    used: tuple[str, ...] = ()
-    also: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
-
-    def inputs(self, name: str) -> tuple[str, ...]:
-        """The case's fields the value of `name` rests on."""
-        return self.used + self.also.get(name, ())
-
-
-NOTHING = Found({})
 
 # The platform the knowledge base is asked about when the log names none: TensorFlow's reference
 # platform (every release has wheels there).
@@ -447,5 +429,6 @@ LOOKUPS: dict[str, Callable[[KnowledgeBase, Fields], Found]] = {
     "tf-for-cuda": tf_for_cuda,
     "tf-for-cudnn": tf_for_cudnn,
     "tf-for-driver": tf_for_driver,
+    **NO_AVX_LOOKUPS,
 }
 """Each `[[lookup]]` kind of signatures.toml, by name (a test checks that the two agree)."""

@@ -50,6 +50,30 @@ def check_packages(installed: Mapping[str, str], expect: Expectation) -> Check:
     )
 
 
+def check_build_cpu(
+    expect: Expectation, cpu_flags: Sequence[str] | None, kb: KnowledgeBase
+) -> Check:
+    """Does this CPU have what a community (or conda-forge) build was compiled for? An AVX2
+    community wheel on an AVX-only CPU dies at import (fo40225/tensorflow-windows-wheel#48); the
+    rule book answers, as it does for the resolver."""
+    from envgen import rules
+
+    needed = expect.build_cpu or ()
+    verdict = rules.cpu_features(kb, needed, cpu_flags or ())
+    words = wording(kb)
+    # The rule book's own words for what the build uses ("AVX, AVX2 only", "no AVX").
+    fields = {
+        "build": expect.build_label or expect.source,
+        "needed": verdict.get("uses") or verdict.get("needed") or ", ".join(needed),
+    }
+    if verdict.code == "cpu-missing":
+        text = words.render("verify-build-cpu-missing", **fields, missing=verdict.get("missing"))
+        return Check("cpu-build", False, text)
+    if verdict.code == "cpu-unknown":
+        return Check("cpu-build", True, words.render("verify-build-cpu-unknown", **fields))
+    return Check("cpu-build", True, words.render("verify-build-cpu-ok", **fields))
+
+
 def _gib(n: int) -> str:
     return f"{n / 2**30:.0f} GiB"
 
@@ -131,6 +155,8 @@ def evaluate(
         checks.append(Check("python-version", ok, f"Python {python.version}, want {expect.python}"))
     if expect is not None and expect.packages:
         checks.append(check_packages(packages, expect))
+    if expect is not None and expect.build_cpu is not None and kb is not None:
+        checks.append(check_build_cpu(expect, cpu_flags, kb))
     driver = observed.driver
     checks.append(check_driver(driver, target))
     driver_cuda = (driver or {}).get("cuda_version")

@@ -8,6 +8,7 @@ a hashed requirements file (`name==version \\ --hash=...`) and PEP 751 `pylock.t
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -42,6 +43,11 @@ class Expectation:
     where nothing asks for a Keras fit beyond TensorFlow's own."""
     environment: tuple[tuple[str, str], ...] = ()
     """Variables the plan sets in the environment (activation does): the probe runs with them."""
+    build_cpu: tuple[str, ...] | None = None
+    """The x86-64 features a build of another family (a community wheel, conda-forge's) was
+    compiled for; None where the framework is PyPI's own (its import check covers it)."""
+    build_label: str | None = None
+    """How the check names that build: its provider's folder and SIMD level."""
 
 
 # Keras 3's backend names are the frameworks' import names (keras.backend.backend()).
@@ -61,10 +67,16 @@ def from_plan(plan: Plan) -> Expectation:
     """Pip-side pins of a plan (conda and system packages are checked by their own stages)."""
     from packaging.utils import canonicalize_name
 
+    from envgen.kb import load_kb
+    from envgen.resolve.families import build_facts
+
     pins = sorted(
         (str(canonicalize_name(p.name)), p.version) for p in plan.packages if p.channel == "pip"
     )
+    facts = build_facts(load_kb(), plan)
     return Expectation(
+        build_cpu=facts.cpu_features if facts is not None else None,
+        build_label=f"{facts.family} build ({facts.simd})" if facts is not None else None,
         source="plan",
         digest=plan.digest(),
         packages=tuple(pins),
@@ -117,7 +129,10 @@ def from_lock(path: Path) -> Expectation:
     if not pins:
         raise InputFileError(f"{path}: no pinned packages found", hint="is this a lock file?")
     framework = framework_of({name for name, _ in pins})
+    build = direct_build(text)
     return Expectation(
+        build_cpu=build[0] if build is not None else None,
+        build_label=build[1] if build is not None else None,
         source=f"lock {path.name}",
         digest=short(data),
         packages=pins,
@@ -128,6 +143,22 @@ def from_lock(path: Path) -> Expectation:
         if framework == "tensorflow" or (framework and "keras" in dict(pins))
         else None,
     )
+
+
+_WHEEL_URL = re.compile(r"https://[^\s\"'\\]{1,500}\.whl")
+
+
+def direct_build(text: str) -> tuple[tuple[str, ...], str] | None:
+    """(CPU features, label) of a community wheel a lock installs from its URL (a pylock's
+    `archive`, a requirements file's `name @ URL`): the row of community-builds.toml it names."""
+    from envgen.kb import load_kb
+
+    table = load_kb().community
+    for url in _WHEEL_URL.findall(text):
+        row = table.find(url)
+        if row is not None:
+            return row.cpu_features, f"{row.label} (SIMD {row.simd})"
+    return None
 
 
 def framework_of(names: set[str]) -> str | None:
