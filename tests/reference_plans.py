@@ -26,7 +26,7 @@ _CPU_PROFILE = {
 }
 
 
-def resolved(profile: str, **request: str) -> Plan:
+def resolved(profile: str, **request: str | bool) -> Plan:
     """The resolver's plan for tests/data/profiles/`profile` and `Request(**request)`.
 
     The knowledge-base hash in `inputs` is replaced by a constant: it changes with every edit to
@@ -87,6 +87,22 @@ def torch_pascal_index() -> Plan:
     return resolved("linux-gtx1080ti-driver535-py311.toml", target="gpu", keras_backend="torch")
 
 
+def conda_forge_noavx_gpu() -> Plan:
+    # Issue 18: a CPU without AVX and a GTX 1080 Ti: conda-forge's CUDA 12.8 build, as a conda
+    # dependency, with no PyPI TensorFlow beside it.
+    return resolved("linux-westmere-gtx1080ti-driver570-py311.toml", target="gpu", channel="conda")
+
+
+def community_win7_gpu() -> Plan:
+    # Issue 18: Windows 7, GTX 650 (cc 3.0), no AVX, Python 3.7: fo40225's GPU wheel, third-party.
+    return resolved(
+        "windows7-gtx650-noavx-py37-driver425.toml",
+        target="gpu",
+        channel="auto",
+        allow_community_builds=True,
+    )
+
+
 REFERENCE: dict[str, Callable[[], Plan]] = {
     "cpu-linux": cpu_linux,
     "h100-linux": h100_linux,
@@ -96,6 +112,8 @@ REFERENCE: dict[str, Callable[[], Plan]] = {
     "tf1-conda-gpu": tf1_conda_gpu,
     "jax-cpu-linux": jax_cpu_linux,
     "torch-pascal-index": torch_pascal_index,
+    "conda-forge-noavx-gpu": conda_forge_noavx_gpu,
+    "community-win7-gpu": community_win7_gpu,
 }
 
 

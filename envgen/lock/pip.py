@@ -268,8 +268,11 @@ def _tag_order(python: str, platforms: set[str]) -> dict[Tag, int]:
     version = tuple(int(n) for n in python.split(".")[:2])
     ordered = sorted(platforms, key=lambda p: (_platform_key(p), p))
     abi = "cp" + "".join(str(n) for n in version)
+    # CPython before 3.8 built with pymalloc carries the `m` ABI flag (cp37-cp37m-win_amd64,
+    # PEP 3149): the tag its wheels, fo40225's among them, are named with.
+    abis = [abi + "m", abi] if version < (3, 8) else [abi]
     tags = [
-        *cpython_tags(version, [abi], ordered),
+        *cpython_tags(version, abis, ordered),
         *compatible_tags(version, abi, ordered),
     ]
     return {tag: i for i, tag in reversed(list(enumerate(tags)))}
