@@ -43,8 +43,15 @@ class CondaRecord:
 
 
 def specs_for(plan: Plan) -> list[str]:
-    """Python at the plan's X.Y plus the plan's conda packages, as match specs."""
-    return [f"python={plan.python}", *(p.conda_spec() for p in plan.conda_packages())]
+    """Python at the plan's X.Y plus the plan's conda packages, as match specs.
+
+    A pin of one build (conda-forge's `tensorflow=2.19.1=cpu_py311h*_3`, the form conda and
+    environment.yml take) is given to the solver as `tensorflow ==2.19.1 cpu_py311h*_3`:
+    py-rattler's strict parser, which its solve uses, refuses the `=version=build` form."""
+    specs = [f"python={plan.python}"]
+    for p in plan.conda_packages():
+        specs.append(p.conda_spec() if p.build is None else f"{p.name} =={p.version} {p.build}")
+    return specs
 
 
 def virtual_packages(platform: LockPlatform, cuda: str | None) -> list[tuple[str, str, str]]:
