@@ -33,7 +33,7 @@ from envgen.kb.community import CommunityTable
 from envgen.lock.index import parse_index
 from envgen.lock.integrity import verify_files
 from envgen.lock.make import make_lock_set, write_lock_set
-from envgen.plan import Plan, Request, Target
+from envgen.plan import Channel, Plan, Request, Target
 from envgen.resolve import resolve
 from tests.reference_plans import PROFILES
 
@@ -114,7 +114,7 @@ def _kb_with(url: str, git_id: str) -> KnowledgeBase:
 def _plan(kb: KnowledgeBase) -> Plan:
     from envgen.detect import load_or_detect
 
-    request = Request(target=Target.GPU, channel="auto", allow_community_builds=True)
+    request = Request(target=Target.GPU, channel=Channel.AUTO, allow_community_builds=True)
     found = resolve(load_or_detect(str(WIN7), environ={}), kb, request)
     assert isinstance(found, Plan), getattr(found, "message", "")
     return found
