@@ -8,7 +8,7 @@ from envgen.profile import HardwareProfile
 
 if TYPE_CHECKING:
     from envgen.create import CreateResult
-    from envgen.plan import Plan, Rejection
+    from envgen.plan import Pin, Plan, Rejection
     from envgen.resolve import NoSolution
 
 # The flags a TensorFlow user asks about first; the full list is in --json.
@@ -103,10 +103,7 @@ def show_plan(plan: Plan) -> str:
         cudnn = f" / cuDNN {plan.cudnn}" if plan.cudnn else ""
         head += f", CUDA {plan.cuda}{cudnn} via {plan.cuda_channel}"
     lines = [head, ""]
-    rows = [
-        (p.requirement() if p.channel == "pip" else f"{p.name} {p.version}", p.channel, p.reason)
-        for p in plan.packages
-    ]
+    rows = [(_pin_text(p), p.channel, p.reason) for p in plan.packages]
     width = min(max(len(r[0]) for r in rows), 44)
     for req, channel, reason in rows:
         lines.append(f"  {req:<{width}}  {channel:<6}  {reason}")
@@ -118,6 +115,15 @@ def show_plan(plan: Plan) -> str:
         lines.append("")
         lines.extend(f"warning [{w.code}]: {w.message}" for w in plan.warnings)
     return "\n".join(lines)
+
+
+def _pin_text(pin: Pin) -> str:
+    """A pin as its installer reads it (conda's build pin included), a third-party one marked."""
+    if pin.channel == "pip":
+        text = pin.requirement()
+    else:
+        text = pin.conda_spec() if pin.build else f"{pin.name} {pin.version}"
+    return text + (" [third-party]" if pin.third_party else "")
 
 
 def show_rejections(rejections: list[Rejection], spec: str) -> str:

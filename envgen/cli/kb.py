@@ -52,12 +52,17 @@ def run_check(_args: Options) -> Result:
         "jax-releases": len(kb.jax.releases),
         "torch-releases": len(kb.torch.releases),
         "torch-builds": len(kb.torch.variants),
+        "conda-forge-builds": len(kb.conda_forge.builds),
+        "conda-forge-records": len(kb.conda_forge.records),
+        "community-builds": len(kb.community.wheels),
     }
     human = (
         f"knowledge base {kb.digest}: {len(files)} files valid; "
         f"{len(tf.releases)} TensorFlow releases in {len(tf.builds)} minors, "
         f"{len(kb.jax.releases)} JAX releases, {len(kb.torch.releases)} PyTorch releases "
-        f"({len(kb.torch.variants)} CUDA builds)"
+        f"({len(kb.torch.variants)} CUDA builds); conda-forge's TensorFlow: "
+        f"{len(kb.conda_forge.builds)} feedstock builds, {len(kb.conda_forge.records)} channel "
+        f"records; {len(kb.community.wheels)} community builds"
     )
     return Result("kb", summary, human)
 
