@@ -353,10 +353,12 @@ def next_mirror_hint(
     `auto` already knows the ones that answered; otherwise every other preset is probed now (at
     once, so this costs one timeout) and the fastest that answers is named. With none
     answering, the way out is a bundle made where the network works."""
+    # A custom index is named by its URL (login redacted): "custom" alone says nothing.
+    failed = choice.shown
     if choice.fallbacks:
         nxt = choice.fallbacks[0]
         return (
-            f"{choice.mirror.name} failed from here; retry with --mirror {nxt} "
+            f"{failed} failed from here; retry with --mirror {nxt} "
             f"(the next fastest that answered), or --mirror auto to probe again"
         )
     others = [(m.name, m.pypi) for m in table.mirrors if m.name != choice.mirror.name]
@@ -365,13 +367,14 @@ def next_mirror_hint(
     if answered:
         best = answered[0]
         return (
-            f"{choice.mirror.name} did not work from here; {best.name} answered in "
+            f"{failed} did not work from here; {best.name} answered in "
             f"{best.seconds:.2f} s: retry with --mirror {best.name}, or --mirror auto to take "
             "the fastest (the lock's hashes decide, whichever serves the files)"
         )
     tried = ", ".join(p.name for p in probes) or "none"
     return (
-        f"no index answered from here (probed {tried} within {timeout:g} s): check the network "
+        f"{failed} did not work and no other index answered from here (probed {tried} within "
+        f"{timeout:g} s): check the network "
         "or HTTPS_PROXY; with no network at all, make a bundle where there is one (envgen "
         "bundle) and install it here with envgen create --from-bundle FILE"
     )

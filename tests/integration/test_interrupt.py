@@ -314,14 +314,17 @@ def test_create_stopped_in_each_phase_then_a_rerun_recovers(
     figures["full run"] = time.monotonic() - start
 
     # 5. Verification of that environment, stopped: the build stays (its marker is the build's
-    # to give), the earlier "ok" report does not: nothing claims the environment works.
+    # to give), the earlier "ok" report does not: nothing claims the environment works. With
+    # nothing changed a re-run would prove it quickly from step 4's record, without a probe to
+    # stop; --full asks for the probe, and a full verification begun drops that record.
     start = time.monotonic()
-    run = Run(project, env=env)
+    run = Run(project, "--full", env=env)
     run.wait_for("the verification", lambda: run.said("envgen: verify") and _probing(run.pid))
     stop(run)
     _stopped(run, how)
     assert read_marker(project / PREFIX) is not None
     assert not (project / PREFIX / REPORT).exists()
+    assert not (project / PREFIX / ".envgen-verified.json").exists()
     figures["verify"] = time.monotonic() - start
 
     # 6. The re-run: the build is reused, the verification done; nothing is left beside it.

@@ -66,5 +66,13 @@ def test_after_auto_the_next_fastest_is_named_without_probing_again() -> None:
 def test_with_no_network_at_all_the_way_out_is_a_bundle() -> None:
     table = load_kb().mirrors
     hint = next_mirror_hint(choose("tuna", table), table, prober=_prober({}))
-    assert hint.startswith("no index answered from here (probed ")
+    assert hint.startswith("tuna did not work and no other index answered from here (probed ")
     assert "envgen create --from-bundle FILE" in hint
+
+
+def test_a_custom_index_is_named_by_its_url_without_its_login() -> None:
+    table = load_kb().mirrors
+    choice = choose("https://ci:s3cret@pypi.example.org/simple", table, prober=_prober({}))
+    hint = next_mirror_hint(choice, table, prober=_prober({"pypi": 0.1}))
+    assert hint.startswith("https://***@pypi.example.org/simple did not work from here; pypi")
+    assert "s3cret" not in hint
