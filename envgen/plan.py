@@ -175,22 +175,11 @@ class Pin:
         return f"{self.name}={self.version}" if self.exact else f"{self.name}{self.version}"
 
     def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {
-            "name": self.name,
-            "version": self.version,
-            "channel": self.channel,
-            "family": self.family,
-            "reason": self.reason,
-        }
-        if self.extras:
-            out["extras"] = list(self.extras)
-        if self.build is not None:
-            out["build"] = self.build
-        if self.url is not None:
-            out["url"] = self.url
-        if self.third_party:
-            out["third-party"] = True
-        return out
+        out: dict[str, Any] = {"name": self.name, "version": self.version}
+        out |= {"channel": self.channel, "family": self.family, "reason": self.reason}
+        optional = {"extras": list(self.extras), "build": self.build, "url": self.url}
+        out |= {k: v for k, v in optional.items() if v}
+        return out | ({"third-party": True} if self.third_party else {})
 
     def fingerprint(self) -> list[Any]:
         """What a lock of this pin depends on; a PyPI pin as it always was (so digests of plans
