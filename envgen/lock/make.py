@@ -158,6 +158,15 @@ def _cpu_features(plan: Plan, kb: KnowledgeBase) -> tuple[str, ...]:
     return found.cpu_features if found is not None else ()
 
 
+def _third_party(plan: Plan) -> list[str]:
+    """Header lines naming the plan's third-party pins: every file that installs one says so."""
+    return [
+        f"third-party (not TensorFlow's own build): {escape.visible(p.requirement())}"
+        for p in plan.pip_packages()
+        if p.third_party
+    ]
+
+
 def _reusable(previous: tuple[LockIndex, Path] | None) -> dict[tuple[str, str], dict[str, str]]:
     """(variant, platform) -> {file name: text} of the earlier set's intact locks, with their
     plan digest under the key "" (compared with the new plan before a lock is kept)."""
@@ -277,9 +286,11 @@ def make_lock_set(
                     )
                 pylock_name, req_name = f"pylock.{stem}.toml", f"requirements.{stem}.txt"
                 tool = {"variant": name, "platform": plat.name}
+                marked = _third_party(plan)
                 files[pylock_name] = pip_lock.render_pylock(
                     pip,
-                    header("PEP 751 lock", name, plat.name, f"uv pip install -r {pylock_name}"),
+                    header("PEP 751 lock", name, plat.name, f"uv pip install -r {pylock_name}")
+                    + marked,
                     plat.environment,
                     tool,
                 )
@@ -290,7 +301,8 @@ def make_lock_set(
                         name,
                         plat.name,
                         f"pip install --require-hashes --no-deps -r {req_name}",
-                    ),
+                    )
+                    + marked,
                 )
                 packages = len(pip.packages)
             cc, needs = _needs(plan, plat.os_name, kb)

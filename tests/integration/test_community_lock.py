@@ -155,6 +155,13 @@ def test_the_lock_pins_the_downloads_sha256_at_its_url(
         assert "file://" not in text
         assert str(cache) not in text
     assert "numpy==1." in requirements  # resolved from the copy's metadata, against PyPI
+    # Every file that installs it says it is third-party.
+    for name in ("requirements.cuda10-win-64.txt", "pylock.cuda10-win-64.toml"):
+        assert (
+            f"# third-party (not TensorFlow's own build): tensorflow-gpu@{url}\n"
+            in (made.files[name])
+        )
+    assert "(community; third-party)" in made.files["envgen-lock.toml"]
     write_lock_set(made, tmp_path / "locks")
     index = parse_index((tmp_path / "locks" / "envgen-lock.toml").read_text())
     assert verify_files(index, tmp_path / "locks") == []

@@ -12,11 +12,13 @@ import tomllib
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from envgen.errors import InputFileError, UsageError
 from envgen.kb import load_kb
 from envgen.kb.conda_forge import RECORDS, Record
-from envgen.kb.update_conda_forge import ChannelRecord, update_conda_forge
+from envgen.kb.update_conda_forge import ChannelRecord, render_record, update_conda_forge
 from envgen.lock.index import LockIndex, parse_index, render_index
 from envgen.lock.make import _cpu_features, _needs, request_record
 from envgen.mirrors import MirrorChoice
@@ -183,3 +185,26 @@ def test_kb_update_shows_only_what_the_channel_adds() -> None:
     # The rows it would write read back through the loader.
     rows = RECORDS.open(tomllib.loads(found.result.new_text)).rows(Record)
     assert (rows[-1].build, rows[-1].quality) == ("cpu_py312h89abcde_0", "repodata")
+
+
+@settings(max_examples=100, deadline=None, database=None)
+@given(
+    st.text(max_size=40),
+    st.lists(st.text(max_size=30), max_size=4),
+    st.integers(0, 10_000),
+)
+def test_a_channels_record_is_written_as_toml_whatever_it_holds(
+    text: str, depends: list[str], number: int
+) -> None:
+    """A repodata record is outside input: its values reach a TOML file, each one line."""
+    record = ChannelRecord("tensorflow", text or "2", f"{text}_{number}", number, "linux-64",
+                           tuple(depends), md5=text, url=text)  # fmt: skip
+    row = render_record(record, "https://conda.example/<subdir>/repodata.json")
+    back = tomllib.loads(row)["record"][0]
+    assert (back["build"], back.get("depends", []), back.get("md5", "")) == (
+        record.build,
+        list(depends),
+        text,
+    )
+    assert back.get("build-number") == number
+    assert row.count("\n") == row.strip("\n").count("\n") + 2  # one line per key

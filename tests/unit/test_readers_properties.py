@@ -40,6 +40,19 @@ UV = REPO / "tests/data/uv"
 INDEX_TEXT = (REPO / "locks/envgen-lock.toml").read_text()
 PYLOCK_TEXT = (UV / "tf2.21-cpu-py3.11-linux-64.pylock.toml").read_text()
 REQUIREMENTS_TEXT = (UV / "tf2.21-cpu-py3.11-linux-64.requirements.txt").read_text()
+# uv's answers for a direct-URL wheel resolved from its downloaded copy (issue 18), the copy's
+# path as the canonical URL a lock records.
+_DIRECT_URL = "https://github.com/fo40225/tensorflow-windows-wheel/raw/8b3704bd783f7964951b85ec5f635436e4a916ad/2.0.0/py37/CPU/sse2/tensorflow-2.0.0-cp37-cp37m-win_amd64.whl"
+DIRECT_REQUIREMENTS = (
+    (UV / "direct-url-py3.7-win-64.requirements.txt")
+    .read_text()
+    .replace("file://{local}", _DIRECT_URL)
+)
+DIRECT_PYLOCK = (
+    (UV / "direct-url-py3.7-win-64.pylock.toml")
+    .read_text()
+    .replace('path = "{local}"', f'url = "{_DIRECT_URL}"')
+)
 KB = load_kb()
 
 # A reader may take its time on a 1 MiB document; no example here should come near this.
@@ -432,6 +445,37 @@ def test_requirements_lock_long_lines_stay_linear(shape: str, size: int) -> None
     _value_or_error(functools.partial(expect.parse_requirements_lock, line, "r.txt"))
 
 
+@READERS
+@given(_lines(DIRECT_REQUIREMENTS))
+def test_a_requirements_lock_with_a_direct_url_from_any_edit(text: str) -> None:
+    pins = _value_or_error(lambda: pip.parse_requirements(text, "r.txt"))
+    assert pins is None or all(isinstance(v, tuple) for v in pins.values())
+    found = expect.direct_build(text)
+    assert found is None or all(isinstance(f, str) for f in found[0])
+
+
+@READERS
+@given(
+    st.sampled_from(
+        ["a @ https://{}.whl \\", "a@https://x/{}", "a @ file://{}x.whl", "{}@ https:"]
+    ),
+    st.integers(1_000, 50_000),
+)
+def test_direct_url_lines_stay_linear(shape: str, size: int) -> None:
+    line = shape.format("/" * size if "file" in shape else "a" * size)
+    _value_or_error(functools.partial(pip.parse_requirements, line + "\n", "r.txt"))
+    assert expect.direct_build(line) is None
+
+
+def test_the_direct_url_lock_reads() -> None:
+    files = {f.name: f for f in pip.install_files(DIRECT_PYLOCK, "3.7")}
+    assert files["tensorflow-gpu"].url == _DIRECT_URL
+    assert expect.direct_build(DIRECT_REQUIREMENTS) == (
+        (),
+        "fo40225 2.0.0\\py37\\CPU\\sse2 (SIMD x86_64)",
+    )
+
+
 # --- PEP 751 pylocks -----------------------------------------------------------------------------
 
 
@@ -448,7 +492,7 @@ def test_pylock_from_any_text(text: str) -> None:
 
 
 @READERS
-@given(_mutations(PYLOCK_TEXT))
+@given(_mutations(PYLOCK_TEXT) | _mutations(DIRECT_PYLOCK))
 def test_captured_pylock_with_one_value_replaced(doc: Any) -> None:
     _check_pylock(_toml(doc) if isinstance(doc, dict) else str(doc))
 
