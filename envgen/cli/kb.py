@@ -42,6 +42,9 @@ def run_check(_args: Options) -> Result:
     kb = load_kb()
     for name in TABLES:
         getattr(kb, name)  # parses and validates; raises KnowledgeBaseError naming the key
+    from envgen.kb.families import check_families
+
+    check_families(kb)  # what spans the families' tables and the others
     tf = kb.tensorflow
     files = data_files()
     summary: dict[str, Any] = {

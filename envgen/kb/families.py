@@ -5,11 +5,16 @@ third-party, so that every pin of a plan can say which family it comes from."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from envgen.errors import KnowledgeBaseError
 from envgen.kb import load_toml
 from envgen.kb.fields import Kebab, Prefix, RowError, key
 from envgen.kb.rows import DataFile, Table
+from envgen.versions import DottedVersion
+
+if TYPE_CHECKING:
+    from envgen.kb import KnowledgeBase
 
 FILE = "families.toml"
 
@@ -69,3 +74,42 @@ def load_families() -> FamilyTable:
 def family_ids() -> tuple[str, ...]:
     """Every family id (what a pin's `family` may be)."""
     return load_families().ids
+
+
+def check_families(kb: KnowledgeBase) -> None:
+    """What spans the families' tables and the others (`envgen kb check`): every CUDA a build
+    names has NVIDIA's driver minimum and a conda spelling, every CPU feature is one
+    cpu-levels.toml knows, a build's lowest compute capability is its floor. A
+    `KnowledgeBaseError` names the row."""
+    from envgen.versions import major_minor
+
+    def fail(file: str, row: str, why: str) -> None:
+        raise KnowledgeBaseError(f"{file}: {row}: {why}")
+
+    flags = kb.cpu.relevant
+    for i, build in enumerate(kb.conda_forge.builds):
+        for j, v in enumerate(build.variants):
+            row = f"build[{i}].variant[{j}] ({build.version} {v.tag} {v.platform})"
+            unknown = sorted(set(v.cpu_features) - flags)
+            if unknown:
+                fail("conda-forge-tensorflow.toml", row, f"unknown CPU feature {unknown[0]!r}")
+            if v.cuda is None:
+                continue
+            if kb.drivers.toolkit_minimum(v.cuda, "linux") is None:
+                fail("conda-forge-tensorflow.toml", row, f"CUDA {v.cuda} has no driver row")
+            if kb.conda.specs_for(v.cuda) is None:
+                fail("conda-forge-tensorflow.toml", row, f"CUDA {v.cuda} has no conda spec")
+            if v.min_compute_capability != min((*v.sass, *v.ptx), key=DottedVersion):
+                fail("conda-forge-tensorflow.toml", row, "min-compute-capability is not the lowest")
+    for i, w in enumerate(kb.community.wheels):
+        row = f"wheel[{i}] ({w.folder})"
+        unknown = sorted(set(w.cpu_features) - flags)
+        if unknown:
+            fail("community-builds.toml", row, f"unknown CPU feature {unknown[0]!r}")
+        if (
+            w.cuda is not None
+            and kb.drivers.toolkit_minimum(major_minor(w.cuda), "windows") is None
+        ):
+            fail("community-builds.toml", row, f"CUDA {w.cuda} has no Windows driver row")
+        if w.gpu and w.min_compute_capability != min((*w.sass, *w.ptx), key=DottedVersion):
+            fail("community-builds.toml", row, "min-compute-capability is not the lowest")

@@ -8,10 +8,15 @@ folders the README does not list."""
 
 from __future__ import annotations
 
+import dataclasses
+
+import pytest
 from packaging.version import Version
 
-from envgen.kb import load_kb
-from envgen.kb.conda_forge import PROOF
+from envgen.errors import KnowledgeBaseError
+from envgen.kb import KnowledgeBase, load_kb
+from envgen.kb.conda_forge import PROOF, CondaForgeTable
+from envgen.kb.families import check_families
 from envgen.versions import DottedVersion, major_minor, parse_dotted
 
 REPO_RAW = (
@@ -181,3 +186,16 @@ def test_python_lists_are_real_pythons() -> None:
     for build in load_kb().conda_forge.builds:
         for v in build.variants:
             assert all(parse_dotted(p)[0] == 3 for p in v.python)
+
+
+def test_kb_check_refuses_a_build_whose_cuda_no_table_knows() -> None:
+    """`envgen kb check` runs what spans the tables (envgen.kb.families.check_families)."""
+    kb = KnowledgeBase()
+    check_families(kb)
+    build = kb.conda_forge.builds[-1]
+    bad = dataclasses.replace(build.variants[0], cuda="12.7")  # never released: no driver row
+    broken = dataclasses.replace(build, variants=(bad, *build.variants[1:]))
+    kb.__dict__["conda_forge"] = CondaForgeTable((*kb.conda_forge.builds[:-1], broken), ())
+    with pytest.raises(KnowledgeBaseError, match=r"build\[38\]\.variant\[0\].*CUDA 12\.7") as exc:
+        check_families(kb)
+    assert exc.value.exit_code == 7
