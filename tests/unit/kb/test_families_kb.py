@@ -193,7 +193,8 @@ def test_kb_check_refuses_a_build_whose_cuda_no_table_knows() -> None:
     kb = KnowledgeBase()
     check_families(kb)
     build = kb.conda_forge.builds[-1]
-    bad = dataclasses.replace(build.variants[0], cuda="12.7")  # never released: no driver row
+    # CUDA 12.7 was never released: no driver row.
+    bad = dataclasses.replace(build.variants[0], cuda=DottedVersion("12.7"))
     broken = dataclasses.replace(build, variants=(bad, *build.variants[1:]))
     kb.__dict__["conda_forge"] = CondaForgeTable((*kb.conda_forge.builds[:-1], broken), ())
     with pytest.raises(KnowledgeBaseError, match=r"build\[38\]\.variant\[0\].*CUDA 12\.7") as exc:
