@@ -21,7 +21,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from envgen.errors import EnvgenError, InputFileError, OptionError, UsageError
-from envgen.options.table import COMMANDS, OPTIONS
+from envgen.options.commands import COMMANDS
+from envgen.options.table import OPTIONS
 from envgen.options.types import Command, Option
 
 _TRUE = {"1", "true", "yes", "on"}

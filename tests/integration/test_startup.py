@@ -27,6 +27,7 @@ def test_help_loads_no_stage() -> None:
         "envgen.cli",
         "envgen.errors",
         "envgen.options",
+        "envgen.options.commands",
         "envgen.options.table",
         "envgen.options.types",
     ]
