@@ -18,12 +18,10 @@ from __future__ import annotations
 from packaging.version import Version
 
 from envgen import rules
-from envgen.digest import of_json
-from envgen.plan import Channel, ExactVersion, Note, Pin, Plan, Rejection, VersionSpec
-from envgen.profile import digest as profile_digest
+from envgen.plan import Channel, ExactVersion, Note, Pin, Plan, Rejection
 from envgen.resolve.candidate import Context
 from envgen.resolve.families import CommunityOutcome, ForgeOutcome
-from envgen.resolve.pins import companion_pins
+from envgen.resolve.pins import companion_pins, driver_pin, finished
 from envgen.versions import major_minor
 
 
@@ -118,12 +116,7 @@ def community_plan(
 def _driver_pin(ctx: Context, cuda: str) -> list[Pin]:
     if ctx.profile.nvidia is None:
         return []
-    floor = rules.cuda_driver_floor(ctx.kb, cuda, ctx.profile.os)
-    if not floor.driver:
-        return []
-    who = ctx.say(floor.who, cuda=floor.cuda, major=floor.major)
-    why = ctx.say("pin-driver", cuda=cuda, who=who)
-    return [Pin("nvidia-driver", VersionSpec(f">={floor.driver}"), Channel.SYSTEM, why)]
+    return driver_pin(ctx, rules.cuda_driver_floor(ctx.kb, cuda, ctx.profile.os), cuda)
 
 
 def _plan(
@@ -136,27 +129,14 @@ def _plan(
     cuda: tuple[str | None, str | None, Channel] | None,
     environment: list[tuple[str, str]] | None = None,
 ) -> Plan:
-    notes = list(warnings)
-    if ctx.python != ctx.profile.python.version and ctx.python not in {
-        i.version for i in ctx.profile.python.found
-    }:
-        notes.append(Note("python-missing", ctx.say("python-missing", python=ctx.python)))
-    return Plan(
-        request=ctx.request,
-        target=ctx.target,
-        platform=ctx.platform,
-        python=ctx.python,
+    return finished(
+        ctx,
+        warnings,
         tensorflow=tf_pin,
         cuda=cuda[0] if cuda else None,
         cudnn=cuda[1] if cuda else None,
         cuda_channel=cuda[2] if cuda else None,
         packages=tuple(pins),
         environment=tuple(environment or ()),
-        warnings=tuple(notes),
         rejections=rejections,
-        inputs={
-            "profile": profile_digest(ctx.profile),
-            "request": of_json(ctx.request.to_dict()),
-            "knowledge-base": ctx.kb.digest,
-        },
     )

@@ -11,11 +11,10 @@ from __future__ import annotations
 from packaging.requirements import Requirement
 
 from envgen import rules
-from envgen.digest import of_json
 from envgen.plan import Channel, ExactVersion, Note, Pin, Plan, Rejection, VersionSpec
-from envgen.profile import digest as profile_digest
 from envgen.resolve.candidate import Context
 from envgen.resolve.frameworks import Build
+from envgen.resolve.pins import driver_pin, finished
 
 KERAS_BACKEND = "KERAS_BACKEND"
 """The variable Keras reads at import (keras/src/backend/config.py): it wins over keras.json."""
@@ -59,35 +58,20 @@ def plan(ctx: Context, chosen: Build, rejections: tuple[Rejection, ...]) -> Plan
             ctx.profile.os,
             documented=chosen.driver_documented if ctx.profile.os.name == "linux" else None,
         )
-        if floor.driver:
-            who = say(floor.who, cuda=floor.cuda, major=floor.major)
-            why = say("pin-driver", cuda=chosen.cuda, who=who)
-            pins.append(Pin("nvidia-driver", VersionSpec(f">={floor.driver}"), Channel.SYSTEM, why))
+        pins += driver_pin(ctx, floor, chosen.cuda)
     if ctx.platform.startswith("macos") and ctx.request.keras_backend == "jax":
         # Said on every JAX plan for a Mac: its GPU is not planned, and why.
         warnings.append(Note("jax-metal", say("jax-metal")))
-    if ctx.python != ctx.profile.python.version and ctx.python not in {
-        i.version for i in ctx.profile.python.found
-    }:
-        warnings.append(Note("python-missing", say("python-missing", python=ctx.python)))
-    return Plan(
-        request=ctx.request,
-        target=ctx.target,
-        platform=ctx.platform,
-        python=ctx.python,
+    return finished(
+        ctx,
+        warnings,
         tensorflow=framework,
         cuda=chosen.cuda if gpu else None,
         cudnn=chosen.cudnn if gpu else None,
         cuda_channel=Channel.PIP if gpu else None,
         packages=tuple(pins),
         environment=((KERAS_BACKEND, backend.name),),
-        warnings=tuple(warnings),
         rejections=rejections,
-        inputs={
-            "profile": profile_digest(ctx.profile),
-            "request": of_json(ctx.request.to_dict()),
-            "knowledge-base": ctx.kb.digest,
-        },
         keras_backend=backend.name,
         indexes=(chosen.index,) if chosen.index is not None else (),
     )

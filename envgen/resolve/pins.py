@@ -9,6 +9,7 @@ the channel the candidate chose, and the driver floor. Texts come from `wording.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from packaging.requirements import Requirement
 from packaging.version import Version
@@ -52,34 +53,52 @@ def plan(ctx: Context, chosen: Outcome, rejections: tuple[Rejection, ...]) -> Pl
     pins.extend(chosen.cuda_pins)
     environment.extend(chosen.environment)
     warnings = list(chosen.warnings)
-    if gpu and ctx.profile.nvidia is not None:
-        floor = rules.driver_floor(ctx.kb, r.build, ctx.profile.os)
-        if floor.driver:
-            who = say(floor.who, cuda=floor.cuda, major=floor.major)
-            why = say("pin-driver", cuda=r.cuda, who=who)
-            pins.append(Pin("nvidia-driver", VersionSpec(f">={floor.driver}"), Channel.SYSTEM, why))
-    if ctx.python != ctx.profile.python.version and ctx.python not in {
-        i.version for i in ctx.profile.python.found
-    }:
-        warnings.append(Note("python-missing", say("python-missing", python=ctx.python)))
-    return Plan(
-        request=ctx.request,
-        target=ctx.target,
-        platform=ctx.platform,
-        python=ctx.python,
+    if gpu and ctx.profile.nvidia is not None and r.cuda is not None:
+        pins += driver_pin(ctx, rules.driver_floor(ctx.kb, r.build, ctx.profile.os), r.cuda)
+    return finished(
+        ctx,
+        warnings,
         tensorflow=tf_pin,
         cuda=r.cuda if gpu else None,
         cudnn=chosen.cudnn if gpu else None,
         cuda_channel=chosen.channel if gpu else None,
         packages=tuple(pins),
         environment=tuple(environment),
-        warnings=tuple(warnings),
         rejections=rejections,
+    )
+
+
+def driver_pin(ctx: Context, floor: rules.DriverFloor, cuda: str) -> list[Pin]:
+    """`nvidia-driver>=X` for a GPU plan of CUDA `cuda`, naming who states the floor; none
+    where no table knows it. One pin for every family and framework."""
+    if not floor.driver:
+        return []
+    who = ctx.say(floor.who, cuda=floor.cuda, major=floor.major)
+    why = ctx.say("pin-driver", cuda=cuda, who=who)
+    return [Pin("nvidia-driver", VersionSpec(f">={floor.driver}"), Channel.SYSTEM, why)]
+
+
+def finished(ctx: Context, warnings: Iterable[Note], **fields: Any) -> Plan:
+    """The Plan for `ctx`'s request, platform and Python with `fields`: the note that this
+    Python is not installed here where it is not, and the inputs the plan was made from (the
+    profile, the request, the knowledge base), as every resolver path records them."""
+    notes = list(warnings)
+    if ctx.python != ctx.profile.python.version and ctx.python not in {
+        i.version for i in ctx.profile.python.found
+    }:
+        notes.append(Note("python-missing", ctx.say("python-missing", python=ctx.python)))
+    return Plan(
+        request=ctx.request,
+        target=ctx.target,
+        platform=ctx.platform,
+        python=ctx.python,
+        warnings=tuple(notes),
         inputs={
             "profile": profile_digest(ctx.profile),
             "request": of_json(ctx.request.to_dict()),
             "knowledge-base": ctx.kb.digest,
         },
+        **fields,
     )
 
 
