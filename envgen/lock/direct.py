@@ -13,19 +13,18 @@ in one line: a lock never gets an unhashed pin.
 from __future__ import annotations
 
 import hashlib
-import http.client
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from envgen.bundle.sources import Opener, request, urlopen
 from envgen.errors import ExternalToolError, InputFileError, UsageError
 from envgen.lock.pip import PipLock, pip_lock
 from envgen.proc import summary
 
 if TYPE_CHECKING:
+    from envgen.bundle.sources import Opener
     from envgen.kb import KnowledgeBase
     from envgen.plan import Plan
 
@@ -75,10 +74,11 @@ def fetch(
     git_blob_sha1: str,
     cache: Path,
     *,
-    opener: Opener = urlopen,
+    opener: Opener | None = None,
     limit: int = LIMIT,
 ) -> DirectFile:
-    """The file at `url` in `cache`, checked against its recorded git object id."""
+    """The file at `url` in `cache`, checked against its recorded git object id. `opener`
+    defaults to the bundle's bounded HTTP client (imported only when a file is fetched)."""
     name = url.rsplit("/", 1)[-1]
     if not _NAME.fullmatch(name) or not _GIT_SHA1.fullmatch(git_blob_sha1):
         raise ExternalToolError(f"not a file a lock can pin: {url!r} (git id {git_blob_sha1!r})")
@@ -106,9 +106,14 @@ def fetch(
     return DirectFile(url, dest, sha256, size, reused=False)
 
 
-def _download(url: str, part: Path, opener: Opener, limit: int) -> None:
+def _download(url: str, part: Path, opener: Opener | None, limit: int) -> None:
+    # Only a lock with a direct-URL pin reaches the network here: its HTTP modules load then.
+    import http.client
     import urllib.error
 
+    from envgen.bundle.sources import request, urlopen
+
+    opener = opener or urlopen
     hint = (
         "envgen lock records a direct-URL wheel by the sha256 of its download: check the "
         "network or a proxy (HTTPS_PROXY), or lock on a machine that reaches the URL"
