@@ -305,7 +305,10 @@ def _other_backend(ctx: Context, _rejected: list[Judged], replan: Replan) -> Fou
     for backend in KERAS_BACKENDS:
         if backend == ctx.request.keras_backend:
             continue
-        plan = replan(keras_backend=backend, tensorflow=None, keras=None)
+        # Keras 3 on TensorFlow means a TensorFlow that pairs with Keras 3 (keras.toml): without
+        # `keras="3"` the re-plan found TF 2.14 with its Keras 2 and called it Keras 3.
+        keras = "3" if backend == DEFAULT_BACKEND else None
+        plan = replan(keras_backend=backend, tensorflow=None, keras=keras)
         if plan is not None:
             title = ctx.kb.keras_backends.get(backend).title
             yield "other-backend", {**_shown(ctx, plan), "backend": backend, "title": title}, plan

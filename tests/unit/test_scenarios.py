@@ -1360,7 +1360,11 @@ def _request_change(code: str, f: dict[str, str]) -> dict[str, object]:
         "other-channel": {"channel": Channel(f["channel"]) if "channel" in f else None},
         "other-keras": {"keras": f.get("keras")},
         "other-tensorflow": {"tensorflow": None},
-        "other-backend": {"keras_backend": f.get("backend"), "tensorflow": None, "keras": None},
+        "other-backend": {
+            "keras_backend": f.get("backend"),
+            "tensorflow": None,
+            "keras": "3" if f.get("backend") == "tensorflow" else None,
+        },
         "conda-forge-build": {"channel": Channel.CONDA},
         "community-build": {"allow_community_builds": True},
     }

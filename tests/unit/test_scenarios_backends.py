@@ -351,4 +351,41 @@ def test_every_remedy_quotes_the_plan_it_names(scenario: Scenario, kb: Knowledge
                 problems.append(f"{remedy.text}: the plan needs the driver {floor}")
         if "cuda" in fields and fields["cuda"] != plan.cuda:
             problems.append(f"{remedy.text}: the plan's CUDA is {plan.cuda}")
+        if remedy.code == "other-backend" and not _keras3(plan):
+            problems.append(f"{remedy.text}: the plan pins no Keras 3 ({plan.pin_lines()})")
     assert not problems, "\n".join(problems)
+
+
+def _keras3(plan: Plan) -> bool:
+    """Whether the plan installs Keras 3: a `keras` pin whose lowest allowed release is 3.x."""
+    from packaging.requirements import Requirement
+
+    for line in plan.pin_lines():
+        req = Requirement(line)
+        if req.name == "keras":
+            floors = [s.version for s in req.specifier if s.operator in (">=", "==", "~=")]
+            return any(parse_dotted(v) >= parse_dotted("3") for v in floors)
+    return False
+
+
+@pytest.mark.parametrize(
+    ("profile", "backend"),
+    [(K80_470, "jax"), ("linux-rtx2080-driver470-py311.toml", "jax"), (M1, "jax"), (M1, "torch")],
+)
+def test_keras3_on_tensorflow_is_offered_only_with_keras3(
+    profile: str, backend: str, kb: KnowledgeBase
+) -> None:
+    """ "Run Keras 3 on TensorFlow" names a TensorFlow paired with Keras 3 (keras.toml: 2.16+),
+    never TF 2.14 with its Keras 2, which a driver 470 still runs; on an M1 TF 2.21 does."""
+    machine = load_or_detect(str(PROFILES / profile), environ={})
+    result = resolve(machine, kb, Request(target=Target.GPU, keras_backend=backend))
+    assert isinstance(result, NoSolution)
+    offered = [
+        r for r in result.found if r.code == "other-backend" and r.get("backend") == "tensorflow"
+    ]
+    if profile == M1:
+        (remedy,) = offered
+        assert remedy.plan is not None
+        assert _keras3(remedy.plan)
+    else:
+        assert offered == [], [r.text for r in offered]
