@@ -16,10 +16,9 @@ line of the output or change its structure. One function per output format:
 | `requirement`  | a requirement line of requirements.txt             | the same, and it must be PEP 508    |
 | `ini`          | a pip.conf value                                   | refuses line breaks, edge spaces    |
 | `name`         | a bare key: a YAML key, an ENV name                | refuses anything but an identifier  |
-| `shell`        | one word of a POSIX shell script                   | single-quotes it; refuses line      |
-|                |                                                    | breaks and hidden characters        |
 | `lines`        | a template macro's own output                      | checks it holds no hidden breaks    |
-| `sh`           | one word of a POSIX shell script (install.sh)      | single-quotes it; refuses breaks    |
+| `sh`           | one word of a POSIX shell script (install.sh, an   | single-quotes it; refuses line      |
+|                | activation script)                                 | breaks and hidden characters        |
 | `ps1`          | one word of a PowerShell script (install.ps1)      | single-quotes it, doubling each of  |
 |                |                                                    | PowerShell's five single quotes     |
 | `python`       | a Python string literal (a `.pth` line)            | ascii() of one line                 |
@@ -190,15 +189,6 @@ def name(value: object) -> Field:
     return Field(text)
 
 
-def shell(value: object) -> Field:
-    """One word of a POSIX shell script (an activation script's value): single-quoted, so the
-    shell expands nothing in it (`$ORIGIN` reaches the dynamic loader as written)."""
-    text = str(value)
-    if not is_single_line(text):
-        raise _refuse(text, "a shell script", "a value there is one line without hidden characters")
-    return Field(shlex.quote(text))
-
-
 def python(value: object) -> Field:
     """A Python string literal (a `.pth` line that sets a variable): ascii() of one line, so
     quotes, backslashes and anything outside printable ASCII are escapes."""
@@ -227,7 +217,8 @@ def _one_line(value: object, where: str) -> str:
 
 
 def sh(value: object) -> Field:
-    """One word of a POSIX shell script: inside `'…'` nothing is special but the quote itself,
+    """One word of a POSIX shell script (install.sh, a conda activation script's value): inside
+    `'…'` nothing is special but the quote itself (`$ORIGIN` reaches the dynamic loader as written),
     written `'\\''` (POSIX, Shell Command Language §2.2.2). A line break is refused rather than
     quoted: no value may start a line of the script."""
     return Field("'" + _one_line(value, "a shell script").replace("'", "'\\''") + "'")
@@ -255,7 +246,6 @@ FILTERS = {
     "requirement": requirement,
     "ini": ini,
     "name": name,
-    "shell": shell,
     "lines": lines,
     "sh": sh,
     "ps1": ps1,

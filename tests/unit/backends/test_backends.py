@@ -3,6 +3,7 @@ the registry's errors. The real installs and builds are in tests/integration."""
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 
 import pytest
@@ -350,8 +351,15 @@ def test_an_activation_value_cannot_start_a_line(tmp_path: Path, value: str) -> 
 def test_quotes_in_an_activation_value_stay_one_word(tmp_path: Path) -> None:
     from envgen.backends.conda import write_activation
 
-    (activate, _) = write_activation(tmp_path, (("X", "it's $(rm -rf /)"),), windows=False)
-    assert "export X='it'\"'\"'s $(rm -rf /)'" in activate.read_text()
+    value = "it's $(rm -rf /) `id` \\ $ORIGIN/../lib"
+    (activate, _) = write_activation(tmp_path, (("X", value),), windows=False)
+    # One word, single-quoted from end to end (nothing inside `'…'` expands), that a POSIX
+    # shell's quoting rules read back as exactly the value.
+    (line,) = [x for x in activate.read_text().splitlines() if x.startswith("export X=")]
+    word = line.removeprefix("export X=")
+    assert word.startswith("'")
+    assert word.endswith("'")
+    assert shlex.split(word) == [value]
 
 
 def test_the_variables_are_an_input_of_the_build(tmp_path: Path) -> None:
