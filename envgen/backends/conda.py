@@ -239,6 +239,17 @@ def in_place_prefix(prefix: Path, *, force: bool) -> Iterator[Path]:
             discard(old)
 
 
+def _after_start(environment: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
+    """The variables a running interpreter can still set for itself (not conda.toml's
+    `at-start` ones)."""
+    if not environment:
+        return environment
+    from envgen.kb import load_kb
+
+    at_start = load_kb().conda.at_start()
+    return tuple((name, value) for name, value in environment if name not in at_start)
+
+
 def write_activation(
     prefix: Path, environment: tuple[tuple[str, str], ...], *, windows: bool | None = None
 ) -> list[Path]:
@@ -348,10 +359,12 @@ class CondaBackend:
                     )
             # Both ways in: an activated shell runs activate.d (LD_LIBRARY_PATH for conda's
             # CUDA), the prefix's interpreter run without activation reads the .pth
-            # (KERAS_BACKEND); each sets a variable only where it is not set already.
+            # (KERAS_BACKEND); each sets a variable only where it is not set already. What the
+            # loader reads only at start-up (conda.toml `at-start`) stays out of the .pth: set
+            # there it would reach child processes but never this interpreter's dlopen.
             write_activation(target, request.environment)
             if python.exists():
-                write_environment(target, request.environment)
+                write_environment(target, _after_start(request.environment))
             write_marker(
                 target,
                 {

@@ -75,6 +75,13 @@ class Variable:
     value: str
     os: tuple[str, ...] = field(metadata=key(NonEmpty()))
     source: str = field(metadata=key())
+    at_start: bool = field(
+        metadata=key(
+            default=False,
+            doc="read by the dynamic loader only when a program starts: set by activation, "
+            "ENV or environment.yml, never by the interpreter's own .pth",
+        )
+    )
 
     def check_row(self) -> None:
         # It becomes a shell variable, a Dockerfile ENV name and a YAML key.
@@ -106,6 +113,10 @@ class CondaTable:
     def environment(self, os_name: str) -> tuple[tuple[str, str], ...]:
         """The variables a pip TensorFlow needs over conda's CUDA on `os_name` (linux, ...)."""
         return tuple((v.name, v.value) for v in self.variables if os_name in v.os)
+
+    def at_start(self) -> frozenset[str]:
+        """Names of the variables that must be set before a program starts (`at-start`)."""
+        return frozenset(v.name for v in self.variables if v.at_start)
 
     def channel(self, name: str) -> Channel | None:
         return next((c for c in self.channels if c.name == name), None)

@@ -368,3 +368,16 @@ def test_the_variables_are_an_input_of_the_build(tmp_path: Path) -> None:
         prefix=tmp_path / "env", python="3.11", environment=(("LD_LIBRARY_PATH", "x"),)
     )
     assert plain.input_hash() != with_vars.input_hash()
+
+
+def test_the_interpreter_pth_leaves_out_what_the_loader_reads_at_start() -> None:
+    """conda.toml `at-start`: LD_LIBRARY_PATH set from a .pth would reach child processes but
+    never the running interpreter's dlopen (glibc reads it at start-up), so only activation, ENV
+    and environment.yml set it; KERAS_BACKEND still goes into the .pth."""
+    from envgen.backends.conda import _after_start
+    from envgen.kb import load_kb
+
+    plan_vars = (("KERAS_BACKEND", "jax"), ("LD_LIBRARY_PATH", "$ORIGIN/../lib"))
+    assert load_kb().conda.at_start() == {"LD_LIBRARY_PATH"}
+    assert _after_start(plan_vars) == (("KERAS_BACKEND", "jax"),)
+    assert _after_start(()) == ()
